@@ -1,0 +1,59 @@
+import * as z from 'zod';
+
+/**
+ * Every environment variable of DESIGN §5 (plus the resource wiring CDK injects), in one zod schema.
+ *
+ * Tuning values carry the documented defaults. Identity, endpoints and secrets have no default here: in AWS a
+ * missing value must stop the function, not silently fall back to a local placeholder. `npm start` supplies the
+ * local defaults (lambdas/local/dev.ts) before it parses.
+ */
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+const url = z.url({ protocol: /^https?$/ });
+
+export const envSchema = z.object({
+  PORT: port.default(3000),
+  D1_SIM_PORT: port.default(3100),
+  LOCAL_DDB_PORT: port.default(8000),
+  LOCAL_SQS_PORT: port.default(9324),
+  ISSUER_ID: z.string().length(10, 'must be exactly 10 characters'),
+  TR_API_KEY: z.string().min(1).max(512),
+  D1_ISSUER_BASE_URL: url,
+  D1_COF_BASE_URL: url,
+  D1_COF_API_KEY: z.string().min(1).max(512),
+  TR_JWE_PRIVATE_KEY: z.string().min(1),
+  DATA_KEY: z.base64().refine((v) => Buffer.from(v, 'base64').length === 32, 'must be base64 of 32 bytes'),
+  D1_TIMEOUT_MS: positiveInt.default(5000),
+  D1_RETRY_BASE_DELAY_MS: positiveInt.default(1000),
+  D1_MAX_ATTEMPTS: positiveInt.max(50).default(8),
+  RECONCILE_AFTER_MS: positiveInt.default(900000),
+  LOG_LEVEL: z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL', 'SILENT']).default('INFO'),
+  TABLE_NAME: z.string().min(3),
+  ISSUER_CALLBACKS_QUEUE_URL: url,
+  TOKEN_UPDATES_QUEUE_URL: url,
+  D1_REQUESTS_QUEUE_URL: url,
+  /** Which API a `$default` handler serves; unset under the local gateway, which serves both. */
+  API_NAME: z.enum(['backoffice', 'webhooks']).optional(),
+});
+
+export type Env = z.infer<typeof envSchema>;
+export type EnvKey = keyof Env;
+
+export class ConfigError extends Error {
+  constructor(readonly variables: string[], detail: string) {
+    super(`invalid configuration: ${detail}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/**
+ * Parses the variables a process needs (a Lambda only gets the ones its construct passes) and fails fast
+ * with the name of every bad variable — never its value, which may be a secret.
+ */
+export function loadEnv<K extends EnvKey>(keys: readonly K[], source: NodeJS.ProcessEnv = process.env): Pick<Env, K> {
+  const mask = Object.fromEntries(keys.map((k) => [k, true])) as { [P in K]: true };
+  const result = envSchema.pick(mask as never).safeParse(source);
+  if (result.success) return result.data as unknown as Pick<Env, K>;
+  const problems = result.error.issues.map((issue) => `${String(issue.path[0])}: ${issue.message}`);
+  throw new ConfigError(result.error.issues.map((i) => String(i.path[0])), problems.join('; '));
+}

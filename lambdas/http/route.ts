@@ -1,0 +1,191 @@
+import middy, { type MiddlewareObj } from '@middy/core';
+import httpHeaderNormalizer from '@middy/http-header-normalizer';
+import httpJsonBodyParser from '@middy/http-json-body-parser';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import type * as z from 'zod';
+import { logger, metrics, MetricUnit } from '../observability';
+import {
+  ApiError,
+  type FieldError,
+  malformedBody,
+  payloadTooLarge,
+  toApiError,
+  unsupportedMediaType,
+  validationFailed,
+} from './errors';
+
+export const MAX_BODY_BYTES = 64 * 1024;
+
+export type HttpEvent = APIGatewayProxyEventV2;
+export type HttpResult = APIGatewayProxyStructuredResultV2;
+export type HttpHandler = (event: HttpEvent, context: Context) => Promise<HttpResult>;
+
+export interface RouteSpec<H, B, Q, P> {
+  /** Metric dimension and log key for the route (e.g. `notifyVirtualCardChange`). */
+  name: string;
+  headers?: z.ZodType<H>;
+  /** A JSON object body; its presence makes the 413/415/400 body checks apply. */
+  body?: z.ZodType<B>;
+  query?: z.ZodType<Q>;
+  /** Path parameters; a value that fails this schema can match no record, so it answers 404, never 400. */
+  path?: z.ZodType<P>;
+  /** Runs after the media-type check and before the body is parsed; throws 401/403 ApiErrors. */
+  authenticate?: (headers: Record<string, string | undefined>) => void;
+  /** Counted (metric `RejectedRequests`) and logged with paths only: D1 does not retry a 4xx. */
+  countRejections?: boolean;
+}
+
+export interface HttpRequest<H, B, Q, P> {
+  headers: H;
+  body: B;
+  query: Q;
+  path: P;
+  event: HttpEvent;
+  context: Context;
+}
+
+export interface HttpResponse {
+  status: number;
+  /** Serialised as JSON; omitted (no body) when undefined. */
+  body?: unknown;
+  headers?: Record<string, string>;
+}
+
+const JSON_MEDIA_TYPE = /^application\/(?:[\w.+-]+\+)?json$/;
+
+/** `application/json`, `application/problem+json`…; parameters and case ignored (DESIGN §3). */
+export function isJsonMediaType(contentType: string | undefined): boolean {
+  if (contentType === undefined) return false;
+  const mediaType = contentType.split(';')[0]?.trim().toLowerCase() ?? '';
+  return JSON_MEDIA_TYPE.test(mediaType);
+}
+
+function bodyBytes(event: HttpEvent): number {
+  if (event.body === undefined || event.body === null) return 0;
+  return event.isBase64Encoded ? Buffer.from(event.body, 'base64').length : Buffer.byteLength(event.body, 'utf8');
+}
+
+function issuesToFields(issues: readonly z.core.$ZodIssue[], prefix: string): FieldError[] {
+  return issues.map((issue) => ({
+    path: [prefix, ...issue.path.map(String)].filter((part) => part !== '').join('.'),
+    message: issue.message,
+  }));
+}
+
+const jsonResult = (status: number, body: unknown, headers: Record<string, string> = {}): HttpResult => ({
+  statusCode: status,
+  headers: body === undefined ? headers : { 'content-type': 'application/json', ...headers },
+  ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+});
+
+export const errorResult = (err: ApiError): HttpResult => jsonResult(err.status, err.toBody(), err.headers);
+
+/**
+ * DESIGN §3 answers the first failing check in this order: 413 → 415 → authentication → malformed JSON →
+ * headers and body schema. Routing (404/405) happened before the handler ran.
+ */
+function bodyGuard(spec: RouteSpec<unknown, unknown, unknown, unknown>): MiddlewareObj<HttpEvent, HttpResult> {
+  return {
+    before: (request) => {
+      const event = request.event;
+      if (bodyBytes(event) > MAX_BODY_BYTES) throw payloadTooLarge(MAX_BODY_BYTES);
+      if (spec.body) {
+        const contentType = event.headers?.['content-type'];
+        const hasBody = bodyBytes(event) > 0;
+        if ((contentType !== undefined || hasBody) && !isJsonMediaType(contentType)) throw unsupportedMediaType();
+      }
+      spec.authenticate?.(event.headers ?? {});
+    },
+  };
+}
+
+/** @middy/http-json-body-parser reports bad JSON as 415/422; the contract says 400 with path "". */
+function jsonBodyParser(): MiddlewareObj<HttpEvent, HttpResult> {
+  // bodyGuard already checked the media type case-insensitively; the parser's own check is case-sensitive.
+  // `disableContentTypeCheck` exists in the 6.x code but not in its .d.ts.
+  const parser = httpJsonBodyParser({ disableContentTypeCheck: true } as Parameters<typeof httpJsonBodyParser>[0]);
+  return {
+    before: async (request) => {
+      try {
+        await parser.before?.(request as never);
+      } catch {
+        throw malformedBody();
+      }
+      const body: unknown = request.event.body;
+      if (typeof body !== 'object' || body === null || Array.isArray(body)) throw malformedBody();
+    },
+  };
+}
+
+/** The §3 error body for everything a handler throws; 5xx are logged, 4xx are not errors of ours. */
+function errorMapper(spec: RouteSpec<unknown, unknown, unknown, unknown>): MiddlewareObj<HttpEvent, HttpResult> {
+  return {
+    onError: (request) => {
+      const apiError = toApiError(request.error);
+      if (apiError.status >= 500) {
+        logger.error('request failed', { route: spec.name, error: request.error as Error });
+      } else if (spec.countRejections && apiError.status !== 404 && apiError.status !== 405) {
+        metrics.addMetric('RejectedRequests', MetricUnit.Count, 1);
+        // Paths only, never values: a rejected body may carry card data.
+        logger.warn('request rejected', {
+          route: spec.name,
+          status: apiError.status,
+          code: apiError.code,
+          fields: apiError.fields?.map((f) => f.path),
+        });
+      }
+      request.response = errorResult(apiError);
+    },
+  };
+}
+
+/**
+ * One HTTP route handler with the service's conventions: header normalisation, the DESIGN §3 check order,
+ * zod validation of headers, query, path and body (every failing field named), the §3 error body, Powertools
+ * logger context and metrics. The handler function only maps the valid request to a use case and back.
+ */
+export function httpRoute<H = Record<string, never>, B = undefined, Q = Record<string, never>, P = Record<string, never>>(
+  spec: RouteSpec<H, B, Q, P>,
+  fn: (request: HttpRequest<H, B, Q, P>) => Promise<HttpResponse>,
+): middy.MiddyfiedHandler<HttpEvent, HttpResult> {
+  const anySpec = spec as RouteSpec<unknown, unknown, unknown, unknown>;
+  const core = async (event: HttpEvent, context: Context): Promise<HttpResult> => {
+    const path = spec.path ? spec.path.safeParse(event.pathParameters ?? {}) : undefined;
+    if (path && !path.success) throw new ApiError(404, 'NOT_FOUND', 'not found');
+    const fields: FieldError[] = [];
+    const parse = <T>(schema: z.ZodType<T> | undefined, value: unknown, prefix: string): T => {
+      if (!schema) return value as T;
+      const result = schema.safeParse(value);
+      if (result.success) return result.data;
+      fields.push(...issuesToFields(result.error.issues, prefix));
+      return undefined as T;
+    };
+    const headers = parse(spec.headers, event.headers ?? {}, 'headers');
+    const query = parse(spec.query, event.queryStringParameters ?? {}, 'query');
+    const body = parse(spec.body, event.body, '');
+    if (fields.length > 0) throw validationFailed(fields);
+    const response = await fn({ headers, body, query, path: (path?.data ?? {}) as P, event, context });
+    return jsonResult(response.status, response.body, response.headers);
+  };
+  const chain = middy<HttpEvent, HttpResult>()
+    .use(logMetrics(metrics))
+    .use(injectLambdaContext(logger, { resetKeys: true }))
+    .use(httpHeaderNormalizer())
+    .use(bodyGuard(anySpec));
+  if (spec.body) chain.use(jsonBodyParser());
+  return chain.use(errorMapper(anySpec)).handler(core);
+}
+
+/**
+ * A Lambda that serves several routes (e.g. the read routes) dispatches on API Gateway's `routeKey`, which the
+ * local gateway fills the same way.
+ */
+export function routeByKey(routes: Record<string, HttpHandler>): HttpHandler {
+  return async (event, context) => {
+    const route = routes[event.routeKey];
+    if (!route) return errorResult(new ApiError(404, 'NOT_FOUND', 'no such route'));
+    return route(event, context);
+  };
+}

@@ -1,0 +1,52 @@
+import { type ApiName, type HttpMethod, type HttpRoute, HTTP_ROUTES } from '../topology';
+
+/** Compiles an API Gateway route path (`/v1/tokens/{virtualCardId}`) to a case-sensitive matcher. */
+function compile(path: string): { regex: RegExp; names: string[] } {
+  const names: string[] = [];
+  const pattern = path
+    .split('/')
+    .map((segment) => {
+      const param = /^\{(\w+)\}$/.exec(segment);
+      if (param?.[1]) {
+        names.push(param[1]);
+        return '([^/]+)';
+      }
+      return segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    })
+    .join('/');
+  return { regex: new RegExp(`^${pattern}$`), names };
+}
+
+export interface RouteMatch {
+  route: HttpRoute;
+  pathParameters: Record<string, string>;
+}
+
+export type Resolution =
+  | { kind: 'route'; match: RouteMatch }
+  | { kind: 'method-not-allowed'; allow: HttpMethod[] }
+  | { kind: 'not-found' };
+
+/**
+ * Resolves a request the way API Gateway does, and tells the `$default` fallback whether the path exists with
+ * other methods (405 + allow) or not at all (404). `api` undefined = every API (the local gateway serves both).
+ */
+export function resolveRoute(method: string, rawPath: string, api?: ApiName, routes: readonly HttpRoute[] = HTTP_ROUTES): Resolution {
+  const allow = new Set<HttpMethod>();
+  for (const route of routes) {
+    if (api && route.api !== api) continue;
+    const { regex, names } = compile(route.path);
+    const found = regex.exec(rawPath);
+    if (!found) continue;
+    if (route.method !== method) {
+      allow.add(route.method);
+      continue;
+    }
+    const pathParameters: Record<string, string> = {};
+    names.forEach((name, i) => {
+      pathParameters[name] = decodeURIComponent(found[i + 1] ?? '');
+    });
+    return { kind: 'route', match: { route, pathParameters } };
+  }
+  return allow.size > 0 ? { kind: 'method-not-allowed', allow: [...allow].sort() } : { kind: 'not-found' };
+}

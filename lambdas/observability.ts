@@ -1,0 +1,12 @@
+import { Logger } from '@aws-lambda-powertools/logger';
+import type { LogLevel } from '@aws-lambda-powertools/logger/types';
+import { Metrics } from '@aws-lambda-powertools/metrics';
+import { METRICS_NAMESPACE, SERVICE_NAME } from './topology';
+
+/**
+ * One logger and one metrics instance per Lambda module. Logs are JSON; card data never goes in: callers log
+ * ids and field paths only (DESIGN §2 rule 14).
+ */
+export const logger = new Logger({ serviceName: SERVICE_NAME, logLevel: (process.env.LOG_LEVEL ?? 'INFO') as LogLevel });
+export const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
+export { MetricUnit } from '@aws-lambda-powertools/metrics';

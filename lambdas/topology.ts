@@ -1,0 +1,112 @@
+/**
+ * The service's resources and routes as plain data.
+ *
+ * The CDK constructs (lib/) and the local runner (lambdas/local/) both read this module, so the table, queues,
+ * routes and consumers exist in exactly one hand-kept copy. No AWS or CDK imports here: it must stay cheap to
+ * import from a Lambda bundle too (the `$default` handler uses the route table to tell 404 from 405).
+ */
+
+export const SERVICE_NAME = 'token-lifecycle';
+export const METRICS_NAMESPACE = 'TokenLifecycle';
+
+/** Single-table design: every entity lives under `pk`/`sk`; see README "Data model". */
+export const TABLE = {
+  /** Physical name used locally; in AWS CloudFormation names it (env `TABLE_NAME`). */
+  localName: 'token-lifecycle',
+  envVar: 'TABLE_NAME',
+  partitionKey: 'pk',
+  sortKey: 'sk',
+  /** Epoch seconds; DynamoDB TTL deletes expired dedupe records and idempotency keys. */
+  ttlAttribute: 'expiresAt',
+  globalIndexes: [
+    /** Tokens of a card: gsi1pk = CARD#<issuerCardRefId>, gsi1sk = TOKEN#<virtualCardId>. */
+    { name: 'gsi1', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
+  ],
+  localIndexes: [
+    /** History of a token in application order: lsi1sk = EVT#<zero-padded sequence>. */
+    { name: 'lsi1', sortKey: 'lsi1sk' },
+  ],
+} as const;
+
+export type QueueKey = 'issuerCallbacks' | 'tokenUpdates' | 'd1Requests';
+
+export interface QueueSpec {
+  /** Physical name used locally; CloudFormation names it in AWS. */
+  localName: string;
+  /** Env var that carries the queue URL to producers. */
+  envVar: string;
+  /** Receives before SQS moves a message to the DLQ (consumer crashes, not business failures). */
+  maxReceiveCount: number;
+  /** Longest the consumer Lambda may run on one batch; visibility = 6 x this in AWS (AWS guidance). */
+  consumerTimeoutSeconds: number;
+}
+
+export const QUEUES: Record<QueueKey, QueueSpec> = {
+  issuerCallbacks: { localName: 'issuer-callbacks', envVar: 'ISSUER_CALLBACKS_QUEUE_URL', maxReceiveCount: 5, consumerTimeoutSeconds: 30 },
+  tokenUpdates: { localName: 'token-updates', envVar: 'TOKEN_UPDATES_QUEUE_URL', maxReceiveCount: 5, consumerTimeoutSeconds: 30 },
+  d1Requests: { localName: 'd1-requests', envVar: 'D1_REQUESTS_QUEUE_URL', maxReceiveCount: 5, consumerTimeoutSeconds: 30 },
+};
+
+export const dlqName = (queue: QueueSpec): string => `${queue.localName}-dlq`;
+
+/** The two HTTP APIs of DESIGN §7: the back office's (IAM in AWS) and D1's webhooks (mTLS in AWS). */
+export type ApiName = 'backoffice' | 'webhooks';
+
+/** A Lambda entry module: `lambdas/handlers/<name>.ts`, exporting `handler`. */
+export type HandlerName = 'health' | 'not-found' | 'notify-virtual-card-change' | 'apply-virtual-card-change' | 'token-queries';
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+export interface HttpRoute {
+  api: ApiName;
+  method: HttpMethod;
+  /** API Gateway route path; `{name}` is a path parameter. Case-sensitive. */
+  path: string;
+  handler: HandlerName;
+  /** `iam`: SigV4-authorised in AWS (back-office callers); `none`: the handler authenticates (webhooks, health). */
+  auth: 'iam' | 'none';
+}
+
+export const HTTP_ROUTES: readonly HttpRoute[] = [
+  { api: 'backoffice', method: 'GET', path: '/health', handler: 'health', auth: 'none' },
+  { api: 'webhooks', method: 'GET', path: '/health', handler: 'health', auth: 'none' },
+];
+
+/** Answers every request no route matches (API Gateway `$default`): 404, or 405 with `allow`. */
+export const FALLBACK_HANDLER: HandlerName = 'not-found';
+
+export interface QueueConsumer {
+  queue: QueueKey;
+  handler: HandlerName;
+  batchSize: number;
+  /** SQS event-source `maximumConcurrency` (2..1000): caps parallel consumers, e.g. toward D1. */
+  maxConcurrency: number;
+}
+
+export const QUEUE_CONSUMERS: readonly QueueConsumer[] = [];
+
+export const routeKey = (route: Pick<HttpRoute, 'method' | 'path'>): string => `${route.method} ${route.path}`;
+
+/** Env vars whose values are secrets: CDK passes `<NAME>_SECRET_ARN` instead, never the value. */
+export const SECRET_ENV_KEYS = ['TR_API_KEY', 'D1_COF_API_KEY', 'TR_JWE_PRIVATE_KEY', 'DATA_KEY'] as const;
+export type SecretEnvKey = (typeof SECRET_ENV_KEYS)[number];
+
+/**
+ * What each Lambda needs, as data, so CDK grants least privilege from the same source the code is wired from:
+ * the env vars it reads (names from lambdas/config/env.ts), its table access and the queues it sends to.
+ */
+export interface HandlerNeeds {
+  env: readonly string[];
+  table: 'none' | 'read' | 'readwrite';
+  sendsTo: readonly QueueKey[];
+  /** Memory in MB; small handlers are I/O-bound, 256 MB keeps cold starts acceptable on arm64. */
+  memoryMb?: number;
+}
+
+export const HANDLERS: Record<HandlerName, HandlerNeeds> = {
+  health: { env: [], table: 'none', sendsTo: [] },
+  'not-found': { env: ['API_NAME'], table: 'none', sendsTo: [] },
+  'notify-virtual-card-change': { env: ['ISSUER_ID', 'ISSUER_CALLBACKS_QUEUE_URL'], table: 'none', sendsTo: ['issuerCallbacks'] },
+  'apply-virtual-card-change': { env: ['TABLE_NAME'], table: 'readwrite', sendsTo: [] },
+  'token-queries': { env: ['TABLE_NAME'], table: 'read', sendsTo: [] },
+};
