@@ -10,6 +10,7 @@ module.exports = {
   },
   // @middy/* and jose ship ESM only; Jest 30 on Node 20 cannot require() them, so compile them to CJS too.
   transformIgnorePatterns: ['/node_modules/(?!(@middy|jose)/)'],
+  setupFiles: ['<rootDir>/test/setup-env.ts'],
   globalSetup: '<rootDir>/test/global-setup.ts',
   globalTeardown: '<rootDir>/test/global-teardown.ts',
   testTimeout: 30000,

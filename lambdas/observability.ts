@@ -10,3 +10,14 @@ import { METRICS_NAMESPACE, SERVICE_NAME } from './topology';
 export const logger = new Logger({ serviceName: SERVICE_NAME, logLevel: (process.env.LOG_LEVEL ?? 'INFO') as LogLevel });
 export const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
 export { MetricUnit } from '@aws-lambda-powertools/metrics';
+
+/**
+ * Flushes the metrics a request recorded, as EMF. Powertools' own `logMetrics` middleware warns on every
+ * invocation that recorded none (health checks, reads), so this one publishes only when there is something.
+ */
+export function publishMetrics(): { after: () => void; onError: () => void } {
+  const flush = (): void => {
+    if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+  };
+  return { after: flush, onError: flush };
+}

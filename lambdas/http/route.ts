@@ -2,10 +2,9 @@ import middy, { type MiddlewareObj } from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
 import httpJsonBodyParser from '@middy/http-json-body-parser';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type * as z from 'zod';
-import { logger, metrics, MetricUnit } from '../observability';
+import { logger, metrics, MetricUnit, publishMetrics } from '../observability';
 import {
   ApiError,
   type FieldError,
@@ -170,7 +169,7 @@ export function httpRoute<H = Record<string, never>, B = undefined, Q = Record<s
     return jsonResult(response.status, response.body, response.headers);
   };
   const chain = middy<HttpEvent, HttpResult>()
-    .use(logMetrics(metrics))
+    .use(publishMetrics())
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(httpHeaderNormalizer())
     .use(bodyGuard(anySpec));

@@ -1,0 +1,560 @@
+/**
+ * D1 simulator: a stand-in for the Thales Issuer Gateway (classic TSH) that issuers run to test their integration
+ * with token-lifecycle, with no Thales account (DESIGN §6). Plain `node:http`, in-memory, one process.
+ *
+ * - `POST /updateCardState` answers 200 `{}` and then, like D1, sends one `notifyVirtualCardChange` per affected
+ *   token to our webhook with the request's `x-correlation-id` (d1-api.md §1.1, §1.2).
+ * - `POST /getCardInfo` lists the card's tokens with their D1 `status` (d1-api.md §2.4, §3.1).
+ * - `/_sim/*` is the control API: seed cards, start wallet/TSP/renewal callbacks, inject faults (duplicates,
+ *   delays, reordering, `errorCode` 221, HTTP 5xx/429/400, timeouts, dropped callbacks) and read what our service
+ *   sent and what the simulator delivered. Not part of the fixed contract; documented in the README.
+ *
+ * Card data (`tokenInfo`) is passed through to the webhook but never logged or kept in the logs it exposes.
+ */
+import { randomUUID } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+
+export interface D1SimulatorOptions {
+  port: number; // 0 = any free port
+  host?: string; // default '127.0.0.1'
+  issuerId: string; // 10 chars, sent as x-issuer-id on callbacks
+  /** Base URL of OUR service's webhook gateway, e.g. http://127.0.0.1:3000 */
+  serviceBaseUrl: string;
+  log?: (line: string) => void;
+  /** Pause between attempts of a callback that got a network error or 5xx (default 200 ms). */
+  callbackRetryDelayMs?: number;
+  /** Per-attempt timeout of a callback delivery (default 10 s). */
+  callbackTimeoutMs?: number;
+}
+
+export interface D1Simulator {
+  url: string;
+  port: number;
+  /** Resolves when no callback delivery is pending (delayed ones included). */
+  idle(): Promise<void>;
+  /** Forgets cards, faults and logs (same as `POST /_sim/reset`). */
+  reset(): void;
+  stop(): Promise<void>;
+}
+
+/** Classic TSH token states (d1-api.md §3.1). */
+export type D1TokenStatus = 'DEPLOYMENT_ONGOING' | 'INACTIVE' | 'RESUMED' | 'SUSPENDED' | 'DELETED' | 'ERASED';
+const STATUSES: readonly string[] = ['DEPLOYMENT_ONGOING', 'INACTIVE', 'RESUMED', 'SUSPENDED', 'DELETED', 'ERASED'];
+const TERMINAL: readonly string[] = ['DELETED', 'ERASED'];
+/** State after a successful callback; RENEW and unknown actions leave it alone (DESIGN §2 rule 7). */
+const STATUS_AFTER: Record<string, D1TokenStatus> = {
+  ACTIVATE: 'RESUMED', RESUME: 'RESUMED', SUSPEND: 'SUSPENDED', DELETE: 'DELETED', DELETE_FROM_APP: 'DELETED',
+};
+const LCM_ACTIONS: readonly string[] = ['SUSPEND', 'RESUME', 'DELETE'];
+const CALLBACK_PATH = '/issuer/igwapi/v2.0/notifyVirtualCardChange';
+const CALLBACK_RETRIES = 3;
+const MAX_BODY = 1024 * 1024;
+
+export interface SimToken { virtualCardId: string; walletProviderId: string; status: D1TokenStatus }
+
+export interface DeliveryRecord {
+  correlationId: string;
+  virtualCardId: string;
+  action: string;
+  errorCode?: number;
+  /** Last HTTP status from our webhook; null while in flight or after network errors only. */
+  status: number | null;
+  attempts: number;
+  error?: string;
+  at: string;
+}
+
+export interface RequestRecord {
+  method: string;
+  path: string;
+  headers: { 'x-correlation-id': string | null; 'x-issuer-id': string | null };
+  body: unknown;
+  /** What the simulator answered; null while held by the `timeout` fault. */
+  status: number | null;
+  at: string;
+}
+
+type UpdateFaultMode = 'ok' | 'http500' | 'http429' | 'timeout' | 'reject400';
+interface UpdateFault { mode: UpdateFaultMode; responseCode?: number; times?: number }
+interface CallbackFault {
+  duplicate?: number; delayMs?: number; reorder?: boolean; errorCode?: number | null; drop?: boolean;
+  /** Deliver the callbacks before answering updateCardState (DESIGN §2 rule 8: a callback may beat the answer). */
+  beforeAnswer?: boolean;
+  times?: number;
+}
+
+/** One callback to send, possibly several times. */
+interface Planned { correlationId: string; body: Record<string, unknown>; copies: number; delayMs: number; concurrent: boolean }
+
+type Json = Record<string, unknown>;
+class BadRequest extends Error {}
+
+const isObject = (v: unknown): v is Json => typeof v === 'object' && v !== null && !Array.isArray(v);
+const isText = (v: unknown): v is string => typeof v === 'string' && v.length > 0;
+const count = (v: unknown, field: string, min = 0): number => {
+  if (v === undefined) return 0;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min) throw new BadRequest(`${field} must be an integer >= ${min}`);
+  return v;
+};
+
+export async function startD1Simulator(opts: D1SimulatorOptions): Promise<D1Simulator> {
+  const log = opts.log ?? (() => undefined);
+  const webhookUrl = new URL(CALLBACK_PATH, opts.serviceBaseUrl).toString();
+  const retryDelayMs = opts.callbackRetryDelayMs ?? 200;
+  const callbackTimeoutMs = opts.callbackTimeoutMs ?? 10_000;
+
+  const cards = new Map<string, Map<string, SimToken>>();
+  let requests: RequestRecord[] = [];
+  let deliveries: DeliveryRecord[] = [];
+  let updateFault: UpdateFault = { mode: 'ok' };
+  let callbackFault: CallbackFault = {};
+  const pending = new Set<Promise<unknown>>();
+  // Aborting this cancels every sleep and in-flight fetch, so stop() never waits on a timer or a slow webhook.
+  const stopper = new AbortController();
+  setMaxListeners(0, stopper.signal); // one listener per pending sleep/fetch is expected, not a leak
+
+  const sleep = (ms: number): Promise<void> =>
+    new Promise((resolve) => {
+      if (stopper.signal.aborted) return resolve();
+      const done = (): void => {
+        clearTimeout(timer);
+        stopper.signal.removeEventListener('abort', done);
+        resolve();
+      };
+      const timer = setTimeout(done, ms);
+      stopper.signal.addEventListener('abort', done);
+    });
+
+  const track = <T>(p: Promise<T>): Promise<T> => {
+    pending.add(p);
+    void p.finally(() => pending.delete(p)).catch(() => undefined);
+    return p;
+  };
+
+  // ---- model ----
+
+  const cardView = (id: string): Json => ({ issuerCardRefId: id, tokens: [...(cards.get(id)?.values() ?? [])] });
+
+  function upsertToken(cardId: string, token: SimToken): void {
+    let tokens = cards.get(cardId);
+    if (!tokens) cards.set(cardId, (tokens = new Map()));
+    tokens.set(token.virtualCardId, token);
+  }
+
+  /** D1's own view of a successful change. A token first seen with a known action is created, as our service does. */
+  function applyToModel(cardId: string, virtualCardId: string, action: string, walletProviderId: string): void {
+    const token = cards.get(cardId)?.get(virtualCardId);
+    const next = STATUS_AFTER[action] ?? (action === 'RENEW' ? 'RESUMED' : undefined);
+    if (!token) {
+      if (next) upsertToken(cardId, { virtualCardId, walletProviderId, status: next });
+      return;
+    }
+    if (!TERMINAL.includes(token.status) && STATUS_AFTER[action]) token.status = STATUS_AFTER[action];
+  }
+
+  // ---- callback delivery ----
+
+  /** One copy of a callback, retried on network errors and 5xx like D1 does. */
+  async function deliver(correlationId: string, body: Json): Promise<DeliveryRecord> {
+    const record: DeliveryRecord = {
+      correlationId,
+      virtualCardId: String(body.virtualCardId),
+      action: String(body.action),
+      ...(typeof body.errorCode === 'number' ? { errorCode: body.errorCode } : {}),
+      status: null,
+      attempts: 0,
+      at: new Date().toISOString(),
+    };
+    deliveries.push(record);
+    const payload = JSON.stringify(body);
+    for (let attempt = 1; !stopper.signal.aborted; attempt++) {
+      record.attempts = attempt;
+      try {
+        const res = await fetch(webhookUrl, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-correlation-id': correlationId, 'x-issuer-id': opts.issuerId },
+          body: payload,
+          signal: AbortSignal.any([stopper.signal, AbortSignal.timeout(callbackTimeoutMs)]),
+        });
+        await res.arrayBuffer(); // drain, so the keep-alive connection is reused
+        record.status = res.status;
+        delete record.error;
+      } catch (err) {
+        record.error = stopper.signal.aborted ? 'simulator stopped' : (err as Error).message;
+      }
+      log(`callback ${record.action} ${record.virtualCardId} x-correlation-id=${correlationId}` +
+        `${record.errorCode !== undefined ? ` errorCode=${record.errorCode}` : ''} -> ${record.error ?? record.status} (attempt ${attempt})`);
+      const retryable = record.error !== undefined || (record.status ?? 0) >= 500;
+      if (!retryable || attempt > CALLBACK_RETRIES) break;
+      await sleep(retryDelayMs);
+    }
+    return record;
+  }
+
+  /** Sends the plan in order; copies of one callback go one after another unless `concurrent`. */
+  async function run(plan: Planned[]): Promise<DeliveryRecord[]> {
+    const done: DeliveryRecord[] = [];
+    for (const item of plan) {
+      if (item.delayMs > 0) await sleep(item.delayMs);
+      if (stopper.signal.aborted) break;
+      const copies = Array.from({ length: item.copies }, () => () => deliver(item.correlationId, item.body));
+      if (item.concurrent) done.push(...(await Promise.all(copies.map((send) => send()))));
+      else for (const send of copies) done.push(await send());
+    }
+    return done;
+  }
+
+  /** A `/_sim/callbacks` item → planned delivery (validation only; see applyPlanned). */
+  function planCallback(spec: unknown): Planned {
+    if (!isObject(spec)) throw new BadRequest('each callback must be an object');
+    const { issuerCardRefId, virtualCardId, action } = spec;
+    if (!isText(issuerCardRefId) || !isText(virtualCardId) || !isText(action)) {
+      throw new BadRequest('issuerCardRefId, virtualCardId and action are required strings');
+    }
+    if (spec.errorCode != null && typeof spec.errorCode !== 'number') throw new BadRequest('errorCode must be a number');
+    const delivery = isObject(spec.delivery) ? spec.delivery : {};
+    const known = cards.get(issuerCardRefId)?.get(virtualCardId);
+    const walletProviderId = isText(spec.walletProviderId) ? spec.walletProviderId : known?.walletProviderId ?? 'APPLE_PAY';
+    const body: Json = {
+      issuerCardRefId, virtualCardId, walletProviderId, action, isPrimary: true,
+      // `source: null` omits the field, to test callbacks without one
+      ...(spec.source === null ? {} : { source: isText(spec.source) ? spec.source : 'WALLET' }),
+      ...(typeof spec.errorCode === 'number' ? { errorCode: spec.errorCode } : {}),
+      ...(spec.tokenInfo !== undefined ? { tokenInfo: spec.tokenInfo } : {}),
+    };
+    return {
+      correlationId: isText(spec.correlationId) ? spec.correlationId : randomUUID(),
+      body,
+      copies: 1 + count(delivery.duplicate, 'delivery.duplicate'),
+      delayMs: count(delivery.delayMs, 'delivery.delayMs'),
+      concurrent: delivery.concurrent === true,
+    };
+  }
+
+  /** A wallet/TSP change happened at D1: its model moves unless the callback reports a failure. */
+  function applyPlanned({ body }: Planned): void {
+    if (body.errorCode !== undefined) return;
+    applyToModel(String(body.issuerCardRefId), String(body.virtualCardId), String(body.action), String(body.walletProviderId));
+  }
+
+  // ---- Issuer Gateway endpoints ----
+
+  /** IGW error body `errorRes` (d1-api.md §2.1). */
+  const igwError = (responseCode: number, errorMessage: string): [number, Json] => [400, { responseCode, errorMessage }];
+
+  /** Headers every IGW method requires; undefined when they are fine. */
+  function checkHeaders(req: IncomingMessage): [number, Json] | undefined {
+    const correlationId = header(req, 'x-correlation-id');
+    const issuerId = header(req, 'x-issuer-id');
+    const missing = [!correlationId && 'x-correlation-id', !issuerId && 'x-issuer-id'].filter(Boolean);
+    if (missing.length) return igwError(111, `Missing mandatory parameter: ${missing.join(', ')}`);
+    if (correlationId!.length > 64 || issuerId!.length !== 10) return igwError(112, 'Bad parameter format: x-correlation-id or x-issuer-id');
+    if (issuerId !== opts.issuerId) return igwError(113, 'Unknown issuer');
+    return undefined;
+  }
+
+  function takeUpdateFault(): UpdateFault {
+    const fault = updateFault;
+    if (fault.times !== undefined && --fault.times <= 0) updateFault = { mode: 'ok' };
+    return fault;
+  }
+
+  function takeCallbackFault(): CallbackFault {
+    const fault = callbackFault;
+    if (fault.times !== undefined && --fault.times <= 0) callbackFault = {};
+    return fault;
+  }
+
+  /** Returns the answer, or undefined to hold the request open (`timeout` fault). */
+  async function updateCardState(req: IncomingMessage, body: Json): Promise<[number, Json] | undefined> {
+    const headerError = checkHeaders(req);
+    if (headerError) return headerError;
+    const { issuerCardRefId: cardId, virtualCardId, action } = body;
+    const missing = [!isText(cardId) && 'issuerCardRefId', !isText(action) && 'action'].filter(Boolean);
+    if (missing.length) return igwError(111, `Missing mandatory parameter: ${missing.join(', ')}`);
+    if (!LCM_ACTIONS.includes(action as string)) return igwError(112, 'Bad parameter format: action');
+    if (virtualCardId !== undefined && !isText(virtualCardId)) return igwError(112, 'Bad parameter format: virtualCardId');
+
+    const fault = takeUpdateFault();
+    switch (fault.mode) {
+      case 'timeout': return undefined;
+      case 'http500': return [500, { responseCode: fault.responseCode ?? 921, errorMessage: 'Unexpected server error' }];
+      case 'http429': return [429, { responseCode: fault.responseCode ?? 921, errorMessage: 'Too many requests' }];
+      case 'reject400': return igwError(fault.responseCode ?? 911, 'Operation failed');
+      case 'ok': break;
+    }
+
+    const tokens = [...(cards.get(cardId as string)?.values() ?? [])];
+    let targets: SimToken[];
+    if (virtualCardId === undefined) {
+      targets = tokens.filter((t) => !TERMINAL.includes(t.status)); // card scope; an unknown card has no tokens
+    } else {
+      const token = tokens.find((t) => t.virtualCardId === virtualCardId);
+      if (!token) return igwError(119, 'Unknown virtual card');
+      if (TERMINAL.includes(token.status)) return igwError(432, 'Operation is not allowed with current card state');
+      targets = [token];
+    }
+
+    const cbFault = takeCallbackFault();
+    const failed = typeof cbFault.errorCode === 'number';
+    if (!failed) for (const t of targets) t.status = STATUS_AFTER[action as string]!; // D1's truth moves even if the callback is dropped
+    const correlationId = header(req, 'x-correlation-id')!;
+    const plan: Planned[] = cbFault.drop ? [] : targets.map((t) => ({
+      correlationId,
+      body: {
+        issuerCardRefId: cardId, virtualCardId: t.virtualCardId, walletProviderId: t.walletProviderId, action,
+        source: 'ISSUER', isPrimary: true, ...(failed ? { errorCode: cbFault.errorCode } : {}),
+      },
+      copies: 1 + (cbFault.duplicate ?? 0),
+      delayMs: cbFault.delayMs ?? 0,
+      concurrent: false,
+    }));
+    if (cbFault.reorder) plan.reverse();
+    log(`updateCardState ${String(action)} ${String(cardId)}${virtualCardId ? `/${String(virtualCardId)}` : ' (card)'}` +
+      ` x-correlation-id=${correlationId} -> ${plan.length} callback(s)${cbFault.drop ? ' dropped' : ''}`);
+    if (cbFault.beforeAnswer) await track(run(plan));
+    else void track(run(plan));
+    return [200, {}];
+  }
+
+  function getCardInfo(req: IncomingMessage, body: Json): [number, Json] {
+    const headerError = checkHeaders(req);
+    if (headerError) return headerError;
+    const cardId = body.issuerCardRefId;
+    if (!isText(cardId)) return igwError(111, 'Missing mandatory parameter: issuerCardRefId');
+    // An unknown card lists no tokens, so reconciliation can see tokens D1 "no longer lists".
+    const virtualCardList = [...(cards.get(cardId)?.values() ?? [])].map((t) => ({
+      virtualCardId: t.virtualCardId,
+      issuerCardRefId: cardId,
+      walletProviderId: t.walletProviderId,
+      deviceInformation: { deviceId: `sim-device-${t.virtualCardId}`, deviceType: 'MOBILE_PHONE', deviceName: 'Simulated phone' },
+      status: t.status,
+    }));
+    return [200, { issuerCardRefId: cardId, virtualCardList }];
+  }
+
+  // ---- control API ----
+
+  function seedCard(body: Json): [number, Json] {
+    const cardId = body.issuerCardRefId;
+    if (!isText(cardId)) throw new BadRequest('issuerCardRefId is required');
+    const tokens = body.tokens ?? [];
+    if (!Array.isArray(tokens)) throw new BadRequest('tokens must be an array');
+    const parsed = tokens.map((t: unknown): SimToken => {
+      if (!isObject(t) || !isText(t.virtualCardId)) throw new BadRequest('tokens[].virtualCardId is required');
+      const status = t.status ?? 'RESUMED';
+      if (typeof status !== 'string' || !STATUSES.includes(status)) throw new BadRequest(`tokens[].status must be one of ${STATUSES.join(', ')}`);
+      return { virtualCardId: t.virtualCardId, walletProviderId: isText(t.walletProviderId) ? t.walletProviderId : 'APPLE_PAY', status: status as D1TokenStatus };
+    });
+    if (!cards.has(cardId)) cards.set(cardId, new Map());
+    for (const t of parsed) upsertToken(cardId, t);
+    return [201, cardView(cardId)];
+  }
+
+  function setFaults(body: Json): [number, Json] {
+    if (body.updateCardState !== undefined) {
+      const f = body.updateCardState;
+      const modes: readonly string[] = ['ok', 'http500', 'http429', 'timeout', 'reject400'];
+      if (!isObject(f) || typeof f.mode !== 'string' || !modes.includes(f.mode)) throw new BadRequest(`updateCardState.mode must be one of ${modes.join(', ')}`);
+      if (f.responseCode !== undefined && typeof f.responseCode !== 'number') throw new BadRequest('updateCardState.responseCode must be a number');
+      updateFault = {
+        mode: f.mode as UpdateFaultMode,
+        ...(typeof f.responseCode === 'number' ? { responseCode: f.responseCode } : {}),
+        ...(f.times !== undefined ? { times: count(f.times, 'updateCardState.times', 1) } : {}),
+      };
+    }
+    if (body.callbacks !== undefined) {
+      const f = body.callbacks;
+      if (!isObject(f)) throw new BadRequest('callbacks must be an object');
+      if (f.errorCode != null && typeof f.errorCode !== 'number') throw new BadRequest('callbacks.errorCode must be a number or null');
+      callbackFault = {
+        duplicate: count(f.duplicate, 'callbacks.duplicate'),
+        delayMs: count(f.delayMs, 'callbacks.delayMs'),
+        reorder: f.reorder === true,
+        errorCode: typeof f.errorCode === 'number' ? f.errorCode : null,
+        drop: f.drop === true,
+        beforeAnswer: f.beforeAnswer === true,
+        ...(f.times !== undefined ? { times: count(f.times, 'callbacks.times', 1) } : {}),
+      };
+    }
+    return [200, { updateCardState: updateFault, callbacks: callbackFault }];
+  }
+
+  async function sendCallbacks(plan: Planned[], wait: boolean, extra: Json): Promise<[number, Json]> {
+    const total = plan.reduce((n, p) => n + p.copies, 0);
+    if (!wait) {
+      void track(run(plan));
+      return [202, { ...extra, deliveries: total }];
+    }
+    const done = await track(run(plan));
+    return [200, { ...extra, deliveries: total, statuses: done.map((d) => d.status) }];
+  }
+
+  function reset(): void {
+    cards.clear();
+    requests = [];
+    deliveries = [];
+    updateFault = { mode: 'ok' };
+    callbackFault = {};
+  }
+
+  // ---- routing ----
+
+  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://sim');
+    const path = url.pathname;
+    const method = req.method ?? 'GET';
+    const wait = url.searchParams.get('wait') === 'true';
+    const answer = (status: number, body: unknown): void => {
+      res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    };
+    const notFound = (): void => answer(404, { error: { code: 'NOT_FOUND', message: `no route ${method} ${path}` } });
+
+    // Issuer Gateway methods, with or without D1's /gtep/igwapi/v2.0 prefix in the configured base URL.
+    const igw = /^(?:\/gtep\/igwapi\/v2\.0)?\/(updateCardState|getCardInfo)$/.exec(path)?.[1];
+    if (igw) {
+      if (method !== 'POST') return void res.writeHead(405, { allow: 'POST', 'content-type': 'application/json' })
+        .end(JSON.stringify({ responseCode: 112, errorMessage: 'method not allowed' }));
+      const raw = await readBody(req);
+      const record: RequestRecord = {
+        method, path,
+        headers: { 'x-correlation-id': header(req, 'x-correlation-id') ?? null, 'x-issuer-id': header(req, 'x-issuer-id') ?? null },
+        body: raw.json ?? raw.text, status: null, at: new Date().toISOString(),
+      };
+      requests.push(record);
+      let result: [number, Json] | undefined;
+      if (raw.tooLarge) result = igwError(112, 'Bad parameter format: body too large');
+      else if (!isObject(raw.json)) result = igwError(112, 'Bad parameter format: body must be a JSON object');
+      else result = igw === 'updateCardState' ? await updateCardState(req, raw.json) : getCardInfo(req, raw.json);
+      if (!result) return log(`updateCardState held open (timeout fault) x-correlation-id=${record.headers['x-correlation-id']}`);
+      record.status = result[0];
+      return answer(...result);
+    }
+
+    if (!path.startsWith('/_sim/')) return notFound();
+    const key = `${method} ${path.replace(/^\/_sim\/cards\/.+$/, '/_sim/cards/{id}')}`;
+    const readJson = async (): Promise<Json> => {
+      const raw = await readBody(req);
+      if (raw.tooLarge) throw new BadRequest('body too large');
+      if (raw.text === '') return {};
+      if (!isObject(raw.json)) throw new BadRequest('body must be a JSON object');
+      return raw.json;
+    };
+    switch (key) {
+      case 'GET /_sim/health': return answer(200, { status: 'ok' });
+      case 'POST /_sim/reset': reset(); return answer(200, {});
+      case 'GET /_sim/cards': return answer(200, { cards: [...cards.keys()].map(cardView) });
+      case 'POST /_sim/cards': return answer(...seedCard(await readJson()));
+      case 'GET /_sim/cards/{id}': {
+        const id = decodeURIComponent(path.slice('/_sim/cards/'.length));
+        return cards.has(id) ? answer(200, cardView(id)) : notFound();
+      }
+      case 'POST /_sim/callbacks': {
+        const planned = planCallback(await readJson());
+        applyPlanned(planned);
+        return answer(...(await sendCallbacks([planned], wait, { correlationId: planned.correlationId })));
+      }
+      case 'POST /_sim/callbacks/batch': {
+        const body = await readJson();
+        if (!Array.isArray(body.callbacks)) throw new BadRequest('callbacks must be an array');
+        const order = body.order ?? 'as-given';
+        if (!['as-given', 'reverse', 'shuffle'].includes(order as string)) throw new BadRequest('order must be as-given, reverse or shuffle');
+        // The model changes in the given order (what happened); only the delivery order differs.
+        const plan = body.callbacks.map(planCallback); // all validated before anything changes
+        plan.forEach(applyPlanned);
+        if (order === 'reverse') plan.reverse();
+        if (order === 'shuffle') shuffle(plan);
+        const sent = plan.map((p) => ({ correlationId: p.correlationId, virtualCardId: p.body.virtualCardId, action: p.body.action }));
+        return answer(...(await sendCallbacks(plan, wait, { order: sent })));
+      }
+      case 'GET /_sim/faults': return answer(200, { updateCardState: updateFault, callbacks: callbackFault });
+      case 'POST /_sim/faults': return answer(...setFaults(await readJson()));
+      case 'DELETE /_sim/faults': updateFault = { mode: 'ok' }; callbackFault = {}; return answer(200, {});
+      case 'GET /_sim/requests': return answer(200, { requests });
+      case 'DELETE /_sim/requests': requests = []; return answer(200, {});
+      case 'GET /_sim/deliveries': return answer(200, { deliveries });
+      case 'DELETE /_sim/deliveries': deliveries = []; return answer(200, {});
+      default: return notFound();
+    }
+  }
+
+  const server = createServer((req, res) => {
+    route(req, res).catch((err: unknown) => {
+      if (res.headersSent) return;
+      const bad = err instanceof BadRequest;
+      res.writeHead(bad ? 400 : 500, { 'content-type': 'application/json' }).end(JSON.stringify({
+        error: { code: bad ? 'VALIDATION_FAILED' : 'INTERNAL', message: bad ? err.message : 'simulator error' },
+      }));
+      if (!bad) log(`internal error: ${(err as Error).message}`);
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port, opts.host ?? '127.0.0.1', () => resolve());
+  });
+  const port = (server.address() as AddressInfo).port;
+  const url = `http://${opts.host ?? '127.0.0.1'}:${port}`;
+  log(`D1 simulator on ${url}, callbacks to ${webhookUrl}`);
+
+  return {
+    url,
+    port,
+    async idle() {
+      // Loop: a finishing delivery plan can't add new ones, but a request arriving meanwhile can.
+      while (pending.size) await Promise.allSettled([...pending]);
+    },
+    reset,
+    async stop() {
+      stopper.abort();
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      server.closeAllConnections(); // includes requests held open by the timeout fault
+      await Promise.allSettled([...pending]);
+      await closed;
+    },
+  };
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name];
+  return (Array.isArray(v) ? v[0] : v) || undefined;
+}
+
+async function readBody(req: IncomingMessage): Promise<{ text: string; json?: unknown; tooLarge: boolean }> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req) {
+    size += (chunk as Buffer).length;
+    if (size <= MAX_BODY) chunks.push(chunk as Buffer);
+  }
+  if (size > MAX_BODY) return { text: '', tooLarge: true };
+  const text = Buffer.concat(chunks).toString('utf8');
+  try {
+    return { text, json: JSON.parse(text) as unknown, tooLarge: false };
+  } catch {
+    return { text, tooLarge: false };
+  }
+}
+
+function shuffle<T>(items: T[]): void {
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1));
+    [items[i], items[j]] = [items[j]!, items[i]!];
+  }
+}
+
+/** Standalone: `npx tsx lambdas/local/d1-simulator.ts` (env D1_SIM_PORT, ISSUER_ID, SERVICE_BASE_URL). */
+if (require.main === module) {
+  const env = process.env;
+  void startD1Simulator({
+    port: Number(env.D1_SIM_PORT ?? 3100),
+    issuerId: env.ISSUER_ID ?? 'ISSUER0001',
+    serviceBaseUrl: env.SERVICE_BASE_URL ?? `http://127.0.0.1:${env.PORT ?? 3000}`,
+    log: (line) => console.log(`[d1-sim] ${line}`),
+  }).then((sim) => {
+    const stop = (): void => void sim.stop().then(() => process.exit(0));
+    process.on('SIGINT', stop);
+    process.on('SIGTERM', stop);
+  });
+}

@@ -1,0 +1,100 @@
+/**
+ * `npm start`: the whole service on this machine, no Docker — DynamoDB Local, fauxqs, the tables and queues of
+ * lambdas/topology.ts, the HTTP gateway in front of the real handler modules, the SQS pollers and the D1
+ * simulator. Ctrl-C or SIGTERM stops everything, the JVM included.
+ */
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { ConfigError, envSchema } from '../config/env';
+import { provisionResources, startLocalAws, type LocalAwsEngines } from './local-aws';
+import { startLocalService, type LocalService } from './service';
+import { startD1Simulator, type D1Simulator } from './d1-simulator';
+import { seedDemoData } from './seed';
+
+// Node 20 is supported until the SDK's January 2027 releases (see README); the warning is known, not news.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+const started = Date.now();
+const stoppers: Array<() => Promise<void>> = [];
+let stopping = false;
+
+async function shutdown(code: number): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  const hardStop = setTimeout(() => process.exit(code), 5000);
+  hardStop.unref();
+  for (const stop of stoppers.reverse()) await stop().catch(() => undefined);
+  process.exit(code);
+}
+
+process.on('SIGINT', () => void shutdown(0));
+process.on('SIGTERM', () => void shutdown(0));
+process.on('SIGHUP', () => void shutdown(0));
+
+/** DESIGN §5 local defaults; anything set in the environment wins. Generated secrets never leave this process tree. */
+function localEnv(): NodeJS.ProcessEnv {
+  const simPort = process.env.D1_SIM_PORT ?? '3100';
+  const simUrl = `http://127.0.0.1:${simPort}`;
+  const defaults: Record<string, string> = {
+    PORT: '3000',
+    ISSUER_ID: 'ISSUER0001',
+    TR_API_KEY: 'local-tr-key',
+    D1_ISSUER_BASE_URL: simUrl,
+    D1_COF_BASE_URL: simUrl,
+    D1_COF_API_KEY: 'local-cof-key',
+    D1_SIM_PORT: simPort,
+    LOCAL_DDB_PORT: '8000',
+    LOCAL_SQS_PORT: '9324',
+    LOG_LEVEL: 'INFO',
+  };
+  const env: NodeJS.ProcessEnv = { ...defaults, ...process.env };
+  env.TR_JWE_PRIVATE_KEY ??= generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  env.DATA_KEY ??= randomBytes(32).toString('base64');
+  return env;
+}
+
+async function main(): Promise<void> {
+  const env = localEnv();
+  // Resource wiring is filled in below; validate everything the operator can set before starting anything.
+  const config = envSchema.omit({ TABLE_NAME: true, ISSUER_CALLBACKS_QUEUE_URL: true, TOKEN_UPDATES_QUEUE_URL: true, D1_REQUESTS_QUEUE_URL: true }).parse(env);
+  const log = (line: string): void => console.log(`[local] ${line}`);
+
+  const engines: LocalAwsEngines = await startLocalAws({ ddbPort: config.LOCAL_DDB_PORT, sqsPort: config.LOCAL_SQS_PORT });
+  stoppers.push(() => engines.stop());
+  const resources = await provisionResources({ ddbEndpoint: engines.ddbEndpoint, sqsEndpoint: engines.sqsEndpoint });
+  Object.assign(process.env, env, engines.env, resources.env);
+  // The full schema now, as every Lambda will parse its part of it.
+  envSchema.parse(process.env);
+
+  const simulator: D1Simulator = await startD1Simulator({
+    port: config.D1_SIM_PORT,
+    issuerId: config.ISSUER_ID,
+    serviceBaseUrl: `http://127.0.0.1:${config.PORT}`,
+    log: (line) => console.log(`[d1-sim] ${line}`),
+  });
+  stoppers.push(() => simulator.stop());
+
+  const service: LocalService = await startLocalService({
+    port: config.PORT,
+    sqsEndpoint: engines.sqsEndpoint,
+    queues: resources.queues,
+    log: config.LOG_LEVEL === 'DEBUG' || config.LOG_LEVEL === 'TRACE' ? log : undefined,
+  });
+  stoppers.push(() => service.stop());
+
+  console.log(`token-lifecycle is up in ${Date.now() - started} ms
+  service (both APIs)  ${service.gateway.url}        try: curl ${service.gateway.url}/health
+  D1 simulator         ${simulator.url}        control API: ${simulator.url}/_sim/
+  DynamoDB Local       ${engines.ddbEndpoint}   table ${resources.env.TABLE_NAME}
+  SQS (fauxqs)         ${engines.sqsEndpoint}
+Ctrl-C stops everything.`);
+  await seedDemoData({ simulatorUrl: simulator.url, log });
+}
+
+main().catch(async (err: unknown) => {
+  if (err instanceof ConfigError || (err as Error).name === 'ZodError') {
+    console.error(`configuration error: ${(err as Error).message}`);
+  } else {
+    console.error(err);
+  }
+  await shutdown(1);
+});

@@ -1,0 +1,75 @@
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { QUEUE_CONSUMERS, type HandlerName, type HttpRoute, type QueueConsumer } from '../topology';
+import { startGateway, type Gateway, type HandlerLoader } from './gateway';
+import { LOCAL_CREDENTIALS, LOCAL_REGION, type ProvisionedResources } from './local-aws';
+import { startPoller, type Poller, type SqsHandler } from './sqs-poller';
+
+export type ConsumerLoader = (name: HandlerName) => Promise<SqsHandler>;
+
+const loadConsumerModule: ConsumerLoader = async (name) => {
+  const mod = (await import(`../handlers/${name}`)) as { handler: SqsHandler };
+  return mod.handler;
+};
+
+export interface LocalServiceOptions {
+  port: number;
+  host?: string;
+  sqsEndpoint: string;
+  queues: ProvisionedResources['queues'];
+  routes?: readonly HttpRoute[];
+  consumers?: readonly QueueConsumer[];
+  loadHandler?: HandlerLoader;
+  loadConsumer?: ConsumerLoader;
+  log?: (line: string) => void;
+}
+
+export interface LocalService {
+  gateway: Gateway;
+  pollers: Poller[];
+  /** Resolves when no poller holds a message (the queues themselves may still have some). */
+  idle(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+/**
+ * The service as Lambda would run it: the HTTP gateway for both APIs and one SQS poller per consumer of
+ * lambdas/topology.ts. Handler modules read their env at import, so set process.env before calling this.
+ */
+export async function startLocalService(options: LocalServiceOptions): Promise<LocalService> {
+  const sqs = new SQSClient({ endpoint: options.sqsEndpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
+  const loadConsumer = options.loadConsumer ?? loadConsumerModule;
+  const pollers: Poller[] = [];
+  for (const consumer of options.consumers ?? QUEUE_CONSUMERS) {
+    const queue = options.queues[consumer.queue];
+    pollers.push(
+      startPoller({
+        sqs,
+        queueUrl: queue.url,
+        queueArn: queue.arn,
+        handler: await loadConsumer(consumer.handler),
+        name: consumer.handler,
+        batchSize: consumer.batchSize,
+        concurrency: Math.min(consumer.maxConcurrency, 4),
+        ...(options.log ? { log: options.log } : {}),
+      }),
+    );
+  }
+  const gateway = await startGateway({
+    port: options.port,
+    ...(options.host ? { host: options.host } : {}),
+    ...(options.routes ? { routes: options.routes } : {}),
+    ...(options.loadHandler ? { loadHandler: options.loadHandler } : {}),
+    ...(options.log ? { log: options.log } : {}),
+  });
+  return {
+    gateway,
+    pollers,
+    async idle() {
+      while (pollers.some((p) => p.inFlight > 0)) await new Promise((resolve) => setTimeout(resolve, 20));
+    },
+    async stop() {
+      await Promise.all([gateway.stop(), ...pollers.map((p) => p.stop())]);
+      sqs.destroy();
+    },
+  };
+}
