@@ -1,16 +1,19 @@
 import { loadEnv } from '../config/env';
-import { errorResult, type HttpEvent, type HttpResult } from '../http/route';
 import { methodNotAllowed, routeNotFound } from '../http/errors';
+import { errorResult, type HttpEvent, type HttpHandler, type HttpResult } from '../http/route';
 import { resolveRoute } from '../http/routing';
-
-const env = loadEnv(['API_NAME']);
+import { HTTP_ROUTES, type ApiName, type HttpRoute } from '../topology';
 
 /**
  * API Gateway `$default`: whatever no route matched. A path served with other methods answers 405 with
  * `allow`; anything else 404, both in the DESIGN §3 error body (API Gateway's own 404 has another shape).
  */
-export const handler = async (event: HttpEvent): Promise<HttpResult> => {
-  const resolution = resolveRoute(event.requestContext.http.method, event.rawPath, env.API_NAME);
-  if (resolution.kind === 'method-not-allowed') return errorResult(methodNotAllowed(resolution.allow));
-  return errorResult(routeNotFound());
-};
+export function notFoundHandler(routes: readonly HttpRoute[], api?: ApiName): HttpHandler {
+  return async (event: HttpEvent): Promise<HttpResult> => {
+    const resolution = resolveRoute(event.requestContext.http.method, event.rawPath, api, routes);
+    if (resolution.kind === 'method-not-allowed') return errorResult(methodNotAllowed(resolution.allow));
+    return errorResult(routeNotFound());
+  };
+}
+
+export const handler = notFoundHandler(HTTP_ROUTES, loadEnv(['API_NAME']).API_NAME);
