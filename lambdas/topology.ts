@@ -70,6 +70,10 @@ export interface HttpRoute {
 export const HTTP_ROUTES: readonly HttpRoute[] = [
   { api: 'backoffice', method: 'GET', path: '/health', handler: 'health', auth: 'none' },
   { api: 'webhooks', method: 'GET', path: '/health', handler: 'health', auth: 'none' },
+  { api: 'webhooks', method: 'POST', path: '/issuer/igwapi/v2.0/notifyVirtualCardChange', handler: 'notify-virtual-card-change', auth: 'none' },
+  { api: 'backoffice', method: 'GET', path: '/v1/tokens/{virtualCardId}', handler: 'token-queries', auth: 'iam' },
+  { api: 'backoffice', method: 'GET', path: '/v1/tokens/{virtualCardId}/history', handler: 'token-queries', auth: 'iam' },
+  { api: 'backoffice', method: 'GET', path: '/v1/cards/{issuerCardRefId}/tokens', handler: 'token-queries', auth: 'iam' },
 ];
 
 /** Answers every request no route matches (API Gateway `$default`): 404, or 405 with `allow`. */
@@ -83,7 +87,9 @@ export interface QueueConsumer {
   maxConcurrency: number;
 }
 
-export const QUEUE_CONSUMERS: readonly QueueConsumer[] = [];
+export const QUEUE_CONSUMERS: readonly QueueConsumer[] = [
+  { queue: 'issuerCallbacks', handler: 'apply-virtual-card-change', batchSize: 10, maxConcurrency: 10 },
+];
 
 export const routeKey = (route: Pick<HttpRoute, 'method' | 'path'>): string => `${route.method} ${route.path}`;
 
@@ -107,6 +113,6 @@ export const HANDLERS: Record<HandlerName, HandlerNeeds> = {
   health: { env: [], table: 'none', sendsTo: [] },
   'not-found': { env: ['API_NAME'], table: 'none', sendsTo: [] },
   'notify-virtual-card-change': { env: ['ISSUER_ID', 'ISSUER_CALLBACKS_QUEUE_URL'], table: 'none', sendsTo: ['issuerCallbacks'] },
-  'apply-virtual-card-change': { env: ['TABLE_NAME'], table: 'readwrite', sendsTo: [] },
+  'apply-virtual-card-change': { env: ['TABLE_NAME', 'HISTORY_RETENTION_DAYS'], table: 'readwrite', sendsTo: [] },
   'token-queries': { env: ['TABLE_NAME'], table: 'read', sendsTo: [] },
 };

@@ -1,4 +1,7 @@
-/** Demo data for `npm start`: seeded in the D1 simulator (issue 4 adds the tokens' activation callbacks). */
+/**
+ * Demo data for `npm start`: cards and tokens in the D1 simulator, then one ACTIVATE callback per token through
+ * our real webhook — the way the service learns tokens in production.
+ */
 export async function seedDemoData(options: { simulatorUrl: string; log: (line: string) => void }): Promise<void> {
   const cards = [
     { issuerCardRefId: 'card-1', tokens: [{ virtualCardId: 'vc-1', walletProviderId: 'APPLE_PAY' }, { virtualCardId: 'vc-2', walletProviderId: 'ANDROID_PAY' }] },
@@ -11,6 +14,16 @@ export async function seedDemoData(options: { simulatorUrl: string; log: (line: 
       body: JSON.stringify(card),
     });
     if (!response.ok) throw new Error(`seeding ${card.issuerCardRefId} failed: ${response.status}`);
+  }
+  for (const card of cards) {
+    for (const token of card.tokens) {
+      const response = await fetch(`${options.simulatorUrl}/_sim/callbacks?wait=true`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ issuerCardRefId: card.issuerCardRefId, ...token, action: 'ACTIVATE', source: 'TSP', correlationId: `seed-${token.virtualCardId}` }),
+      });
+      if (!response.ok) throw new Error(`activating ${token.virtualCardId} failed: ${response.status}`);
+    }
   }
   options.log(`seeded demo cards ${cards.map((c) => c.issuerCardRefId).join(', ')} in the D1 simulator`);
 }

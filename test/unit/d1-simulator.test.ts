@@ -43,13 +43,16 @@ beforeEach(() => {
   reply = () => 200;
 });
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read arbitrary JSON answers
+type JsonBody = Record<string, any>;
+
 async function call(path: string, body?: unknown, headers: Record<string, string> = {}, method = 'POST') {
   const res = await fetch(`${sim.url}${path}`, {
     method,
     headers: { 'content-type': 'application/json', ...headers },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
-  return { status: res.status, body: (await res.json()) as Record<string, any> };
+  return { status: res.status, body: (await res.json()) as JsonBody };
 }
 
 const igwHeaders = (correlationId: string) => ({ 'x-correlation-id': correlationId, 'x-issuer-id': ISSUER_ID });
@@ -155,7 +158,7 @@ describe('faults', () => {
     expect(await updateCardState(body, 'corr-retry')).toEqual({ status: 200, body: {} });
     await sim.idle();
     expect(received).toHaveLength(1);
-    const log = (await call('/_sim/requests', undefined, {}, 'GET')).body.requests as Array<Record<string, any>>;
+    const log = (await call('/_sim/requests', undefined, {}, 'GET')).body.requests as JsonBody[];
     expect(log.map((r) => [r.status, r.headers['x-correlation-id']])).toEqual([[500, 'corr-retry'], [200, 'corr-retry']]);
   });
 

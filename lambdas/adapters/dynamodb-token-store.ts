@@ -1,0 +1,177 @@
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import {
+  DynamoDBDocumentClient,
+  GetCommand,
+  QueryCommand,
+  TransactWriteCommand,
+  type TransactWriteCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import type { Token } from '../domain/token';
+import type { HistoryEvent } from '../domain/virtual-card-change';
+import type { ChangeRecord, Page, PageRequest, RecordResult, TokenStore } from '../ports/token-store';
+import { TABLE } from '../topology';
+import { decodePageToken, encodePageToken } from './pagination';
+
+/**
+ * Item layout (single table, DESIGN §7):
+ *   token   pk=TOKEN#<virtualCardId> sk=TOKEN             gsi1pk=CARD#<issuerCardRefId> gsi1sk=TOKEN#<virtualCardId>
+ *   event   pk=TOKEN#<virtualCardId> sk=EVT#<dedupeKey>   lsi1sk=EVT#<token version, zero-padded>
+ * The event item is both the dedupe record (its key is the callback's identity) and the history entry (the LSI
+ * orders it by the token version its write produced).
+ */
+const tokenKey = (virtualCardId: string) => ({ pk: `TOKEN#${virtualCardId}`, sk: 'TOKEN' });
+const sequence = (version: number): string => `EVT#${String(version).padStart(10, '0')}`;
+const GSI = TABLE.globalIndexes[0];
+const LSI = TABLE.localIndexes[0];
+
+const TOKEN_FIELDS = [
+  'virtualCardId',
+  'issuerCardRefId',
+  'walletProviderId',
+  'state',
+  'lastAction',
+  'lastChangeSource',
+  'lastOperationId',
+  'renewals',
+  'lastRenewedAt',
+  'updatedAt',
+  'lastOperationOrder',
+  'version',
+] as const satisfies readonly (keyof Token)[];
+
+const EVENT_FIELDS = ['at', 'action', 'source', 'correlationId', 'operationId', 'errorCode', 'outcome', 'stateAfter'] as const satisfies readonly (keyof HistoryEvent)[];
+
+function pick<T>(item: Record<string, unknown>, fields: readonly (keyof T)[]): T {
+  return Object.fromEntries(fields.map((f) => [f, item[f as string] ?? null])) as T;
+}
+
+export interface DynamoDbTokenStoreOptions {
+  tableName: string;
+  /** History/dedupe retention; undefined = kept forever (DESIGN §2 rule 15: TTL off by default, ≥ 30 days). */
+  historyRetentionDays?: number | undefined;
+  now?: () => number;
+}
+
+export class DynamoDbTokenStore implements TokenStore {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly options: DynamoDbTokenStoreOptions,
+  ) {}
+
+  async getToken(virtualCardId: string): Promise<Token | null> {
+    const result = await this.client.send(new GetCommand({ TableName: this.options.tableName, Key: tokenKey(virtualCardId), ConsistentRead: true }));
+    return result.Item ? pick<Token>(result.Item, TOKEN_FIELDS) : null;
+  }
+
+  async listCardTokens(issuerCardRefId: string, page: PageRequest): Promise<Page<Token>> {
+    const gsi1pk = `CARD#${issuerCardRefId}`;
+    const keyNames = [TABLE.partitionKey, TABLE.sortKey, GSI.partitionKey, GSI.sortKey];
+    return this.query(
+      {
+        IndexName: GSI.name,
+        KeyConditionExpression: '#p = :p',
+        ExpressionAttributeNames: { '#p': GSI.partitionKey },
+        ExpressionAttributeValues: { ':p': gsi1pk },
+        ExclusiveStartKey: decodePageToken(page.nextToken, { attribute: GSI.partitionKey, value: gsi1pk }, keyNames),
+      },
+      page.limit,
+      keyNames,
+      (item) => pick<Token>(item, TOKEN_FIELDS),
+    );
+  }
+
+  async history(virtualCardId: string, page: PageRequest): Promise<Page<HistoryEvent>> {
+    const { pk } = tokenKey(virtualCardId);
+    const keyNames = [TABLE.partitionKey, TABLE.sortKey, LSI.sortKey];
+    return this.query(
+      {
+        IndexName: LSI.name,
+        KeyConditionExpression: '#pk = :pk AND begins_with(#seq, :evt)',
+        ExpressionAttributeNames: { '#pk': TABLE.partitionKey, '#seq': LSI.sortKey },
+        ExpressionAttributeValues: { ':pk': pk, ':evt': 'EVT#' },
+        ScanIndexForward: true,
+        ExclusiveStartKey: decodePageToken(page.nextToken, { attribute: TABLE.partitionKey, value: pk }, keyNames),
+      },
+      page.limit,
+      keyNames,
+      (item) => pick<HistoryEvent>(item, EVENT_FIELDS),
+    );
+  }
+
+  /** Reads one item more than asked, so `nextToken` is null exactly on the last page. */
+  private async query<T>(
+    input: Omit<ConstructorParameters<typeof QueryCommand>[0], 'TableName' | 'Limit'>,
+    limit: number,
+    keyNames: readonly string[],
+    map: (item: Record<string, unknown>) => T,
+  ): Promise<Page<T>> {
+    const result = await this.client.send(new QueryCommand({ ...input, TableName: this.options.tableName, Limit: limit + 1 }));
+    const items = result.Items ?? [];
+    const pageItems = items.slice(0, limit);
+    const last = pageItems[pageItems.length - 1];
+    const more = items.length > limit || (items.length === limit + 1 && result.LastEvaluatedKey !== undefined);
+    return {
+      items: pageItems.map(map),
+      nextToken: more && last ? encodePageToken(Object.fromEntries(keyNames.map((k) => [k, String(last[k])]))) : null,
+    };
+  }
+
+  async recordChange(record: ChangeRecord): Promise<RecordResult> {
+    const { tableName } = this.options;
+    const { pk } = tokenKey(record.virtualCardId);
+    const newVersion = (record.expectedVersion ?? 0) + 1;
+    const retentionDays = this.options.historyRetentionDays;
+    const expiresAt = retentionDays ? Math.floor((this.options.now?.() ?? Date.now()) / 1000) + retentionDays * 86_400 : undefined;
+    const versionGuard =
+      record.expectedVersion === null
+        ? { ConditionExpression: 'attribute_not_exists(pk)' }
+        : { ConditionExpression: 'version = :expected', ExpressionAttributeValues: { ':expected': record.expectedVersion } };
+
+    const items: NonNullable<TransactWriteCommandInput['TransactItems']> = [
+      {
+        Put: {
+          TableName: tableName,
+          Item: {
+            pk,
+            sk: `EVT#${record.dedupeKey}`,
+            // A callback recorded before the token is known sorts ahead of the token's own events.
+            [LSI.sortKey]: record.token ? sequence(newVersion) : `${sequence(0)}#${record.event.at}`,
+            entity: 'EVENT',
+            virtualCardId: record.virtualCardId,
+            ...record.event,
+            ...(expiresAt ? { [TABLE.ttlAttribute]: expiresAt } : {}),
+          },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        },
+      },
+      record.token
+        ? {
+            Put: {
+              TableName: tableName,
+              Item: {
+                ...tokenKey(record.virtualCardId),
+                [GSI.partitionKey]: `CARD#${record.token.issuerCardRefId}`,
+                [GSI.sortKey]: `TOKEN#${record.virtualCardId}`,
+                entity: 'TOKEN',
+                ...record.token,
+                version: newVersion,
+              },
+              ...versionGuard,
+            },
+          }
+        : // Still unknown: make sure it was not created meanwhile, else this event's order would be wrong.
+          { ConditionCheck: { TableName: tableName, Key: tokenKey(record.virtualCardId), ...versionGuard } },
+    ];
+
+    try {
+      await this.client.send(new TransactWriteCommand({ TransactItems: items }));
+      return 'RECORDED';
+    } catch (err) {
+      if (err instanceof TransactionCanceledException) {
+        const [eventReason] = err.CancellationReasons ?? [];
+        return eventReason?.Code === 'ConditionalCheckFailed' ? 'DUPLICATE' : 'CONFLICT';
+      }
+      throw err;
+    }
+  }
+}

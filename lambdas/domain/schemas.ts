@@ -1,0 +1,74 @@
+import * as z from 'zod';
+import { CHANGE_SOURCES, TOKEN_STATES } from './token';
+
+/**
+ * The request and message schemas of the issuer side, in one place: the handlers validate with them, the
+ * consumers re-validate queue messages with them, and the OpenAPI document is generated from them.
+ * Unknown fields are stripped (D1 may add fields). Optional fields accept `null` as "absent".
+ */
+
+const optionalString = (max: number) => z.string().min(1).max(max).nullish();
+
+export const notifyVirtualCardChangeHeaders = z
+  .object({
+    'x-correlation-id': z.string().min(1).max(64),
+    'x-issuer-id': z.string().length(10),
+  })
+  .meta({ id: 'NotifyVirtualCardChangeHeaders' });
+
+export const notifyVirtualCardChangeBody = z
+  .object({
+    issuerCardRefId: z.string().min(1).max(48),
+    virtualCardId: z.string().min(1).max(64),
+    action: z.string().min(1).max(32),
+    walletProviderId: optionalString(128),
+    /** `null` means absent; a string is a 400 (a numeric code sent as text is a D1 contract break). */
+    errorCode: z.number().int().nullish(),
+    /** Any string: values other than WALLET/TSP/ISSUER are kept as UNKNOWN. */
+    source: z.string().max(64).nullish(),
+    isPrimary: z.boolean().nullish(),
+    tokenStorageId: optionalString(128),
+    walletCardRefId: optionalString(128),
+    walletVirtualCardId: optionalString(128),
+    /** Card data (DPAN): validated for shape, then dropped — never stored, never logged, never queued. */
+    tokenInfo: z.union([z.record(z.string(), z.unknown()), z.string()]).nullish(),
+  })
+  .meta({ id: 'NotifyVirtualCardChange' });
+
+export type NotifyVirtualCardChangeBody = z.infer<typeof notifyVirtualCardChangeBody>;
+
+/** The queue message the webhook writes and the apply consumer reads (a VirtualCardChange). */
+export const virtualCardChangeMessage = z.object({
+  correlationId: z.string().min(1).max(64),
+  issuerCardRefId: z.string().min(1).max(48),
+  virtualCardId: z.string().min(1).max(64),
+  action: z.string().min(1).max(32),
+  errorCode: z.number().int().nullable(),
+  source: z.string().nullable(),
+  walletProviderId: z.string().nullable(),
+  receivedAt: z.iso.datetime({ offset: true }),
+});
+
+export const tokenSchema = z
+  .object({
+    virtualCardId: z.string(),
+    issuerCardRefId: z.string(),
+    walletProviderId: z.string().nullable(),
+    state: z.enum(TOKEN_STATES),
+    lastAction: z.string().nullable(),
+    lastChangeSource: z.enum(CHANGE_SOURCES).nullable(),
+    lastOperationId: z.string().nullable(),
+    renewals: z.number().int(),
+    lastRenewedAt: z.string().nullable(),
+    updatedAt: z.string(),
+  })
+  .meta({ id: 'Token' });
+
+export const pageQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(100).default(100),
+  nextToken: z.string().min(1).max(2048).optional(),
+});
+export type PageQuery = z.infer<typeof pageQuery>;
+
+export const virtualCardIdPath = z.object({ virtualCardId: z.string().min(1).max(64) });
+export const issuerCardRefIdPath = z.object({ issuerCardRefId: z.string().min(1).max(48) });

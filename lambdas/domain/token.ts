@@ -1,0 +1,34 @@
+/** The issuer-side token (a D1 "virtual card") as we track it. */
+
+export const TOKEN_STATES = ['INACTIVE', 'ACTIVE', 'SUSPENDED', 'DELETED'] as const;
+export type TokenState = (typeof TOKEN_STATES)[number];
+
+export const CHANGE_SOURCES = ['ISSUER', 'WALLET', 'TSP', 'RECONCILIATION', 'UNKNOWN'] as const;
+export type ChangeSource = (typeof CHANGE_SOURCES)[number];
+
+export interface Token {
+  virtualCardId: string;
+  issuerCardRefId: string;
+  walletProviderId: string | null;
+  state: TokenState;
+  /** The last *applied* callback (RENEW counts; failed, superseded, ignored and duplicate ones do not). */
+  lastAction: string | null;
+  lastChangeSource: ChangeSource | null;
+  lastOperationId: string | null;
+  renewals: number;
+  lastRenewedAt: string | null;
+  updatedAt: string;
+  /**
+   * Rule 5: creation order of the operation of ours whose change was applied last, null when the last applied
+   * change was external. An older operation's late success is SUPERSEDED only against this.
+   */
+  lastOperationOrder: string | null;
+  /** Bumped by every write to the token (one per recorded event): optimistic concurrency and history order. */
+  version: number;
+}
+
+/** The public view (DESIGN §3 Token): bookkeeping fields stay inside. */
+export function tokenView(token: Token): Omit<Token, 'lastOperationOrder' | 'version'> {
+  const { lastOperationOrder: _order, version: _version, ...view } = token;
+  return view;
+}

@@ -1,0 +1,52 @@
+import type { Token } from '../domain/token';
+import type { HistoryEvent } from '../domain/virtual-card-change';
+
+export interface Page<T> {
+  items: T[];
+  /** Opaque; null on the last page. */
+  nextToken: string | null;
+}
+
+export interface PageRequest {
+  limit: number;
+  nextToken?: string | undefined;
+}
+
+/** One recorded callback: the dedupe record and the history event are the same item. */
+export interface ChangeRecord {
+  dedupeKey: string;
+  virtualCardId: string;
+  /** The version read before deciding; null when the token did not exist. The write fails if it moved. */
+  expectedVersion: number | null;
+  /** The token to store (its version is written as expectedVersion + 1); null = still unknown, nothing to store. */
+  token: Token | null;
+  event: HistoryEvent;
+}
+
+export type RecordResult = 'RECORDED' | 'DUPLICATE' | 'CONFLICT';
+
+/** Thrown for a `nextToken` we did not issue (answered as a 400 on `query.nextToken`). */
+export class InvalidPageToken extends Error {
+  constructor() {
+    super('nextToken is not valid');
+    this.name = 'InvalidPageToken';
+  }
+}
+
+export interface TokenStore {
+  /** Strongly consistent: the decision that follows is guarded by the version condition anyway. */
+  getToken(virtualCardId: string): Promise<Token | null>;
+  listCardTokens(issuerCardRefId: string, page: PageRequest): Promise<Page<Token>>;
+  /** Oldest first. */
+  history(virtualCardId: string, page: PageRequest): Promise<Page<HistoryEvent>>;
+  /**
+   * Atomically: records the event under its dedupe key (fails as DUPLICATE if it exists) and writes the token
+   * if its version is still `expectedVersion` (else CONFLICT: re-read and decide again). One write request.
+   */
+  recordChange(record: ChangeRecord): Promise<RecordResult>;
+}
+
+/** The durable hand-off between the webhook and the apply consumer. */
+export interface ChangeQueue<T> {
+  send(message: T): Promise<void>;
+}

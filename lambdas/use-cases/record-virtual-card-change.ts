@@ -1,0 +1,29 @@
+import type { NotifyVirtualCardChangeBody } from '../domain/schemas';
+import type { VirtualCardChange } from '../domain/virtual-card-change';
+import type { ChangeQueue } from '../ports/token-store';
+
+/**
+ * Webhook side of `notifyVirtualCardChange` (rule 1): turn a valid callback into a VirtualCardChange and hand it
+ * to the queue. Only once the queue accepted it may the webhook answer 2xx; a failure propagates (→ 5xx, D1
+ * retries). `tokenInfo` is card data and is deliberately not carried over.
+ *
+ * (primary adapter) webhook handler → this use case → (secondary adapter) SQS
+ */
+export async function recordVirtualCardChange(
+  deps: { queue: ChangeQueue<VirtualCardChange>; now: () => Date },
+  correlationId: string,
+  body: NotifyVirtualCardChangeBody,
+): Promise<VirtualCardChange> {
+  const change: VirtualCardChange = {
+    correlationId,
+    issuerCardRefId: body.issuerCardRefId,
+    virtualCardId: body.virtualCardId,
+    action: body.action,
+    errorCode: body.errorCode ?? null,
+    source: body.source ?? null,
+    walletProviderId: body.walletProviderId ?? null,
+    receivedAt: deps.now().toISOString(),
+  };
+  await deps.queue.send(change);
+  return change;
+}

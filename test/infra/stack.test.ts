@@ -1,0 +1,376 @@
+import { App, type CfnElement } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { Queue } from 'aws-cdk-lib/aws-sqs';
+import type { IConstruct } from 'constructs';
+import { createApp } from '../../lib/app';
+import { loadStackConfig } from '../../lib/config';
+import { planFunctions } from '../../lib/constructs/functions';
+import { TokenLifecycleStack } from '../../lib/token-lifecycle-stack';
+import { API_NAMES, SERVICE_TOPOLOGY, type Topology } from '../../lib/topology';
+import { QUEUES, SECRET_ENV_KEYS, TABLE, routeKey, type QueueKey } from '../../lambdas/topology';
+
+/**
+ * Infra tests: what the template must guarantee, checked on the service's topology and on an extended copy that
+ * has an IAM route, a queue consumer and a handler with table, queue and secret needs (the service does not have
+ * those yet, and a test that iterates over nothing proves nothing).
+ *
+ * Bundling is skipped (`aws:cdk:bundling-stacks: []`) and CDK's built-in CloudFormation validation is off
+ * (toolchain §9 trap 3: ~2.5 s per synth); `npx cdk synth` runs both.
+ */
+const OFFLINE = { 'aws:cdk:bundling-stacks': [] };
+const FAST = { builtinCloudFormationValidation: false };
+/** Planted as env vars and stray context: no code path may carry a secret value into the template. */
+const SENTINEL = 'SENTINEL-secret-value-3f9a1c';
+const IMPORTED_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:token-lifecycle/tr-api-key-AbC123';
+const ALARM_TOPIC = 'arn:aws:sns:eu-west-1:123456789012:token-lifecycle-alarms';
+
+/**
+ * `health` and `not-found` stand in for handlers that do not exist yet (the wiring is data, any entry module
+ * will do): health becomes an IAM route, a queue consumer and a producer with table, config and secret needs;
+ * the per-API fallback gets read access to the table.
+ */
+const EXTENDED: Topology = {
+  ...SERVICE_TOPOLOGY,
+  httpRoutes: [
+    ...SERVICE_TOPOLOGY.httpRoutes,
+    { api: 'backoffice', method: 'GET', path: '/v1/tokens/{virtualCardId}', handler: 'health', auth: 'iam' },
+    { api: 'backoffice', method: 'POST', path: '/v1/lcm-operations', handler: 'health', auth: 'iam' },
+  ],
+  queueConsumers: [{ queue: 'd1Requests', handler: 'health', batchSize: 5, maxConcurrency: 2 }],
+  handlers: {
+    ...SERVICE_TOPOLOGY.handlers,
+    health: {
+      env: ['TABLE_NAME', 'ISSUER_ID', 'D1_TIMEOUT_MS', 'TR_API_KEY', 'D1_COF_API_KEY', 'ISSUER_CALLBACKS_QUEUE_URL'],
+      table: 'readwrite',
+      sendsTo: ['issuerCallbacks'],
+      memoryMb: 512,
+    },
+    'not-found': { env: ['API_NAME', 'TABLE_NAME'], table: 'read', sendsTo: [] },
+  },
+};
+
+interface Synth {
+  stack: TokenLifecycleStack;
+  template: Template;
+  json: string;
+  topology: Topology;
+  id: (construct: IConstruct) => string;
+}
+
+function synth(topology: Topology, context: Record<string, unknown> = {}): Synth {
+  const app = new App({ ...FAST, context: { ...OFFLINE, ...context } });
+  const config = loadStackConfig((key) => app.node.tryGetContext(key));
+  const stack = new TokenLifecycleStack(app, 'Test', { config, topology });
+  const template = Template.fromStack(stack);
+  const id = (construct: IConstruct) => stack.resolve(stack.getLogicalId((construct.node.defaultChild ?? construct) as CfnElement)) as string;
+  return { stack, template, json: JSON.stringify(template.toJSON()), topology, id };
+}
+
+type Resource = { Type: string; Properties: Record<string, any>; DeletionPolicy?: string; UpdateReplacePolicy?: string };
+const resources = (s: Synth, type: string) => Object.entries(s.template.findResources(type)) as [string, Resource][];
+const getAtt = (logicalId: string, attr = 'Arn') => ({ 'Fn::GetAtt': [logicalId, attr] });
+
+let service: Synth;
+let extended: Synth;
+const saved: Record<string, string | undefined> = {};
+
+beforeAll(() => {
+  for (const key of SECRET_ENV_KEYS) {
+    saved[key] = process.env[key];
+    process.env[key] = SENTINEL;
+  }
+  const strayContext = Object.fromEntries(SECRET_ENV_KEYS.map((k) => [k, SENTINEL]));
+  service = synth(SERVICE_TOPOLOGY, strayContext);
+  extended = synth(EXTENDED, { ...strayContext, trApiKeySecret: IMPORTED_ARN, d1CofApiKeySecret: 'token-lifecycle/d1-cof-api-key', alarmTopicArn: ALARM_TOPIC });
+});
+afterAll(() => {
+  for (const key of SECRET_ENV_KEYS) {
+    if (saved[key] === undefined) delete process.env[key];
+    else process.env[key] = saved[key];
+  }
+});
+const CASES: [string, () => Synth][] = [
+  ['service topology', () => service],
+  ['extended topology', () => extended],
+];
+
+describe.each(CASES)('%s', (_name, get) => {
+  test('table: pk/sk, GSI and LSI (projection ALL), TTL, on-demand, PITR, deletion protection, RETAIN', () => {
+    const s = get();
+    const tables = resources(s, 'AWS::DynamoDB::GlobalTable');
+    expect(tables).toHaveLength(1);
+    const [, table] = tables[0]!;
+    const p = table.Properties;
+    expect(table.DeletionPolicy).toBe('Retain');
+    expect(table.UpdateReplacePolicy).toBe('Retain');
+    expect(p.BillingMode).toBe('PAY_PER_REQUEST');
+    expect(p.KeySchema).toEqual([
+      { AttributeName: TABLE.partitionKey, KeyType: 'HASH' },
+      { AttributeName: TABLE.sortKey, KeyType: 'RANGE' },
+    ]);
+    expect(p.GlobalSecondaryIndexes).toEqual(
+      TABLE.globalIndexes.map((g) => ({
+        IndexName: g.name,
+        KeySchema: [{ AttributeName: g.partitionKey, KeyType: 'HASH' }, { AttributeName: g.sortKey, KeyType: 'RANGE' }],
+        Projection: { ProjectionType: 'ALL' },
+      })),
+    );
+    expect(p.LocalSecondaryIndexes).toEqual(
+      TABLE.localIndexes.map((l) => ({
+        IndexName: l.name,
+        KeySchema: [{ AttributeName: TABLE.partitionKey, KeyType: 'HASH' }, { AttributeName: l.sortKey, KeyType: 'RANGE' }],
+        Projection: { ProjectionType: 'ALL' },
+      })),
+    );
+    expect(p.TimeToLiveSpecification).toEqual({ AttributeName: TABLE.ttlAttribute, Enabled: true });
+    expect(p.Replicas).toHaveLength(1);
+    expect(p.Replicas[0]).toMatchObject({ DeletionProtectionEnabled: true, PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true } });
+  });
+
+  test('queues: each redrives to its own DLQ with maxReceiveCount; visibility 6 × consumer timeout; SSE; DLQ kept 14 days', () => {
+    const s = get();
+    expect(resources(s, 'AWS::SQS::Queue')).toHaveLength(2 * Object.keys(QUEUES).length);
+    for (const key of Object.keys(QUEUES) as QueueKey[]) {
+      const { queue, dlq } = s.stack.queues.byKey[key];
+      const props = s.template.toJSON().Resources[s.id(queue)].Properties;
+      expect(props).toMatchObject({
+        RedrivePolicy: { deadLetterTargetArn: getAtt(s.id(dlq)), maxReceiveCount: QUEUES[key].maxReceiveCount },
+        VisibilityTimeout: 6 * QUEUES[key].consumerTimeoutSeconds,
+        SqsManagedSseEnabled: true,
+      });
+      expect(s.template.toJSON().Resources[s.id(dlq)].Properties).toEqual({ MessageRetentionPeriod: 14 * 24 * 3600, SqsManagedSseEnabled: true });
+    }
+  });
+
+  test('queues: every queue and DLQ denies requests without TLS (enforceSSL)', () => {
+    const s = get();
+    const sslDenied = resources(s, 'AWS::SQS::QueuePolicy').flatMap(([, policy]) =>
+      policy.Properties.PolicyDocument.Statement.filter(
+        (st: any) => st.Effect === 'Deny' && st.Condition?.Bool?.['aws:SecureTransport'] === 'false',
+      ).flatMap(() => policy.Properties.Queues.map((q: any) => q.Ref as string)),
+    );
+    const all = resources(s, 'AWS::SQS::Queue').map(([id]) => id);
+    expect(sslDenied.sort()).toEqual(all.sort());
+  });
+
+  test('queue consumers: one event source mapping each, ReportBatchItemFailures, batch size and max concurrency', () => {
+    const s = get();
+    const mappings = resources(s, 'AWS::Lambda::EventSourceMapping');
+    expect(mappings).toHaveLength(s.topology.queueConsumers.length);
+    for (const [, mapping] of mappings) expect(mapping.Properties.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
+    for (const consumer of s.topology.queueConsumers) {
+      const fnId = s.id(s.stack.functions.forApi(consumer.handler, 'backoffice'));
+      const match = mappings.filter(([, m]) => m.Properties.FunctionName.Ref === fnId);
+      expect(match.map(([, m]) => m.Properties)).toContainEqual(
+        expect.objectContaining({
+          EventSourceArn: getAtt(s.id(s.stack.queues.byKey[consumer.queue].queue)),
+          BatchSize: consumer.batchSize,
+          ScalingConfig: { MaximumConcurrency: consumer.maxConcurrency },
+        }),
+      );
+    }
+  });
+
+  test('routes: one per HTTP_ROUTES entry on its API, plus $default on each API; iam routes use AWS_IAM', () => {
+    const s = get();
+    const routes = resources(s, 'AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties);
+    expect(routes).toHaveLength(s.topology.httpRoutes.length + API_NAMES.length);
+    for (const route of s.topology.httpRoutes) {
+      const apiId = s.id(s.stack.api.apis[route.api]);
+      const found = routes.filter((r) => r.RouteKey === routeKey(route) && r.ApiId.Ref === apiId);
+      expect(found).toHaveLength(1);
+      expect(found[0]!.AuthorizationType).toBe(route.auth === 'iam' ? 'AWS_IAM' : 'NONE');
+    }
+    for (const api of API_NAMES) {
+      expect(routes.filter((r) => r.RouteKey === '$default' && r.ApiId.Ref === s.id(s.stack.api.apis[api]))).toHaveLength(1);
+    }
+  });
+
+  test('$default of each API goes to a fallback Lambda that knows its API (API_NAME)', () => {
+    const s = get();
+    const json = s.template.toJSON().Resources;
+    for (const api of API_NAMES) {
+      const [, route] = resources(s, 'AWS::ApiGatewayV2::Route').find(
+        ([, r]) => r.Properties.RouteKey === '$default' && r.Properties.ApiId.Ref === s.id(s.stack.api.apis[api]),
+      )!;
+      const integrationId = route.Properties.Target['Fn::Join'][1][1].Ref as string;
+      const fnId = json[integrationId].Properties.IntegrationUri['Fn::GetAtt'][0] as string;
+      expect(json[fnId].Properties.Environment.Variables.API_NAME).toBe(api);
+    }
+  });
+
+  test('stages: $default, auto-deployed, JSON access logs, throttled; both URLs are outputs', () => {
+    const s = get();
+    const stages = resources(s, 'AWS::ApiGatewayV2::Stage').map(([, st]) => st.Properties);
+    expect(stages).toHaveLength(API_NAMES.length);
+    for (const stage of stages) {
+      expect(stage).toMatchObject({ StageName: '$default', AutoDeploy: true, DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 } });
+      expect(JSON.parse(stage.AccessLogSettings.Format)).toMatchObject({ requestId: '$context.requestId', status: '$context.status' });
+    }
+    expect(Object.keys(s.template.toJSON().Outputs)).toEqual(expect.arrayContaining(['BackofficeApiUrl', 'WebhooksApiUrl']));
+  });
+
+  test('functions: exactly the referenced handlers, arm64 nodejs24.x, X-Ray, own log group, memory and timeout', () => {
+    const s = get();
+    const fns = resources(s, 'AWS::Lambda::Function');
+    const plans = planFunctions(s.topology);
+    expect(fns).toHaveLength(plans.length);
+    for (const [, fn] of fns) {
+      expect(fn.Properties).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], Handler: 'index.handler', TracingConfig: { Mode: 'Active' } });
+      expect(fn.Properties.LoggingConfig.LogGroup).toBeDefined();
+      expect(fn.Properties.Environment.Variables).toMatchObject({ NODE_OPTIONS: '--enable-source-maps', POWERTOOLS_SERVICE_NAME: 'token-lifecycle', LOG_LEVEL: 'INFO' });
+    }
+    for (const plan of plans) {
+      const props = s.template.toJSON().Resources[s.id(s.stack.functions.forApi(plan.handler, plan.api ?? 'backoffice'))].Properties;
+      expect(props.MemorySize).toBe(s.topology.handlers[plan.handler].memoryMb ?? 256);
+      const queueTimeouts = plan.consumes.map((q) => QUEUES[q].consumerTimeoutSeconds);
+      expect(props.Timeout).toBe(Math.max(...queueTimeouts, plan.http ? 10 : 0));
+    }
+  });
+
+  test('env: each variable a handler declares is wired from its resource; secrets only as <KEY>_SECRET_ARN', () => {
+    const s = get();
+    const json = s.template.toJSON().Resources;
+    for (const plan of planFunctions(s.topology)) {
+      const vars = json[s.id(s.stack.functions.forApi(plan.handler, plan.api ?? 'backoffice'))].Properties.Environment.Variables;
+      for (const key of s.topology.handlers[plan.handler].env) {
+        if ((SECRET_ENV_KEYS as readonly string[]).includes(key)) {
+          expect(vars[key]).toBeUndefined();
+          expect(vars[`${key}_SECRET_ARN`]).toBeDefined();
+        } else expect(vars[key]).toBeDefined();
+      }
+      if (vars.TABLE_NAME) expect(vars.TABLE_NAME).toEqual({ Ref: s.id(s.stack.tables.table) });
+    }
+  });
+
+  test('IAM: no statement has a wildcard action; Resource "*" only for the X-Ray actions', () => {
+    const s = get();
+    const statements = [
+      ...resources(s, 'AWS::IAM::Policy').flatMap(([, p]) => p.Properties.PolicyDocument.Statement),
+      ...resources(s, 'AWS::IAM::Role').flatMap(([, r]) => (r.Properties.Policies ?? []).flatMap((p: any) => p.PolicyDocument.Statement)),
+    ];
+    expect(statements.length).toBeGreaterThan(0);
+    expect(resources(s, 'AWS::IAM::ManagedPolicy')).toHaveLength(0);
+    for (const st of statements) {
+      for (const action of [st.Action].flat()) expect(action).not.toContain('*');
+      if ([st.Resource].flat().includes('*')) expect([st.Action].flat().sort()).toEqual(['xray:PutTelemetryRecords', 'xray:PutTraceSegments']);
+    }
+    for (const [, role] of resources(s, 'AWS::IAM::Role')) expect(role.Properties.ManagedPolicyArns).toBeUndefined();
+  });
+
+  test('secrets: no value in the template, generated secrets have no SecretString', () => {
+    const s = get();
+    expect(s.json).not.toContain(SENTINEL);
+    for (const [, secret] of resources(s, 'AWS::SecretsManager::Secret')) {
+      expect(secret.Properties.SecretString).toBeUndefined();
+      expect(secret.Properties.GenerateSecretString).toBeDefined();
+    }
+  });
+
+  test('alarms: one per DLQ on visible messages, one per function on Errors, missing data not breaching', () => {
+    const s = get();
+    const alarms = resources(s, 'AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
+    for (const alarm of alarms) expect(alarm).toMatchObject({ TreatMissingData: 'notBreaching', ComparisonOperator: 'GreaterThanThreshold', Threshold: 0 });
+    for (const key of Object.keys(QUEUES) as QueueKey[]) {
+      const dlqAlarms = alarms.filter(
+        (a) => a.MetricName === 'ApproximateNumberOfMessagesVisible' && a.Dimensions[0].Value['Fn::GetAtt'][0] === s.id(s.stack.queues.byKey[key].dlq),
+      );
+      expect(dlqAlarms).toHaveLength(1);
+    }
+    const errorAlarms = alarms.filter((a) => a.Namespace === 'AWS/Lambda' && a.MetricName === 'Errors').map((a) => a.Dimensions[0].Value.Ref);
+    expect(errorAlarms.sort()).toEqual(resources(s, 'AWS::Lambda::Function').map(([id]) => id).sort());
+  });
+});
+
+describe('configuration-specific wiring', () => {
+  test('imported secrets: GetSecretValue on that secret only (complete ARN, or name-?????? for a name)', () => {
+    const fnId = extended.id(extended.stack.functions.forApi('health', 'backoffice'));
+    const policy = resources(extended, 'AWS::IAM::Policy').find(([, p]) => p.Properties.Roles.some((r: any) => r.Ref.startsWith('FunctionsHealthRole')))!;
+    const secretStatements = policy[1].Properties.PolicyDocument.Statement.filter((st: any) => [st.Action].flat().some((a: string) => a.startsWith('secretsmanager:')));
+    expect(secretStatements).toHaveLength(2);
+    expect(secretStatements[0]).toEqual({ Action: 'secretsmanager:GetSecretValue', Effect: 'Allow', Resource: IMPORTED_ARN });
+    expect(JSON.stringify(secretStatements[1].Resource)).toContain(':secret:token-lifecycle/d1-cof-api-key-??????');
+    const vars = extended.template.toJSON().Resources[fnId].Properties.Environment.Variables;
+    expect(vars.TR_API_KEY_SECRET_ARN).toBe(IMPORTED_ARN);
+    // Only the two secrets nobody configured are created.
+    expect(resources(extended, 'AWS::SecretsManager::Secret')).toHaveLength(2);
+    expect(resources(service, 'AWS::SecretsManager::Secret')).toHaveLength(SECRET_ENV_KEYS.length);
+  });
+
+  test('functions that read no secret get no secretsmanager permission', () => {
+    const policies = resources(service, 'AWS::IAM::Policy').map(([, p]) => JSON.stringify(p.Properties.PolicyDocument));
+    for (const policy of policies) expect(policy).not.toContain('secretsmanager:');
+  });
+
+  test('sendsTo grants SendMessage on those queues only', () => {
+    const policy = resources(extended, 'AWS::IAM::Policy').find(([, p]) => p.Properties.Roles.some((r: any) => r.Ref.startsWith('FunctionsHealthRole')))!;
+    const send = policy[1].Properties.PolicyDocument.Statement.filter((st: any) => [st.Action].flat().includes('sqs:SendMessage'));
+    expect(send.map((st: any) => st.Resource)).toEqual([getAtt(extended.id(extended.stack.queues.byKey.issuerCallbacks.queue))]);
+  });
+
+  test('alarmTopicArn: every alarm notifies the topic on ALARM and OK; without it, no actions', () => {
+    for (const [, alarm] of resources(extended, 'AWS::CloudWatch::Alarm')) {
+      expect(alarm.Properties.AlarmActions).toEqual([ALARM_TOPIC]);
+      expect(alarm.Properties.OKActions).toEqual([ALARM_TOPIC]);
+    }
+    for (const [, alarm] of resources(service, 'AWS::CloudWatch::Alarm')) expect(alarm.Properties.AlarmActions).toBeUndefined();
+  });
+
+  test('only handlers referenced by a route, the fallback or a consumer become Lambdas', () => {
+    const handlers = new Set(planFunctions(SERVICE_TOPOLOGY).map((p) => p.handler));
+    const referenced = new Set([...SERVICE_TOPOLOGY.httpRoutes.map((r) => r.handler), SERVICE_TOPOLOGY.fallbackHandler, ...SERVICE_TOPOLOGY.queueConsumers.map((c) => c.handler)]);
+    expect(handlers).toEqual(referenced);
+  });
+});
+
+describe('configuration is validated at synth', () => {
+  const load = (context: Record<string, unknown>) => () => loadStackConfig((key) => context[key]);
+
+  test('defaults are safe placeholders', () => {
+    const config = loadStackConfig(() => undefined);
+    expect(config).toMatchObject({ issuerId: 'ISSUER0001', d1TimeoutMs: 5000, d1RetryBaseDelayMs: 1000, d1MaxAttempts: 8, reconcileAfterMs: 900000 });
+    expect(new URL(config.d1IssuerBaseUrl).hostname.endsWith('.invalid')).toBe(true);
+    expect(config.secrets).toEqual({});
+  });
+
+  test('bad values fail naming the context key', () => {
+    expect(load({ issuerId: 'SHORT' })).toThrow(/issuerId: must be exactly 10 characters/);
+    expect(load({ d1MaxAttempts: 'many' })).toThrow(/d1MaxAttempts/);
+    expect(load({ d1CofBaseUrl: 'http://d1.example.com' })).toThrow(/d1CofBaseUrl/);
+    expect(load({ dataKeySecret: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:partial' })).toThrow(/dataKeySecret/);
+    expect(load({ d1TimeoutMs: '2000' })().d1TimeoutMs).toBe(2000); // -c values arrive as strings
+  });
+
+  test('a handler needing an env var the stack cannot provide fails synth', () => {
+    const topology: Topology = { ...SERVICE_TOPOLOGY, handlers: { ...SERVICE_TOPOLOGY.handlers, health: { env: ['PORT'], table: 'none', sendsTo: [] } } };
+    const app = new App({ ...FAST, context: OFFLINE });
+    expect(() => new TokenLifecycleStack(app, 'Bad', { config: loadStackConfig(() => undefined), topology })).toThrow(/health: needs env PORT/);
+  });
+});
+
+describe('cdk-nag AwsSolutions', () => {
+  const nagSynth = (app: App) => {
+    try {
+      app.synth();
+      return undefined;
+    } catch (error) {
+      return error as Error;
+    }
+  };
+
+  test.each([
+    ['service topology', SERVICE_TOPOLOGY],
+    ['extended topology', EXTENDED],
+  ])('%s: no unacknowledged finding (synth does not throw)', (_name, topology) => {
+    const { app } = createApp({ ...FAST, context: { ...OFFLINE, alarmTopicArn: ALARM_TOPIC, d1CofApiKeySecret: 'token-lifecycle/d1-cof-api-key' } }, topology);
+    expect(nagSynth(app)).toBeUndefined();
+  });
+
+  test('the check can fail: a queue without DLQ and TLS enforcement in the app makes synth throw ValidationFailed', () => {
+    const { app, stack } = createApp({ ...FAST, context: OFFLINE });
+    new Queue(stack, 'NonCompliant');
+    const error = nagSynth(app);
+    expect(error?.name).toBe('ValidationFailed');
+    expect(error?.message).toMatch(/Validation failed/);
+  });
+});
