@@ -29,6 +29,11 @@ async function shutdown(code: number): Promise<void> {
 process.on('SIGINT', () => void shutdown(0));
 process.on('SIGTERM', () => void shutdown(0));
 process.on('SIGHUP', () => void shutdown(0));
+// `npm start` does not pass SIGTERM on to its child (toolchain §4): when npm goes, our parent changes, and we go.
+const parentPid = process.ppid;
+setInterval(() => {
+  if (process.ppid !== parentPid) void shutdown(0);
+}, 250).unref();
 
 /** DESIGN §5 local defaults; anything set in the environment wins. Generated secrets never leave this process tree. */
 function localEnv(): NodeJS.ProcessEnv {
@@ -91,6 +96,7 @@ Ctrl-C stops everything.`);
 }
 
 main().catch(async (err: unknown) => {
+  if (stopping) return; // interrupted while starting: not an error
   if (err instanceof ConfigError || (err as Error).name === 'ZodError') {
     console.error(`configuration error: ${(err as Error).message}`);
   } else {

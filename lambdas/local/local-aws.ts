@@ -46,6 +46,7 @@ function loadFauxqs(): typeof import('fauxqs') {
     .map((dir) => path.join(dir, 'fauxqs'))
     .find((dir) => existsSync(path.join(dir, 'package.json')));
   if (!packageDir) throw new Error('fauxqs is not installed (npm ci)');
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- see above: by path, not by name
   return require(path.join(packageDir, 'dist', 'app.js')) as typeof import('fauxqs');
 }
 

@@ -78,7 +78,7 @@ export function startPoller(options: PollerOptions): Poller {
 
   const loop = async (): Promise<void> => {
     while (running) {
-      let messages: Message[] = [];
+      let messages: Message[];
       try {
         const received = await options.sqs.send(
           new ReceiveMessageCommand({
