@@ -10,6 +10,7 @@ import type { Token } from '../domain/token';
 import type { HistoryEvent } from '../domain/virtual-card-change';
 import type { ChangeRecord, Page, PageRequest, RecordResult, TokenStore } from '../ports/token-store';
 import { TABLE } from '../topology';
+import { operationItem } from './dynamodb-operation-store';
 import { decodePageToken, encodePageToken } from './pagination';
 
 /**
@@ -162,6 +163,18 @@ export class DynamoDbTokenStore implements TokenStore {
         : // Still unknown: make sure it was not created meanwhile, else this event's order would be wrong.
           { ConditionCheck: { TableName: tableName, Key: tokenKey(record.virtualCardId), ...versionGuard } },
     ];
+
+    if (record.operation) {
+      const { value, expectedVersion } = record.operation;
+      items.push({
+        Put: {
+          TableName: tableName,
+          Item: operationItem(value, expectedVersion + 1),
+          ConditionExpression: 'version = :opVersion',
+          ExpressionAttributeValues: { ':opVersion': expectedVersion },
+        },
+      });
+    }
 
     try {
       await this.client.send(new TransactWriteCommand({ TransactItems: items }));

@@ -1,6 +1,7 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { documentClient } from '../adapters/dynamodb-client';
+import { DynamoDbOperationStore } from '../adapters/dynamodb-operation-store';
 import { DynamoDbTokenStore } from '../adapters/dynamodb-token-store';
 import { loadEnv } from '../config/env';
 import { virtualCardChangeMessage } from '../domain/schemas';
@@ -8,7 +9,9 @@ import { logger, metrics, MetricUnit } from '../observability';
 import { applyVirtualCardChangeUseCase } from '../use-cases/apply-virtual-card-change';
 
 const env = loadEnv(['TABLE_NAME', 'HISTORY_RETENTION_DAYS']);
-const store = new DynamoDbTokenStore(documentClient(), { tableName: env.TABLE_NAME, historyRetentionDays: env.HISTORY_RETENTION_DAYS });
+const client = documentClient();
+const store = new DynamoDbTokenStore(client, { tableName: env.TABLE_NAME, historyRetentionDays: env.HISTORY_RETENTION_DAYS });
+const operations = new DynamoDbOperationStore(client, env.TABLE_NAME);
 const processor = new BatchProcessor(EventType.SQS);
 
 const OUTCOME_METRIC = {
@@ -21,7 +24,7 @@ const OUTCOME_METRIC = {
 async function applyRecord(record: SQSRecord): Promise<void> {
   // A message that does not parse is not retried into success: it fails until the DLQ takes it (alarmed).
   const change = virtualCardChangeMessage.parse(JSON.parse(record.body));
-  const result = await applyVirtualCardChangeUseCase({ store }, change);
+  const result = await applyVirtualCardChangeUseCase({ store, operations }, change);
   const keys = { correlationId: change.correlationId, virtualCardId: change.virtualCardId, action: change.action };
   if (result.duplicate) {
     metrics.addMetric('CallbacksDuplicate', MetricUnit.Count, 1);
@@ -29,7 +32,13 @@ async function applyRecord(record: SQSRecord): Promise<void> {
     return;
   }
   metrics.addMetric(OUTCOME_METRIC[result.outcome], MetricUnit.Count, 1);
-  logger.info('callback applied', { ...keys, outcome: result.outcome, reason: result.reason, stateAfter: result.event.stateAfter });
+  logger.info('callback applied', {
+    ...keys,
+    outcome: result.outcome,
+    reason: result.reason,
+    stateAfter: result.event.stateAfter,
+    ...(result.operation ? { operationId: result.operation.operationId, operationStatus: result.operation.status } : {}),
+  });
 }
 
 /** SQS consumer of the issuer-callbacks queue: each record applied once; failures reported per record. */

@@ -1,3 +1,4 @@
+import type { Operation } from '../domain/operation';
 import type { Token } from '../domain/token';
 import type { HistoryEvent } from '../domain/virtual-card-change';
 
@@ -21,6 +22,8 @@ export interface ChangeRecord {
   /** The token to store (its version is written as expectedVersion + 1); null = still unknown, nothing to store. */
   token: Token | null;
   event: HistoryEvent;
+  /** The operation the callback belongs to, when it records a token outcome; written on its version too. */
+  operation?: { value: Operation; expectedVersion: number } | undefined;
 }
 
 export type RecordResult = 'RECORDED' | 'DUPLICATE' | 'CONFLICT';

@@ -1,7 +1,10 @@
-import { applyVirtualCardChange, dedupeKey, type ChangeDecision, type VirtualCardChange } from '../domain/virtual-card-change';
+import { decideCallback } from '../domain/callback';
+import type { Operation } from '../domain/operation';
+import { dedupeKey, type ChangeDecision, type VirtualCardChange } from '../domain/virtual-card-change';
+import type { OperationStore } from '../ports/operation-store';
 import type { TokenStore } from '../ports/token-store';
 
-export type ApplyResult = { duplicate: true } | ({ duplicate: false } & ChangeDecision);
+export type ApplyResult = { duplicate: true } | ({ duplicate: false; operation: Operation | null } & ChangeDecision);
 
 /** Concurrent writers on one token are rare (one per callback); a few re-reads settle them. */
 const MAX_CONFLICT_RETRIES = 8;
@@ -14,28 +17,32 @@ export class ConcurrentUpdateError extends Error {
 }
 
 /**
- * Apply consumer (rules 2–7): read the token, let the domain decide, then record event + token in one
- * conditional write. The dedupe record makes a redelivered or concurrently delivered callback a no-op
- * (DUPLICATE); the version condition makes a decision taken on a stale read fail (CONFLICT) and be retaken.
- * The read only informs the decision; the condition is what enforces it.
+ * Apply consumer (rules 2–8): read the token and the operation the x-correlation-id names (if it is ours), let the
+ * domain decide, then record event + token + operation in one conditional write. The dedupe record makes a
+ * redelivered or concurrently delivered callback a no-op (DUPLICATE); the version conditions make a decision
+ * taken on stale reads fail (CONFLICT) and be retaken. The reads only inform the decision; the conditions enforce it.
  *
  * (primary adapter) SQS consumer → this use case → (secondary adapter) DynamoDB
  */
-export async function applyVirtualCardChangeUseCase(deps: { store: TokenStore }, change: VirtualCardChange): Promise<ApplyResult> {
+export async function applyVirtualCardChangeUseCase(
+  deps: { store: TokenStore; operations: Pick<OperationStore, 'get'> },
+  change: VirtualCardChange,
+): Promise<ApplyResult> {
   const key = dedupeKey(change);
   for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES; attempt++) {
-    const current = await deps.store.getToken(change.virtualCardId);
-    const decision = applyVirtualCardChange(current, change);
+    const [current, operation] = await Promise.all([deps.store.getToken(change.virtualCardId), deps.operations.get(change.correlationId)]);
+    const decision = decideCallback(current, operation, change);
     const result = await deps.store.recordChange({
       dedupeKey: key,
       virtualCardId: change.virtualCardId,
       expectedVersion: current?.version ?? null,
       // A known token gets its version bumped even when unchanged: its history sequence moves on.
-      token: decision.token,
-      event: decision.event,
+      token: decision.change.token,
+      event: decision.change.event,
+      operation: decision.operation && operation ? { value: decision.operation, expectedVersion: operation.version } : undefined,
     });
     if (result === 'DUPLICATE') return { duplicate: true };
-    if (result === 'RECORDED') return { duplicate: false, ...decision };
+    if (result === 'RECORDED') return { duplicate: false, operation: decision.operation, ...decision.change };
   }
   throw new ConcurrentUpdateError(change.virtualCardId);
 }

@@ -1,4 +1,7 @@
-import { App, type CfnElement } from 'aws-cdk-lib';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { App, type AppProps, type CfnElement } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import type { IConstruct } from 'constructs';
@@ -10,31 +13,39 @@ import { API_NAMES, SERVICE_TOPOLOGY, type Topology } from '../../lib/topology';
 import { QUEUES, SECRET_ENV_KEYS, TABLE, routeKey, type QueueKey } from '../../lambdas/topology';
 
 /**
- * Infra tests: what the template must guarantee, checked on the service's topology and on an extended copy that
- * has an IAM route, a queue consumer and a handler with table, queue and secret needs (the service does not have
- * those yet, and a test that iterates over nothing proves nothing).
+ * Infra tests: what the template must guarantee, checked on the service's topology (whatever lambdas/topology.ts
+ * holds today) and on an extended copy that adds what the service does not have yet, so no check iterates over
+ * nothing: secret readers, imported secrets, a handler that is both a route and a consumer, an alarm topic.
  *
  * Bundling is skipped (`aws:cdk:bundling-stacks: []`) and CDK's built-in CloudFormation validation is off
  * (toolchain §9 trap 3: ~2.5 s per synth); `npx cdk synth` runs both.
  */
 const OFFLINE = { 'aws:cdk:bundling-stacks': [] };
-const FAST = { builtinCloudFormationValidation: false };
+const OUT = fs.mkdtempSync(path.join(os.tmpdir(), 'infra-test-'));
+let apps = 0;
+/** Fast and tidy: no CloudFormation schema validation, every cloud assembly under one temp dir removed afterwards. */
+const appProps = (context: Record<string, unknown> = {}): AppProps => ({
+  builtinCloudFormationValidation: false,
+  outdir: path.join(OUT, String(apps++)),
+  context: { ...OFFLINE, ...context },
+});
 /** Planted as env vars and stray context: no code path may carry a secret value into the template. */
 const SENTINEL = 'SENTINEL-secret-value-3f9a1c';
 const IMPORTED_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:token-lifecycle/tr-api-key-AbC123';
 const ALARM_TOPIC = 'arn:aws:sns:eu-west-1:123456789012:token-lifecycle-alarms';
 
 /**
- * `health` and `not-found` stand in for handlers that do not exist yet (the wiring is data, any entry module
- * will do): health becomes an IAM route, a queue consumer and a producer with table, config and secret needs;
- * the per-API fallback gets read access to the table.
+ * `health` and `not-found` stand in for future handlers (the wiring is data; any existing entry module will do):
+ * health becomes IAM routes, a queue consumer and a producer with table, config and secret needs; the per-API
+ * fallback gets read access to the table.
  */
 const EXTENDED: Topology = {
   ...SERVICE_TOPOLOGY,
   httpRoutes: [
     ...SERVICE_TOPOLOGY.httpRoutes,
-    { api: 'backoffice', method: 'GET', path: '/v1/tokens/{virtualCardId}', handler: 'health', auth: 'iam' },
-    { api: 'backoffice', method: 'POST', path: '/v1/lcm-operations', handler: 'health', auth: 'iam' },
+    // Paths the service will never have, so the extension cannot collide with real routes.
+    { api: 'backoffice', method: 'GET', path: '/v1/infra-test/{probeId}', handler: 'health', auth: 'iam' },
+    { api: 'backoffice', method: 'POST', path: '/v1/infra-test', handler: 'health', auth: 'iam' },
   ],
   queueConsumers: [{ queue: 'd1Requests', handler: 'health', batchSize: 5, maxConcurrency: 2 }],
   handlers: {
@@ -51,19 +62,21 @@ const EXTENDED: Topology = {
 
 interface Synth {
   stack: TokenLifecycleStack;
+  /** Optional config-backed env vars this synth left unset (the Lambda applies its default). */
+  unset: string[];
   template: Template;
   json: string;
   topology: Topology;
   id: (construct: IConstruct) => string;
 }
 
-function synth(topology: Topology, context: Record<string, unknown> = {}): Synth {
-  const app = new App({ ...FAST, context: { ...OFFLINE, ...context } });
+function synth(topology: Topology, context: Record<string, unknown>, unset: string[] = []): Synth {
+  const app = new App(appProps(context));
   const config = loadStackConfig((key) => app.node.tryGetContext(key));
   const stack = new TokenLifecycleStack(app, 'Test', { config, topology });
   const template = Template.fromStack(stack);
   const id = (construct: IConstruct) => stack.resolve(stack.getLogicalId((construct.node.defaultChild ?? construct) as CfnElement)) as string;
-  return { stack, template, json: JSON.stringify(template.toJSON()), topology, id };
+  return { stack, unset, template, json: JSON.stringify(template.toJSON()), topology, id };
 }
 
 type Resource = { Type: string; Properties: Record<string, any>; DeletionPolicy?: string; UpdateReplacePolicy?: string };
@@ -80,10 +93,17 @@ beforeAll(() => {
     process.env[key] = SENTINEL;
   }
   const strayContext = Object.fromEntries(SECRET_ENV_KEYS.map((k) => [k, SENTINEL]));
-  service = synth(SERVICE_TOPOLOGY, strayContext);
-  extended = synth(EXTENDED, { ...strayContext, trApiKeySecret: IMPORTED_ARN, d1CofApiKeySecret: 'token-lifecycle/d1-cof-api-key', alarmTopicArn: ALARM_TOPIC });
+  service = synth(SERVICE_TOPOLOGY, strayContext, ['HISTORY_RETENTION_DAYS']);
+  extended = synth(EXTENDED, {
+    ...strayContext,
+    trApiKeySecret: IMPORTED_ARN,
+    d1CofApiKeySecret: 'token-lifecycle/d1-cof-api-key',
+    alarmTopicArn: ALARM_TOPIC,
+    historyRetentionDays: 400,
+  });
 });
 afterAll(() => {
+  fs.rmSync(OUT, { recursive: true, force: true });
   for (const key of SECRET_ENV_KEYS) {
     if (saved[key] === undefined) delete process.env[key];
     else process.env[key] = saved[key];
@@ -223,7 +243,7 @@ describe.each(CASES)('%s', (_name, get) => {
     for (const plan of plans) {
       const props = s.template.toJSON().Resources[s.id(s.stack.functions.forApi(plan.handler, plan.api ?? 'backoffice'))].Properties;
       expect(props.MemorySize).toBe(s.topology.handlers[plan.handler].memoryMb ?? 256);
-      const queueTimeouts = plan.consumes.map((q) => QUEUES[q].consumerTimeoutSeconds);
+      const queueTimeouts = plan.consumes.map((c) => QUEUES[c.queue].consumerTimeoutSeconds);
       expect(props.Timeout).toBe(Math.max(...queueTimeouts, plan.http ? 10 : 0));
     }
   });
@@ -237,7 +257,7 @@ describe.each(CASES)('%s', (_name, get) => {
         if ((SECRET_ENV_KEYS as readonly string[]).includes(key)) {
           expect(vars[key]).toBeUndefined();
           expect(vars[`${key}_SECRET_ARN`]).toBeDefined();
-        } else expect(vars[key]).toBeDefined();
+        } else if (!s.unset.includes(key)) expect(vars[key]).toBeDefined();
       }
       if (vars.TABLE_NAME) expect(vars.TABLE_NAME).toEqual({ Ref: s.id(s.stack.tables.table) });
     }
@@ -343,7 +363,7 @@ describe('configuration is validated at synth', () => {
 
   test('a handler needing an env var the stack cannot provide fails synth', () => {
     const topology: Topology = { ...SERVICE_TOPOLOGY, handlers: { ...SERVICE_TOPOLOGY.handlers, health: { env: ['PORT'], table: 'none', sendsTo: [] } } };
-    const app = new App({ ...FAST, context: OFFLINE });
+    const app = new App(appProps());
     expect(() => new TokenLifecycleStack(app, 'Bad', { config: loadStackConfig(() => undefined), topology })).toThrow(/health: needs env PORT/);
   });
 });
@@ -362,15 +382,29 @@ describe('cdk-nag AwsSolutions', () => {
     ['service topology', SERVICE_TOPOLOGY],
     ['extended topology', EXTENDED],
   ])('%s: no unacknowledged finding (synth does not throw)', (_name, topology) => {
-    const { app } = createApp({ ...FAST, context: { ...OFFLINE, alarmTopicArn: ALARM_TOPIC, d1CofApiKeySecret: 'token-lifecycle/d1-cof-api-key' } }, topology);
-    expect(nagSynth(app)).toBeUndefined();
+    const { app } = createApp(appProps({ alarmTopicArn: ALARM_TOPIC, d1CofApiKeySecret: 'token-lifecycle/d1-cof-api-key' }), topology);
+    // On failure the message lists every finding with its construct path and full id.
+    expect(nagSynth(app)?.message).toBeUndefined();
+  });
+
+  test('an unauthenticated back-office route nobody justified fails the check (AwsSolutions-APIG4)', () => {
+    const topology: Topology = {
+      ...SERVICE_TOPOLOGY,
+      httpRoutes: [...SERVICE_TOPOLOGY.httpRoutes, { api: 'backoffice', method: 'GET', path: '/v1/infra-test/open', handler: 'health', auth: 'none' }],
+    };
+    const error = nagSynth(createApp(appProps(), topology).app);
+    expect(error?.name).toBe('ValidationFailed');
+    expect(error?.message).toContain('AwsSolutions-APIG4');
+    expect(error?.message).toContain('TokenLifecycleStack/Api/BackofficeGETV1InfraTestOpen/Resource');
   });
 
   test('the check can fail: a queue without DLQ and TLS enforcement in the app makes synth throw ValidationFailed', () => {
-    const { app, stack } = createApp({ ...FAST, context: OFFLINE });
+    const { app, stack } = createApp(appProps());
     new Queue(stack, 'NonCompliant');
     const error = nagSynth(app);
     expect(error?.name).toBe('ValidationFailed');
-    expect(error?.message).toMatch(/Validation failed/);
+    expect(error?.message).toContain('TokenLifecycleStack/NonCompliant/Resource');
+    expect(error?.message).toContain('AwsSolutions-SQS3');
+    expect(error?.message).toContain('AwsSolutions-SQS4');
   });
 });

@@ -1,0 +1,106 @@
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import type { Operation } from '../domain/operation';
+import type { CreateResult, IdempotencyClaim, OperationStore } from '../ports/operation-store';
+
+/**
+ * Item layout (single table):
+ *   operation         pk=OP#<operationId>   sk=OP     the Operation, with `version`
+ *   idempotency key   pk=IDEM#<key>         sk=IDEM   requestHash, operationId, expiresAt (TTL)
+ * The correlation id sent to D1 is the operation id, so a callback finds its operation with one GetItem.
+ */
+export const operationKey = (operationId: string) => ({ pk: `OP#${operationId}`, sk: 'OP' });
+const idempotencyKey = (key: string) => ({ pk: `IDEM#${key}`, sk: 'IDEM' });
+
+const OPERATION_FIELDS = [
+  'operationId',
+  'correlationId',
+  'action',
+  'scope',
+  'issuerCardRefId',
+  'virtualCardId',
+  'reason',
+  'status',
+  'submitAttempts',
+  'failure',
+  'tokens',
+  'expectedTokens',
+  'createdAt',
+  'updatedAt',
+  'order',
+  'version',
+] as const satisfies readonly (keyof Operation)[];
+
+/** The stored item of an operation at `version` (the caller's condition guards the previous one). */
+export function operationItem(operation: Operation, version: number): Record<string, unknown> {
+  return { ...operationKey(operation.operationId), entity: 'OPERATION', ...operation, version };
+}
+
+function fromItem(item: Record<string, unknown>): Operation {
+  return Object.fromEntries(OPERATION_FIELDS.map((f) => [f, item[f] ?? null])) as unknown as Operation;
+}
+
+export class DynamoDbOperationStore implements OperationStore {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async create(operation: Operation, idempotency?: IdempotencyClaim): Promise<CreateResult> {
+    const putOperation = {
+      Put: { TableName: this.tableName, Item: operationItem(operation, operation.version), ConditionExpression: 'attribute_not_exists(pk)' },
+    };
+    if (!idempotency) {
+      await this.client.send(new TransactWriteCommand({ TransactItems: [putOperation] }));
+      return { kind: 'created' };
+    }
+    try {
+      await this.client.send(
+        new TransactWriteCommand({
+          TransactItems: [
+            {
+              Put: {
+                TableName: this.tableName,
+                Item: { ...idempotencyKey(idempotency.key), entity: 'IDEMPOTENCY_KEY', operationId: operation.operationId, requestHash: idempotency.requestHash, expiresAt: idempotency.expiresAt },
+                // TTL deletion lags; an expired key is free even while its item lingers.
+                ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :now',
+                ExpressionAttributeValues: { ':now': Math.floor(this.now() / 1000) },
+              },
+            },
+            putOperation,
+          ],
+        }),
+      );
+      return { kind: 'created' };
+    } catch (err) {
+      const keyTaken = err instanceof TransactionCanceledException && err.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed';
+      if (!keyTaken) throw err;
+      const existing = await this.client.send(new GetCommand({ TableName: this.tableName, Key: idempotencyKey(idempotency.key), ConsistentRead: true }));
+      if (!existing.Item) throw err; // expired and gone between the two calls: let the caller retry
+      return { kind: 'key-exists', operationId: String(existing.Item.operationId), requestHash: String(existing.Item.requestHash) };
+    }
+  }
+
+  async get(operationId: string): Promise<Operation | null> {
+    const result = await this.client.send(new GetCommand({ TableName: this.tableName, Key: operationKey(operationId), ConsistentRead: true }));
+    return result.Item && result.Item.entity === 'OPERATION' ? fromItem(result.Item) : null;
+  }
+
+  async save(operation: Operation, expectedVersion: number): Promise<'SAVED' | 'CONFLICT'> {
+    try {
+      await this.client.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: operationItem(operation, expectedVersion + 1),
+          ConditionExpression: 'version = :expected',
+          ExpressionAttributeValues: { ':expected': expectedVersion },
+        }),
+      );
+      return 'SAVED';
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) return 'CONFLICT';
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,197 @@
+import { type CfnResource, Duration, Stack, Validations } from 'aws-cdk-lib';
+import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
+import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
+import { Construct } from 'constructs';
+import type { EnvKey } from '../../lambdas/config/env';
+import {
+  QUEUES,
+  SECRET_ENV_KEYS,
+  SERVICE_NAME,
+  TABLE,
+  type ApiName,
+  type HandlerName,
+  type QueueConsumer,
+  type QueueKey,
+  type SecretEnvKey,
+} from '../../lambdas/topology';
+import type { StackConfig } from '../config';
+import { API_NAMES, type Topology } from '../topology';
+import { pascal } from './naming';
+import type { QueuePair } from './queues';
+import type { ServiceSecret } from './secrets';
+import { ServiceFunction } from './service-function';
+
+/** Small handlers are I/O-bound; 256 MB keeps arm64 cold starts acceptable (topology may override). */
+const DEFAULT_MEMORY_MB = 256;
+
+/**
+ * One Lambda to create. A handler that reads `API_NAME` (the `$default` fallback) gets one function per API it
+ * serves, because a function has one environment and the fallback must know which API's routes to answer 405
+ * for; every other handler is one function shared by all its routes and queues.
+ */
+export interface FunctionPlan {
+  id: string;
+  handler: HandlerName;
+  api?: ApiName;
+  /** Serves at least one route or a `$default`. */
+  http: boolean;
+  consumes: QueueConsumer[];
+}
+
+const keyOf = (handler: HandlerName, api: ApiName | undefined) => (api ? `${handler}@${api}` : handler);
+
+/** Only handlers some route, the fallback or a consumer references become functions. */
+export function planFunctions(topology: Topology): FunctionPlan[] {
+  const plans = new Map<string, FunctionPlan>();
+  const use = (handler: HandlerName, api: ApiName | undefined, consumer?: QueueConsumer) => {
+    const scopedApi = topology.handlers[handler].env.includes('API_NAME') ? api : undefined;
+    const key = keyOf(handler, scopedApi);
+    const plan = plans.get(key) ?? { id: pascal(key), handler, api: scopedApi, http: false, consumes: [] };
+    if (consumer) plan.consumes.push(consumer);
+    else plan.http = true;
+    plans.set(key, plan);
+  };
+  for (const route of topology.httpRoutes) use(route.handler, route.api);
+  for (const api of API_NAMES) use(topology.fallbackHandler, api);
+  for (const consumer of topology.queueConsumers) use(consumer.handler, undefined, consumer);
+  return [...plans.values()];
+}
+
+export interface FunctionsProps {
+  config: StackConfig;
+  topology: Topology;
+  table: ITableV2;
+  queues: Record<QueueKey, QueuePair>;
+  secrets: Record<SecretEnvKey, ServiceSecret>;
+}
+
+/**
+ * Plain values from the stack configuration, by the env var name the Lambda code reads (lambdas/config/env.ts).
+ * A key mapped to undefined is optional and unset: the variable is left out, the code applies its default.
+ */
+function configEnv(config: StackConfig): Partial<Record<EnvKey, string | undefined>> {
+  return {
+    ISSUER_ID: config.issuerId,
+    D1_ISSUER_BASE_URL: config.d1IssuerBaseUrl,
+    D1_COF_BASE_URL: config.d1CofBaseUrl,
+    D1_TIMEOUT_MS: String(config.d1TimeoutMs),
+    D1_RETRY_BASE_DELAY_MS: String(config.d1RetryBaseDelayMs),
+    D1_MAX_ATTEMPTS: String(config.d1MaxAttempts),
+    RECONCILE_AFTER_MS: String(config.reconcileAfterMs),
+    HISTORY_RETENTION_DAYS: config.historyRetentionDays === undefined ? undefined : String(config.historyRetentionDays),
+  };
+}
+
+/** Table data access, plus the acknowledgment of the one wildcard it implies, next to the grant. */
+function grantTable(table: ITableV2, fn: ServiceFunction, access: 'read' | 'readwrite'): void {
+  if (access === 'read') table.grantReadData(fn);
+  else table.grantReadWriteData(fn);
+  if (TABLE.globalIndexes.length + TABLE.localIndexes.length === 0 || !fn.role) return;
+  const stack = Stack.of(table);
+  const tableLogicalId = stack.resolve((table.node.defaultChild as CfnResource).logicalId) as string;
+  Validations.of(fn.role).acknowledge({
+    id: `AwsSolutions-IAM5[Resource::<${tableLogicalId}.Arn>/index/*]`,
+    reason:
+      `Query on this table's own secondary indexes (${[...TABLE.globalIndexes, ...TABLE.localIndexes].map((i) => i.name).join(', ')}) ` +
+      'needs their index ARNs; the wildcard is confined to <this table ARN>/index/* (no other table, no table-level action).',
+  });
+}
+
+/**
+ * An HTTP Lambda may call D1 inline (the first `updateCardState` attempt) and must still answer inside API
+ * Gateway's 30 s integration limit: D1 timeout plus 5 s for our own work, capped at 29 s.
+ */
+export const httpTimeoutSeconds = (config: StackConfig): number => Math.min(29, Math.ceil(config.d1TimeoutMs / 1000) + 5);
+
+/**
+ * The service's Lambdas, built from the topology data: env vars, grants and event sources all come from
+ * `HANDLERS[name]`, so adding a route or consumer entry is the only change needed to ship a new function.
+ */
+export class Functions extends Construct {
+  readonly plans: readonly FunctionPlan[];
+  private readonly byKey = new Map<string, ServiceFunction>();
+
+  constructor(scope: Construct, id: string, props: FunctionsProps) {
+    super(scope, id);
+    const { config, topology, table, queues, secrets } = props;
+    const fromConfig = configEnv(config);
+    this.plans = planFunctions(topology);
+
+    for (const plan of this.plans) {
+      const needs = topology.handlers[plan.handler];
+      const fail = (why: string): never => {
+        throw new Error(`Lambda ${plan.handler}${plan.api ? ` (${plan.api} API)` : ''}: ${why}`);
+      };
+
+      // Each declared variable comes from the resource or setting it names; an unknown one stops synth here
+      // rather than the function at its first cold start.
+      const environment: Record<string, string> = { LOG_LEVEL: config.logLevel, POWERTOOLS_SERVICE_NAME: SERVICE_NAME };
+      const secretsRead: ServiceSecret[] = [];
+      for (const key of needs.env) {
+        const queueKey = (Object.keys(QUEUES) as QueueKey[]).find((k) => QUEUES[k].envVar === key);
+        const secretKey = SECRET_ENV_KEYS.find((k) => k === key);
+        if (key === TABLE.envVar) {
+          environment[key] = table.tableName;
+        } else if (queueKey) {
+          environment[key] = queues[queueKey].queue.queueUrl;
+        } else if (key === 'API_NAME') {
+          environment[key] = plan.api ?? fail('reads API_NAME but serves no API');
+        } else if (secretKey) {
+          // The value stays in Secrets Manager; the function fetches it at cold start by ARN.
+          environment[`${key}_SECRET_ARN`] = secrets[secretKey].secret.secretArn;
+          secretsRead.push(secrets[secretKey]);
+        } else if (key in fromConfig) {
+          const value = fromConfig[key as EnvKey];
+          if (value !== undefined) environment[key] = value;
+        } else {
+          fail(`needs env ${key}, which the stack does not provide (add it to lib/config.ts and configEnv)`);
+        }
+      }
+
+      const consumerTimeouts = plan.consumes.map((c) => QUEUES[c.queue].consumerTimeoutSeconds);
+      const timeoutSeconds = Math.max(...consumerTimeouts, plan.http ? httpTimeoutSeconds(config) : 0);
+      // Queue visibility is 6 × consumerTimeoutSeconds: a longer-running consumer would see its batch redelivered.
+      if (consumerTimeouts.some((t) => t < timeoutSeconds)) fail(`its ${timeoutSeconds} s timeout exceeds a consumed queue's consumerTimeoutSeconds`);
+
+      const fn = new ServiceFunction(this, plan.id, {
+        handlerName: plan.handler,
+        description: `${SERVICE_NAME} ${plan.handler}${plan.api ? ` (${plan.api} API)` : ''}`,
+        memoryMb: needs.memoryMb ?? DEFAULT_MEMORY_MB,
+        timeout: Duration.seconds(timeoutSeconds),
+        environment,
+        logRetention: config.logRetentionDays,
+      });
+
+      if (needs.table !== 'none') grantTable(table, fn, needs.table);
+      for (const queue of needs.sendsTo) queues[queue].queue.grantSendMessages(fn);
+      for (const secret of secretsRead) {
+        // GetSecretValue only, on this one secret: DescribeSecret and the other read actions are not needed.
+        fn.addToRolePolicy(new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [secret.policyArn] }));
+      }
+      for (const consumer of plan.consumes) {
+        fn.addEventSource(
+          new SqsEventSource(queues[consumer.queue].queue, {
+            batchSize: consumer.batchSize,
+            maxConcurrency: consumer.maxConcurrency,
+            // Only the failed records return to the queue; the rest of the batch is deleted.
+            reportBatchItemFailures: true,
+          }),
+        );
+      }
+      this.byKey.set(keyOf(plan.handler, plan.api), fn);
+    }
+  }
+
+  /** The function serving `handler` on `api` (the per-API one for handlers that read API_NAME). */
+  forApi(handler: HandlerName, api: ApiName): ServiceFunction {
+    const fn = this.byKey.get(keyOf(handler, api)) ?? this.byKey.get(handler);
+    if (!fn) throw new Error(`no Lambda planned for handler ${handler}`);
+    return fn;
+  }
+
+  /** Every function, with the plan it was built from (for alarms). */
+  get all(): { plan: FunctionPlan; fn: ServiceFunction }[] {
+    return this.plans.map((plan) => ({ plan, fn: this.byKey.get(keyOf(plan.handler, plan.api)) as ServiceFunction }));
+  }
+}
