@@ -53,7 +53,14 @@ export const dlqName = (queue: QueueSpec): string => `${queue.localName}-dlq`;
 export type ApiName = 'backoffice' | 'webhooks';
 
 /** A Lambda entry module: `lambdas/handlers/<name>.ts`, exporting `handler`. */
-export type HandlerName = 'health' | 'not-found' | 'notify-virtual-card-change' | 'apply-virtual-card-change' | 'token-queries';
+export type HandlerName =
+  | 'health'
+  | 'not-found'
+  | 'notify-virtual-card-change'
+  | 'apply-virtual-card-change'
+  | 'token-queries'
+  | 'lcm-operations'
+  | 'd1-submitter';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -74,6 +81,8 @@ export const HTTP_ROUTES: readonly HttpRoute[] = [
   { api: 'backoffice', method: 'GET', path: '/v1/tokens/{virtualCardId}', handler: 'token-queries', auth: 'iam' },
   { api: 'backoffice', method: 'GET', path: '/v1/tokens/{virtualCardId}/history', handler: 'token-queries', auth: 'iam' },
   { api: 'backoffice', method: 'GET', path: '/v1/cards/{issuerCardRefId}/tokens', handler: 'token-queries', auth: 'iam' },
+  { api: 'backoffice', method: 'POST', path: '/v1/lcm-operations', handler: 'lcm-operations', auth: 'iam' },
+  { api: 'backoffice', method: 'GET', path: '/v1/lcm-operations/{operationId}', handler: 'lcm-operations', auth: 'iam' },
 ];
 
 /** Answers every request no route matches (API Gateway `$default`): 404, or 405 with `allow`. */
@@ -89,6 +98,8 @@ export interface QueueConsumer {
 
 export const QUEUE_CONSUMERS: readonly QueueConsumer[] = [
   { queue: 'issuerCallbacks', handler: 'apply-virtual-card-change', batchSize: 10, maxConcurrency: 10 },
+  // At most 5 × 5 calls in flight toward D1, however many operations are requested at once.
+  { queue: 'd1Requests', handler: 'd1-submitter', batchSize: 5, maxConcurrency: 5 },
 ];
 
 export const routeKey = (route: Pick<HttpRoute, 'method' | 'path'>): string => `${route.method} ${route.path}`;
@@ -115,4 +126,10 @@ export const HANDLERS: Record<HandlerName, HandlerNeeds> = {
   'notify-virtual-card-change': { env: ['ISSUER_ID', 'ISSUER_CALLBACKS_QUEUE_URL'], table: 'none', sendsTo: ['issuerCallbacks'] },
   'apply-virtual-card-change': { env: ['TABLE_NAME', 'HISTORY_RETENTION_DAYS'], table: 'readwrite', sendsTo: [] },
   'token-queries': { env: ['TABLE_NAME'], table: 'read', sendsTo: [] },
+  'lcm-operations': { env: ['TABLE_NAME', 'D1_REQUESTS_QUEUE_URL'], table: 'readwrite', sendsTo: ['d1Requests'] },
+  'd1-submitter': {
+    env: ['TABLE_NAME', 'D1_REQUESTS_QUEUE_URL', 'D1_ISSUER_BASE_URL', 'ISSUER_ID', 'D1_TIMEOUT_MS', 'D1_RETRY_BASE_DELAY_MS', 'D1_MAX_ATTEMPTS'],
+    table: 'readwrite',
+    sendsTo: ['d1Requests'],
+  },
 };

@@ -76,10 +76,17 @@ export class DynamoDbOperationStore implements OperationStore {
     } catch (err) {
       const keyTaken = err instanceof TransactionCanceledException && err.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed';
       if (!keyTaken) throw err;
-      const existing = await this.client.send(new GetCommand({ TableName: this.tableName, Key: idempotencyKey(idempotency.key), ConsistentRead: true }));
-      if (!existing.Item) throw err; // expired and gone between the two calls: let the caller retry
-      return { kind: 'key-exists', operationId: String(existing.Item.operationId), requestHash: String(existing.Item.requestHash) };
+      const existing = await this.findIdempotencyKey(idempotency.key);
+      if (!existing) throw err; // expired between the two calls: let the caller retry
+      return { kind: 'key-exists', ...existing };
     }
+  }
+
+  async findIdempotencyKey(key: string): Promise<{ operationId: string; requestHash: string } | null> {
+    const result = await this.client.send(new GetCommand({ TableName: this.tableName, Key: idempotencyKey(key), ConsistentRead: true }));
+    const item = result.Item;
+    if (!item || Number(item.expiresAt) < Math.floor(this.now() / 1000)) return null;
+    return { operationId: String(item.operationId), requestHash: String(item.requestHash) };
   }
 
   async get(operationId: string): Promise<Operation | null> {

@@ -1,4 +1,5 @@
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { SubmissionQueue } from '../ports/d1-issuer';
 import type { ChangeQueue } from '../ports/token-store';
 
 /**
@@ -15,5 +16,16 @@ export class SqsQueue<T> implements ChangeQueue<T> {
 
   async send(message: T): Promise<void> {
     await this.client.send(new SendMessageCommand({ QueueUrl: this.queueUrl, MessageBody: JSON.stringify(message) }));
+  }
+}
+
+export class SqsSubmissionQueue implements SubmissionQueue {
+  constructor(
+    private readonly client: SQSClient,
+    private readonly queueUrl: string,
+  ) {}
+
+  async submit(message: { operationId: string; attempt: number }, delaySeconds: number): Promise<void> {
+    await this.client.send(new SendMessageCommand({ QueueUrl: this.queueUrl, MessageBody: JSON.stringify(message), DelaySeconds: delaySeconds }));
   }
 }

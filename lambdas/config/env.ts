@@ -22,7 +22,10 @@ export const envSchema = z.object({
   D1_COF_BASE_URL: url,
   D1_COF_API_KEY: z.string().min(1).max(512),
   TR_JWE_PRIVATE_KEY: z.string().min(1),
-  DATA_KEY: z.base64().refine((v) => Buffer.from(v, 'base64').length === 32, 'must be base64 of 32 bytes'),
+  /** 32 bytes as base64, or as 64 hex digits (what a Secrets Manager generated secret can hold). */
+  DATA_KEY: z
+    .string()
+    .refine((v) => /^[0-9a-fA-F]{64}$/.test(v) || (z.base64().safeParse(v).success && Buffer.from(v, 'base64').length === 32), 'must be 32 bytes as base64 or 64 hex digits'),
   D1_TIMEOUT_MS: positiveInt.default(5000),
   D1_RETRY_BASE_DELAY_MS: positiveInt.default(1000),
   D1_MAX_ATTEMPTS: positiveInt.max(50).default(8),

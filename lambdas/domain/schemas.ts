@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { LCM_ACTIONS, OPERATION_STATUSES } from './operation';
 import { CHANGE_SOURCES, TOKEN_STATES } from './token';
 
 /**
@@ -72,3 +73,55 @@ export type PageQuery = z.infer<typeof pageQuery>;
 
 export const virtualCardIdPath = z.object({ virtualCardId: z.string().min(1).max(64) });
 export const issuerCardRefIdPath = z.object({ issuerCardRefId: z.string().min(1).max(48) });
+
+// ---------------------------------------------------------------------------------------------------------
+// LCM API (issuer back office)
+
+export const createOperationHeaders = z
+  .object({ 'idempotency-key': z.string().min(1).max(128).optional() })
+  .meta({ id: 'CreateOperationHeaders' });
+
+export const createOperationBody = z
+  .object({
+    action: z.enum(LCM_ACTIONS),
+    issuerCardRefId: z.string().min(1).max(48),
+    /** Present: one token (TOKEN scope). Absent: every token of the card (CARD scope). */
+    virtualCardId: z.string().min(1).max(64).optional(),
+    reason: z.string().min(1).max(256).optional(),
+  })
+  .meta({ id: 'CreateOperation' });
+
+export const operationIdPath = z.object({ operationId: z.string().min(1).max(64) });
+
+export const operationSchema = z
+  .object({
+    operationId: z.string(),
+    correlationId: z.string(),
+    action: z.enum(LCM_ACTIONS),
+    scope: z.enum(['TOKEN', 'CARD']),
+    issuerCardRefId: z.string(),
+    virtualCardId: z.string().nullable(),
+    status: z.enum(OPERATION_STATUSES),
+    submitAttempts: z.number().int(),
+    failure: z
+      .object({
+        reason: z.enum(['D1_REJECTED', 'D1_UNAVAILABLE', 'CALLBACK_ERROR']),
+        responseCode: z.number().int().optional(),
+        errorCode: z.number().int().optional(),
+      })
+      .nullable(),
+    tokens: z.array(
+      z.object({
+        virtualCardId: z.string(),
+        outcome: z.enum(['SUCCEEDED', 'FAILED', 'SUPERSEDED']),
+        errorCode: z.number().int().optional(),
+        at: z.string(),
+      }),
+    ),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .meta({ id: 'Operation' });
+
+/** The d1-requests queue message: one attempt of one operation. */
+export const submissionMessage = z.object({ operationId: z.string().min(1), attempt: z.number().int().min(1) });

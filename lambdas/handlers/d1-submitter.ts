@@ -1,0 +1,54 @@
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
+import { D1IssuerClient } from '../adapters/d1-issuer-client';
+import { documentClient } from '../adapters/dynamodb-client';
+import { DynamoDbOperationStore } from '../adapters/dynamodb-operation-store';
+import { SqsSubmissionQueue, sqsClient } from '../adapters/sqs-queue';
+import { loadEnv } from '../config/env';
+import { submissionMessage } from '../domain/schemas';
+import { logger, metrics, MetricUnit } from '../observability';
+import { submitOperation } from '../use-cases/submit-operation';
+
+const env = loadEnv(['TABLE_NAME', 'D1_REQUESTS_QUEUE_URL', 'D1_ISSUER_BASE_URL', 'ISSUER_ID', 'D1_TIMEOUT_MS', 'D1_RETRY_BASE_DELAY_MS', 'D1_MAX_ATTEMPTS']);
+const deps = {
+  operations: new DynamoDbOperationStore(documentClient(), env.TABLE_NAME),
+  d1: new D1IssuerClient({ baseUrl: env.D1_ISSUER_BASE_URL, issuerId: env.ISSUER_ID, timeoutMs: env.D1_TIMEOUT_MS }),
+  queue: new SqsSubmissionQueue(sqsClient(), env.D1_REQUESTS_QUEUE_URL),
+  maxAttempts: env.D1_MAX_ATTEMPTS,
+  baseDelayMs: env.D1_RETRY_BASE_DELAY_MS,
+  random: Math.random,
+  now: () => new Date(),
+};
+const processor = new BatchProcessor(EventType.SQS);
+
+const EVENT_METRIC = {
+  SUBMITTED: 'OperationsSubmitted',
+  RETRY: 'D1Retries',
+  D1_REJECTED: 'OperationsRejectedByD1',
+  D1_UNAVAILABLE: 'D1Unavailable',
+  LATE_ANSWER: 'D1LateAnswers',
+} as const;
+
+async function submitRecord(record: SQSRecord): Promise<void> {
+  const message = submissionMessage.parse(JSON.parse(record.body));
+  const result = await submitOperation(deps, message);
+  const keys = { operationId: message.operationId, attempt: message.attempt };
+  if (result.kind !== 'called') {
+    logger.info(result.kind === 'skipped' ? 'attempt skipped: operation no longer pending' : 'attempt for an unknown operation dropped', keys);
+    return;
+  }
+  metrics.addMetric('D1Attempts', MetricUnit.Count, 1);
+  metrics.addMetric(EVENT_METRIC[result.event], MetricUnit.Count, 1);
+  const log = result.event === 'D1_UNAVAILABLE' || result.event === 'D1_REJECTED' ? logger.warn.bind(logger) : logger.info.bind(logger);
+  log('updateCardState attempt recorded', { ...keys, event: result.event, status: result.operation.status, failure: result.operation.failure });
+}
+
+/** SQS consumer of d1-requests: one updateCardState attempt per message; concurrency capped by the event source. */
+export const handler = async (event: SQSEvent, context: Context) => {
+  logger.addContext(context);
+  try {
+    return await processPartialResponse(event, submitRecord, processor, { context });
+  } finally {
+    if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+  }
+};

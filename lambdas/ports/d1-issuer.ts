@@ -1,0 +1,20 @@
+import type { D1Answer, LcmAction } from '../domain/operation';
+
+export interface UpdateCardStateRequest {
+  correlationId: string;
+  issuerCardRefId: string;
+  /** Absent for CARD scope: the body then leaves the field out entirely. */
+  virtualCardId?: string | undefined;
+  action: LcmAction;
+  reason?: string | undefined;
+}
+
+/** D1 Issuer Gateway, as far as LCM needs it. Transport failures come back as answers, never as throws. */
+export interface D1IssuerGateway {
+  updateCardState(request: UpdateCardStateRequest): Promise<D1Answer>;
+}
+
+/** The durable retry path toward D1: one SQS message per attempt, delayed by the backoff. */
+export interface SubmissionQueue {
+  submit(message: { operationId: string; attempt: number }, delaySeconds: number): Promise<void>;
+}

@@ -1,0 +1,95 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { DomainError, notFound } from '../domain/errors';
+import { newOperation, type LcmAction, type Operation } from '../domain/operation';
+import type { SubmissionQueue } from '../ports/d1-issuer';
+import type { OperationStore } from '../ports/operation-store';
+import type { TokenStore } from '../ports/token-store';
+
+export interface OperationRequest {
+  action: LcmAction;
+  issuerCardRefId: string;
+  virtualCardId?: string | undefined;
+  reason?: string | undefined;
+}
+
+export interface RequestDeps {
+  tokens: Pick<TokenStore, 'getToken' | 'listCardTokens'>;
+  operations: OperationStore;
+  queue: SubmissionQueue;
+  now: () => Date;
+  newId?: () => string;
+}
+
+/** Idempotency keys live ≥ 24 h (DESIGN §2 rule 15); an hour more covers clock skew between callers and us. */
+const IDEMPOTENCY_TTL_SECONDS = 25 * 3600;
+
+/** Same body = same validated fields, whatever their order or the whitespace around them. */
+export function requestHash(request: OperationRequest): string {
+  const canonical = Object.fromEntries(Object.entries(request).filter(([, v]) => v !== undefined).sort(([a], [b]) => a.localeCompare(b)));
+  return createHash('sha256').update(JSON.stringify(canonical)).digest('base64url');
+}
+
+export type RequestResult = { created: true; operation: Operation } | { created: false; operation: Operation };
+
+export class SubmissionNotQueued extends DomainError {
+  constructor() {
+    super('UNAVAILABLE', 'the operation could not be queued for D1; it was marked FAILED, retry with a new idempotency key');
+  }
+}
+
+/**
+ * `POST /v1/lcm-operations`: record the operation (PENDING) *before* anything reaches D1 — so a callback that
+ * beats D1's HTTP answer finds it — then queue its first attempt.
+ *
+ * - An idempotency key replayed with the same body returns the current operation (no second operation, no
+ *   second D1 call); with another body it is IDEMPOTENCY_KEY_REUSED. Only accepted requests claim a key.
+ * - TOKEN scope on a token we know as DELETED is TOKEN_DELETED, nothing sent. CARD scope never is: its expected
+ *   set is the card's tokens not DELETED now (possibly empty) and the request is forwarded.
+ *
+ * (primary adapter) LCM API handler → this use case → (secondary adapters) DynamoDB, SQS
+ */
+export async function requestOperation(deps: RequestDeps, request: OperationRequest, idempotencyKey?: string): Promise<RequestResult> {
+  const hash = requestHash(request);
+  const replay = async (existing: { operationId: string; requestHash: string }): Promise<RequestResult> => {
+    if (existing.requestHash !== hash) throw new DomainError('IDEMPOTENCY_KEY_REUSED', 'idempotency-key was used with another request');
+    const operation = await deps.operations.get(existing.operationId);
+    if (!operation) throw notFound('operation');
+    return { created: false, operation };
+  };
+
+  // A replay answers with the operation as it is now, even if the token has been DELETED since (by it, say).
+  const claimed = idempotencyKey ? await deps.operations.findIdempotencyKey(idempotencyKey) : null;
+  if (claimed) return replay(claimed);
+
+  const expectedTokens = await expectedTokensOf(deps, request);
+  const now = deps.now();
+  const operation = newOperation({ ...request, operationId: (deps.newId ?? randomUUID)(), expectedTokens, now });
+  const claim = idempotencyKey ? { key: idempotencyKey, requestHash: hash, expiresAt: Math.floor(now.getTime() / 1000) + IDEMPOTENCY_TTL_SECONDS } : undefined;
+  const created = await deps.operations.create(operation, claim);
+  if (created.kind === 'key-exists') return replay(created);
+
+  try {
+    await deps.queue.submit({ operationId: operation.operationId, attempt: 1 }, 0);
+  } catch {
+    // Nothing will ever submit it: say so on the operation rather than leave it PENDING forever.
+    await deps.operations.save({ ...operation, status: 'FAILED', failure: { reason: 'D1_UNAVAILABLE' }, updatedAt: deps.now().toISOString() }, operation.version);
+    throw new SubmissionNotQueued();
+  }
+  return { created: true, operation };
+}
+
+async function expectedTokensOf(deps: RequestDeps, request: OperationRequest): Promise<string[]> {
+  if (request.virtualCardId !== undefined) {
+    const token = await deps.tokens.getToken(request.virtualCardId);
+    if (token?.state === 'DELETED') throw new DomainError('TOKEN_DELETED', 'the token is deleted');
+    return [request.virtualCardId];
+  }
+  const expected: string[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await deps.tokens.listCardTokens(request.issuerCardRefId, { limit: 100, nextToken });
+    expected.push(...page.items.filter((t) => t.state !== 'DELETED').map((t) => t.virtualCardId));
+    nextToken = page.nextToken ?? undefined;
+  } while (nextToken);
+  return expected;
+}
