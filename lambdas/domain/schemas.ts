@@ -25,8 +25,8 @@ export const notifyVirtualCardChangeBody = z
     walletProviderId: optionalString(128),
     /** `null` means absent; a string is a 400 (a numeric code sent as text is a D1 contract break). */
     errorCode: z.number().int().nullish(),
-    /** Any string: values other than WALLET/TSP/ISSUER are kept as UNKNOWN. */
-    source: z.string().max(64).nullish(),
+    /** Any string (no length cap: rejecting would lose the callback); other than WALLET/TSP/ISSUER → UNKNOWN. */
+    source: z.string().nullish(),
     isPrimary: z.boolean().nullish(),
     tokenStorageId: optionalString(128),
     walletCardRefId: optionalString(128),

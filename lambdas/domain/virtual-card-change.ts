@@ -133,7 +133,8 @@ export function applyVirtualCardChange(current: Token | null, change: VirtualCar
     renewals: (current?.renewals ?? 0) + (renewed ? 1 : 0),
     lastRenewedAt: renewed ? change.receivedAt : (current?.lastRenewedAt ?? null),
     updatedAt: change.receivedAt,
-    lastOperationOrder: operation?.order ?? null,
+    // A RENEW changes no state, so the state still comes from whichever change set it: keep its order.
+    lastOperationOrder: renewed && !operation ? (current?.lastOperationOrder ?? null) : (operation?.order ?? null),
     version: current?.version ?? 0,
   };
   return { outcome: 'APPLIED', reason: null, token, tokenChanged: true, event: event('APPLIED', token.state) };
