@@ -60,7 +60,11 @@ export type HandlerName =
   | 'apply-virtual-card-change'
   | 'token-queries'
   | 'lcm-operations'
-  | 'd1-submitter';
+  | 'd1-submitter'
+  | 'notify-token-update'
+  | 'apply-token-update'
+  | 'network-token-queries'
+  | 'network-token-credentials';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -83,6 +87,10 @@ export const HTTP_ROUTES: readonly HttpRoute[] = [
   { api: 'backoffice', method: 'GET', path: '/v1/cards/{issuerCardRefId}/tokens', handler: 'token-queries', auth: 'iam' },
   { api: 'backoffice', method: 'POST', path: '/v1/lcm-operations', handler: 'lcm-operations', auth: 'iam' },
   { api: 'backoffice', method: 'GET', path: '/v1/lcm-operations/{operationId}', handler: 'lcm-operations', auth: 'iam' },
+  { api: 'webhooks', method: 'POST', path: '/tsh-cof/notify-token-update', handler: 'notify-token-update', auth: 'none' },
+  { api: 'backoffice', method: 'GET', path: '/v1/network-tokens/{tokenId}', handler: 'network-token-queries', auth: 'iam' },
+  { api: 'backoffice', method: 'GET', path: '/v1/network-tokens/{tokenId}/token-pan', handler: 'network-token-credentials', auth: 'iam' },
+  { api: 'backoffice', method: 'POST', path: '/v1/network-tokens/{tokenId}/transactions', handler: 'network-token-credentials', auth: 'iam' },
 ];
 
 /** Answers every request no route matches (API Gateway `$default`): 404, or 405 with `allow`. */
@@ -100,6 +108,7 @@ export const QUEUE_CONSUMERS: readonly QueueConsumer[] = [
   { queue: 'issuerCallbacks', handler: 'apply-virtual-card-change', batchSize: 10, maxConcurrency: 10 },
   // At most 5 × 5 calls in flight toward D1, however many operations are requested at once.
   { queue: 'd1Requests', handler: 'd1-submitter', batchSize: 5, maxConcurrency: 5 },
+  { queue: 'tokenUpdates', handler: 'apply-token-update', batchSize: 10, maxConcurrency: 10 },
 ];
 
 export const routeKey = (route: Pick<HttpRoute, 'method' | 'path'>): string => `${route.method} ${route.path}`;
@@ -131,5 +140,14 @@ export const HANDLERS: Record<HandlerName, HandlerNeeds> = {
     env: ['TABLE_NAME', 'D1_REQUESTS_QUEUE_URL', 'D1_ISSUER_BASE_URL', 'ISSUER_ID', 'D1_TIMEOUT_MS', 'D1_RETRY_BASE_DELAY_MS', 'D1_MAX_ATTEMPTS'],
     table: 'readwrite',
     sendsTo: ['d1Requests'],
+  },
+  'notify-token-update': { env: ['TR_API_KEY', 'TOKEN_UPDATES_QUEUE_URL'], table: 'none', sendsTo: ['tokenUpdates'] },
+  'apply-token-update': { env: ['TABLE_NAME'], table: 'readwrite', sendsTo: [] },
+  'network-token-queries': { env: ['TABLE_NAME'], table: 'read', sendsTo: [] },
+  'network-token-credentials': {
+    env: ['TABLE_NAME', 'D1_COF_BASE_URL', 'D1_COF_API_KEY', 'TR_JWE_PRIVATE_KEY', 'DATA_KEY', 'DATA_KEY_KMS_KEY_ARN', 'D1_TIMEOUT_MS'],
+    table: 'readwrite',
+    sendsTo: [],
+    memoryMb: 512,
   },
 };

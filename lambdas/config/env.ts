@@ -35,6 +35,8 @@ export const envSchema = z.object({
   ISSUER_CALLBACKS_QUEUE_URL: url,
   TOKEN_UPDATES_QUEUE_URL: url,
   D1_REQUESTS_QUEUE_URL: url,
+  /** In AWS: the KMS key that seals stored token PANs (then DATA_KEY is unused). Unset = raw AES with DATA_KEY. */
+  DATA_KEY_KMS_KEY_ARN: z.string().startsWith('arn:').optional(),
   /** Keep token history and dedupe records this long; unset = forever (DESIGN §2 rule 15: off by default). */
   HISTORY_RETENTION_DAYS: z.coerce.number().int().min(30).optional(),
   /** Which API a `$default` handler serves; unset under the local gateway, which serves both. */

@@ -125,3 +125,89 @@ export const operationSchema = z
 
 /** The d1-requests queue message: one attempt of one operation. */
 export const submissionMessage = z.object({ operationId: z.string().min(1), attempt: z.number().int().min(1) });
+
+// ---------------------------------------------------------------------------------------------------------
+// Token-requestor side (merchant / PSP)
+
+const digits = (min: number, max: number) => z.string().regex(new RegExp(`^[0-9]{${min},${max}}$`), `must be a string of ${min}–${max} digits`);
+const mmyy = z.string().regex(/^(0[1-9]|1[0-2])[0-9]{2}$/, 'must be MMYY with month 01–12');
+const MAX_CARD_ART_BYTES = 8 * 1024;
+
+export const notifyTokenUpdateHeaders = z
+  .object({ 'x-correlation-id': z.string().min(1).max(64) })
+  .meta({ id: 'NotifyTokenUpdateHeaders' });
+
+/** Optional fields accept null as absent: "absent fields keep their value" (rule 10). */
+export const notifyTokenUpdateBody = z
+  .object({
+    tokenId: z.string().min(1).max(128),
+    merchantId: z.string().min(1).max(128),
+    lastUpdateTimestamp: z.iso.datetime({ offset: true }),
+    tokenState: z.enum(['ACTIVE', 'SUSPENDED', 'DELETED']).nullish(),
+    tokenLastDigits: digits(1, 5).nullish(),
+    tokenExpiryDate: mmyy.nullish(),
+    cardLastDigits: digits(1, 5).nullish(),
+    cardExpiryDate: mmyy.nullish(),
+    cardBin: digits(6, 8).nullish(),
+    par: z.string().min(1).max(29).nullish(),
+    cardArt: z
+      .record(z.string(), z.unknown())
+      .refine((art) => Buffer.byteLength(JSON.stringify(art)) <= MAX_CARD_ART_BYTES, 'must be at most 8 KiB serialised')
+      .nullish(),
+  })
+  .meta({ id: 'NotifyTokenUpdate' });
+export type NotifyTokenUpdateBody = z.infer<typeof notifyTokenUpdateBody>;
+
+/** The token-updates queue message (a TokenUpdate). */
+export const tokenUpdateMessage = z.object({
+  tokenId: z.string().min(1),
+  merchantId: z.string().min(1),
+  lastUpdateTimestamp: z.number().int(),
+  tokenState: z.enum(['ACTIVE', 'SUSPENDED', 'DELETED']).optional(),
+  tokenLastDigits: z.string().optional(),
+  tokenExpiryDate: z.string().optional(),
+  cardLastDigits: z.string().optional(),
+  cardExpiryDate: z.string().optional(),
+  cardBin: z.string().optional(),
+  par: z.string().optional(),
+  cardArt: z.record(z.string(), z.unknown()).optional(),
+  correlationId: z.string().min(1),
+  receivedAt: z.string(),
+});
+
+export const tokenIdPath = z.object({ tokenId: z.string().min(1).max(128) });
+
+export const createTransactionBody = z.object({ transactionType: z.string().min(1).max(64) }).meta({ id: 'CreateTransaction' });
+
+export const networkTokenSchema = z
+  .object({
+    tokenId: z.string(),
+    merchantId: z.string(),
+    state: z.enum(['ACTIVE', 'SUSPENDED', 'DELETED']).nullable(),
+    tokenLastDigits: z.string().nullable(),
+    tokenExpiryDate: z.string().nullable(),
+    cardLastDigits: z.string().nullable(),
+    cardExpiryDate: z.string().nullable(),
+    cardBin: z.string().nullable(),
+    par: z.string().nullable(),
+    cardArt: z.record(z.string(), z.unknown()).nullable(),
+    lastUpdateTimestamp: z.string(),
+    tokenPanStored: z.boolean(),
+    updatedAt: z.string(),
+  })
+  .meta({ id: 'NetworkToken' });
+
+/** What D1 Create Transaction encrypts to us (JWE plaintext). */
+export const transactionCredentials = z.object({
+  tokenPan: digits(12, 19),
+  tokenExpiryDate: mmyy,
+  cryptogram: z.string().min(1).max(1024),
+});
+
+/** D1 Create Transaction 201 body. */
+export const createTransactionResponse = z.object({
+  transactionId: z.string().min(1),
+  encryptedData: z.string().min(1),
+  eci: z.string().optional(),
+  cryptogramExpiryDate: z.string().optional(),
+});

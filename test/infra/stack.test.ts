@@ -10,7 +10,9 @@ import { loadStackConfig } from '../../lib/config';
 import { planFunctions } from '../../lib/constructs/functions';
 import { TokenLifecycleStack } from '../../lib/token-lifecycle-stack';
 import { API_NAMES, SERVICE_TOPOLOGY, type Topology } from '../../lib/topology';
-import { QUEUES, SECRET_ENV_KEYS, TABLE, routeKey, type QueueKey } from '../../lambdas/topology';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
+import { METRIC_ALARMS, SERVICE_METRICS } from '../../lib/constructs/alarms';
+import { METRICS_NAMESPACE, QUEUES, SECRET_ENV_KEYS, SERVICE_NAME, TABLE, routeKey, type QueueKey } from '../../lambdas/topology';
 
 /**
  * Infra tests: what the template must guarantee, checked on the service's topology (whatever lambdas/topology.ts
@@ -82,6 +84,15 @@ function synth(topology: Topology, context: Record<string, unknown>, unset: stri
 type Resource = { Type: string; Properties: Record<string, any>; DeletionPolicy?: string; UpdateReplacePolicy?: string };
 const resources = (s: Synth, type: string) => Object.entries(s.template.findResources(type)) as [string, Resource][];
 const getAtt = (logicalId: string, attr = 'Arn') => ({ 'Fn::GetAtt': [logicalId, attr] });
+type Statement = { Effect: string; Action: string | string[]; Resource: unknown };
+const actionsOf = (st: Statement): string[] => [st.Action].flat();
+/** Every statement granted to a function's role: its policies plus any inline ones on the role itself. */
+const roleStatements = (s: Synth, fn: IFunction): Statement[] => {
+  const roleId = s.id(fn.role!);
+  const inline = (s.template.toJSON().Resources[roleId].Properties.Policies ?? []) as { PolicyDocument: { Statement: Statement[] } }[];
+  const attached = resources(s, 'AWS::IAM::Policy').filter(([, p]) => p.Properties.Roles.some((r: any) => r.Ref === roleId));
+  return [...inline, ...attached.map(([, p]) => p.Properties)].flatMap((p) => p.PolicyDocument.Statement);
+};
 
 let service: Synth;
 let extended: Synth;
@@ -290,7 +301,9 @@ describe.each(CASES)('%s', (_name, get) => {
   test('alarms: one per DLQ on visible messages, one per function on Errors, missing data not breaching', () => {
     const s = get();
     const alarms = resources(s, 'AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
-    for (const alarm of alarms) expect(alarm).toMatchObject({ TreatMissingData: 'notBreaching', ComparisonOperator: 'GreaterThanThreshold', Threshold: 0 });
+    for (const alarm of alarms) {
+      expect(alarm).toMatchObject({ TreatMissingData: 'notBreaching', ComparisonOperator: 'GreaterThanOrEqualToThreshold', Threshold: 1, EvaluationPeriods: 1 });
+    }
     for (const key of Object.keys(QUEUES) as QueueKey[]) {
       const dlqAlarms = alarms.filter(
         (a) => a.MetricName === 'ApproximateNumberOfMessagesVisible' && a.Dimensions[0].Value['Fn::GetAtt'][0] === s.id(s.stack.queues.byKey[key].dlq),
@@ -299,6 +312,105 @@ describe.each(CASES)('%s', (_name, get) => {
     }
     const errorAlarms = alarms.filter((a) => a.Namespace === 'AWS/Lambda' && a.MetricName === 'Errors').map((a) => a.Dimensions[0].Value.Ref);
     expect(errorAlarms.sort()).toEqual(resources(s, 'AWS::Lambda::Function').map(([id]) => id).sort());
+    const metricAlarms = alarms.filter((a) => a.Namespace === METRICS_NAMESPACE);
+    expect(metricAlarms.map((a) => a.MetricName).sort()).toEqual(Object.keys(METRIC_ALARMS).sort());
+    expect(alarms).toHaveLength(Object.keys(QUEUES).length + errorAlarms.length + metricAlarms.length);
+  });
+
+  test('IAM: each function may send to exactly its sendsTo queues and consume exactly the queues it consumes', () => {
+    const s = get();
+    const queueArn = (key: QueueKey) => getAtt(s.id(s.stack.queues.byKey[key].queue));
+    for (const { plan, fn } of s.stack.functions.all) {
+      const statements = roleStatements(s, fn);
+      const onQueues = (action: string) => statements.filter((st) => actionsOf(st).includes(action)).flatMap((st) => [st.Resource].flat());
+      const consumed = [...new Set(plan.consumes.map((c) => c.queue))];
+      expect({ fn: plan.id, send: onQueues('sqs:SendMessage') }).toEqual({ fn: plan.id, send: s.topology.handlers[plan.handler].sendsTo.map(queueArn) });
+      expect({ fn: plan.id, receive: onQueues('sqs:ReceiveMessage') }).toEqual({ fn: plan.id, receive: consumed.map(queueArn) });
+      expect({ fn: plan.id, delete: onQueues('sqs:DeleteMessage') }).toEqual({ fn: plan.id, delete: consumed.map(queueArn) });
+    }
+  });
+});
+
+describe('service topology: LCM operations and the D1 submitter', () => {
+  const fnId = (handler: 'lcm-operations' | 'd1-submitter') => service.id(service.stack.functions.forApi(handler, 'backoffice'));
+  const d1Requests = () => getAtt(service.id(service.stack.queues.byKey.d1Requests.queue));
+  const table = () => getAtt(service.id(service.stack.tables.table));
+  const tableIndexes = () => ({ 'Fn::Join': ['', [table(), '/index/*']] });
+
+  test.each(['POST /v1/lcm-operations', 'GET /v1/lcm-operations/{operationId}'])('%s: one back-office route, AWS_IAM, to the lcm-operations Lambda', (key) => {
+    const json = service.template.toJSON().Resources;
+    const routes = resources(service, 'AWS::ApiGatewayV2::Route').filter(([, r]) => r.Properties.RouteKey === key);
+    expect(routes).toHaveLength(1);
+    const [, route] = routes[0]!;
+    expect(route.Properties.ApiId).toEqual({ Ref: service.id(service.stack.api.apis.backoffice) });
+    expect(route.Properties.AuthorizationType).toBe('AWS_IAM');
+    const integrationId = route.Properties.Target['Fn::Join'][1][1].Ref as string;
+    expect(json[integrationId].Properties.IntegrationUri).toEqual(getAtt(fnId('lcm-operations')));
+  });
+
+  test('d1-submitter consumes d1-requests: MaximumConcurrency 5, ReportBatchItemFailures', () => {
+    const mappings = resources(service, 'AWS::Lambda::EventSourceMapping').filter(([, m]) => m.Properties.FunctionName.Ref === fnId('d1-submitter'));
+    expect(mappings).toHaveLength(1);
+    expect(mappings[0]![1].Properties).toMatchObject({
+      EventSourceArn: d1Requests(),
+      ScalingConfig: { MaximumConcurrency: 5 },
+      FunctionResponseTypes: ['ReportBatchItemFailures'],
+    });
+  });
+
+  test('d1-submitter: send to and consume d1-requests, read/write the table; nothing else', () => {
+    const fn = service.stack.functions.forApi('d1-submitter', 'backoffice');
+    const statements = roleStatements(service, fn);
+    const logGroup = getAtt(service.id(fn.logGroup));
+    for (const st of statements) {
+      expect(st.Effect).toBe('Allow');
+      const services = new Set(actionsOf(st).map((a) => a.split(':')[0]));
+      expect(services.size).toBe(1);
+      const [svc] = [...services];
+      const expected = { logs: [logGroup], xray: ['*'], dynamodb: [table(), tableIndexes()], sqs: [d1Requests()] }[svc as string];
+      expect({ actions: actionsOf(st), resources: [st.Resource].flat() }).toEqual({ actions: actionsOf(st), resources: expected });
+    }
+    const actions = statements.flatMap(actionsOf);
+    expect(actions).toEqual(expect.arrayContaining(['sqs:SendMessage', 'sqs:ReceiveMessage', 'sqs:DeleteMessage', 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem']));
+  });
+
+  test('lcm-operations: SendMessage on d1-requests only (no other queue, no consuming), read/write the table; nothing else', () => {
+    const statements = roleStatements(service, service.stack.functions.forApi('lcm-operations', 'backoffice'));
+    const sqs = statements.filter((st) => actionsOf(st).some((a) => a.startsWith('sqs:')));
+    expect(sqs.map((st) => st.Resource)).toEqual([d1Requests()]);
+    expect(actionsOf(sqs[0]!)).toContain('sqs:SendMessage');
+    expect(actionsOf(sqs[0]!)).not.toContain('sqs:ReceiveMessage');
+    const services = new Set(statements.flatMap(actionsOf).map((a) => a.split(':')[0]));
+    expect([...services].sort()).toEqual(['dynamodb', 'logs', 'sqs', 'xray']);
+    for (const st of statements.filter((x) => actionsOf(x).some((a) => a.startsWith('dynamodb:')))) expect([st.Resource].flat()).toEqual([table(), tableIndexes()]);
+  });
+});
+
+describe('metric alarms', () => {
+  test.each(['D1Unavailable', 'CallbackRecordFailures', 'OperationsRejectedByD1', 'RejectedRequests'])('%s: Sum over 5 min ≥ 1 on the service metric', (metricName) => {
+    const alarms = resources(service, 'AWS::CloudWatch::Alarm').filter(([, a]) => a.Properties.MetricName === metricName);
+    expect(alarms).toHaveLength(1);
+    expect(alarms[0]![1].Properties).toMatchObject({
+      Namespace: 'TokenLifecycle',
+      Dimensions: [{ Name: 'service', Value: 'token-lifecycle' }],
+      Statistic: 'Sum',
+      Period: 300,
+      EvaluationPeriods: 1,
+      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      Threshold: 1,
+      TreatMissingData: 'notBreaching',
+    });
+    expect([METRICS_NAMESPACE, SERVICE_NAME]).toEqual(['TokenLifecycle', 'token-lifecycle']);
+  });
+
+  test('every metric name lib/ knows is emitted by the Lambda code (a literal in lambdas/)', () => {
+    const root = path.join(__dirname, '..', '..', 'lambdas');
+    const sources = (fs.readdirSync(root, { recursive: true }) as string[])
+      .filter((f) => f.endsWith('.ts') && !f.startsWith(`local${path.sep}`))
+      .map((f) => fs.readFileSync(path.join(root, f), 'utf8'))
+      .join('\n');
+    const missing = SERVICE_METRICS.filter((name) => !sources.includes(`'${name}'`));
+    expect(missing).toEqual([]);
   });
 });
 
