@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { Operation } from '../domain/operation';
 import type { CreateResult, IdempotencyClaim, OperationStore } from '../ports/operation-store';
 
@@ -7,6 +7,7 @@ import type { CreateResult, IdempotencyClaim, OperationStore } from '../ports/op
  * Item layout (single table):
  *   operation         pk=OP#<operationId>   sk=OP     the Operation, with `version`
  *   idempotency key   pk=IDEM#<key>         sk=IDEM   requestHash, operationId, expiresAt (TTL)
+ *   sequence          pk=SEQ#operations     sk=SEQ    an atomic counter giving operations their creation order
  * The correlation id sent to D1 is the operation id, so a callback finds its operation with one GetItem.
  */
 export const operationKey = (operationId: string) => ({ pk: `OP#${operationId}`, sk: 'OP' });
@@ -80,6 +81,20 @@ export class DynamoDbOperationStore implements OperationStore {
       if (!existing) throw err; // expired between the two calls: let the caller retry
       return { kind: 'key-exists', ...existing };
     }
+  }
+
+  async nextSequence(): Promise<number> {
+    const result = await this.client.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: { pk: 'SEQ#operations', sk: 'SEQ' },
+        UpdateExpression: 'ADD #value :one',
+        ExpressionAttributeNames: { '#value': 'value' },
+        ExpressionAttributeValues: { ':one': 1 },
+        ReturnValues: 'UPDATED_NEW',
+      }),
+    );
+    return Number(result.Attributes?.value);
   }
 
   async findIdempotencyKey(key: string): Promise<{ operationId: string; requestHash: string } | null> {

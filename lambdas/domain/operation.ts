@@ -48,7 +48,10 @@ export interface Operation {
   expectedTokens: string[];
   createdAt: string;
   updatedAt: string;
-  /** Creation order (sortable): rule 5 compares it. createdAt alone ties within a millisecond. */
+  /**
+   * Creation order (sortable): rule 5 compares it. From a global counter in production, because createdAt ties
+   * within a millisecond and clocks of two Lambda instances disagree.
+   */
   order: string;
   version: number;
 }
@@ -61,6 +64,8 @@ export interface NewOperation {
   reason?: string | undefined;
   expectedTokens: string[];
   now: Date;
+  /** Global creation sequence (a store counter): orders operations created in the same millisecond. */
+  sequence?: number | undefined;
 }
 
 export function newOperation(input: NewOperation): Operation {
@@ -80,7 +85,7 @@ export function newOperation(input: NewOperation): Operation {
     expectedTokens: input.expectedTokens,
     createdAt,
     updatedAt: createdAt,
-    order: `${createdAt}#${input.operationId}`,
+    order: input.sequence === undefined ? `${createdAt}#${input.operationId}` : `#${String(input.sequence).padStart(15, '0')}`,
     version: 0,
   };
 }

@@ -63,7 +63,8 @@ export async function requestOperation(deps: RequestDeps, request: OperationRequ
 
   const expectedTokens = await expectedTokensOf(deps, request);
   const now = deps.now();
-  const operation = newOperation({ ...request, operationId: (deps.newId ?? randomUUID)(), expectedTokens, now });
+  const sequence = await deps.operations.nextSequence();
+  const operation = newOperation({ ...request, operationId: (deps.newId ?? randomUUID)(), expectedTokens, now, sequence });
   const claim = idempotencyKey ? { key: idempotencyKey, requestHash: hash, expiresAt: Math.floor(now.getTime() / 1000) + IDEMPOTENCY_TTL_SECONDS } : undefined;
   const created = await deps.operations.create(operation, claim);
   if (created.kind === 'key-exists') return replay(created);
