@@ -74,6 +74,10 @@ async function main(): Promise<void> {
     port: config.D1_SIM_PORT,
     issuerId: config.ISSUER_ID,
     serviceBaseUrl: `http://127.0.0.1:${config.PORT}`,
+    trApiKey: config.TR_API_KEY,
+    cofApiKey: config.D1_COF_API_KEY,
+    // Only the public half is used: D1 encrypts Create Transaction credentials to it.
+    trJwePublicKey: config.TR_JWE_PRIVATE_KEY,
     log: (line) => console.log(`[d1-sim] ${line}`),
   });
   stoppers.push(() => simulator.stop());

@@ -25,5 +25,18 @@ export async function seedDemoData(options: { simulatorUrl: string; log: (line: 
       if (!response.ok) throw new Error(`activating ${token.virtualCardId} failed: ${response.status}`);
     }
   }
-  options.log(`seeded demo cards ${cards.map((c) => c.issuerCardRefId).join(', ')} in the D1 simulator`);
+  // Merchant side: network token t-1 of merchant m-1, learnt from a notify-token-update like any other.
+  const networkToken = { tokenId: 't-1', merchantId: 'm-1', tokenLastDigits: '4242', tokenExpiryDate: '1228', cardLastDigits: '1234', cardExpiryDate: '0929', cardBin: '453421' };
+  await post(`${options.simulatorUrl}/_sim/network-tokens`, networkToken);
+  await post(`${options.simulatorUrl}/_sim/token-updates?wait=true`, {
+    tokenId: 't-1',
+    merchantId: 'm-1',
+    changes: { tokenState: 'ACTIVE', tokenLastDigits: '4242', tokenExpiryDate: '1228', cardLastDigits: '1234', cardExpiryDate: '0929', cardBin: '453421' },
+  });
+  options.log(`seeded demo cards ${cards.map((c) => c.issuerCardRefId).join(', ')} and network token t-1 (merchant m-1) in the D1 simulator`);
+}
+
+async function post(url: string, body: unknown): Promise<void> {
+  const response = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  if (!response.ok) throw new Error(`seeding ${url} failed: ${response.status} ${await response.text()}`);
 }

@@ -43,7 +43,6 @@ beforeEach(() => {
   reply = () => 200;
 });
 
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read arbitrary JSON answers
 type JsonBody = Record<string, any>;
 
 async function call(path: string, body?: unknown, headers: Record<string, string> = {}, method = 'POST') {
@@ -239,7 +238,7 @@ describe('/_sim/callbacks', () => {
     await sim.idle();
     expect(received).toHaveLength(2);
     const { deliveries } = (await call('/_sim/deliveries', undefined, {}, 'GET')).body;
-    expect(deliveries).toEqual([expect.objectContaining({ correlationId: 'w-5', virtualCardId: 'vc-1', action: 'SUSPEND', status: 200, attempts: 2 })]);
+    expect(deliveries).toEqual([expect.objectContaining({ kind: 'callback', correlationId: 'w-5', virtualCardId: 'vc-1', action: 'SUSPEND', status: 200, attempts: 2 })]);
   });
 
   it('rejects an item without its mandatory fields', async () => {
