@@ -64,7 +64,9 @@ export type HandlerName =
   | 'notify-token-update'
   | 'apply-token-update'
   | 'network-token-queries'
-  | 'network-token-credentials';
+  | 'network-token-credentials'
+  | 'reconcile'
+  | 'reconcile-sweep';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -87,6 +89,7 @@ export const HTTP_ROUTES: readonly HttpRoute[] = [
   { api: 'backoffice', method: 'GET', path: '/v1/cards/{issuerCardRefId}/tokens', handler: 'token-queries', auth: 'iam' },
   { api: 'backoffice', method: 'POST', path: '/v1/lcm-operations', handler: 'lcm-operations', auth: 'iam' },
   { api: 'backoffice', method: 'GET', path: '/v1/lcm-operations/{operationId}', handler: 'lcm-operations', auth: 'iam' },
+  { api: 'backoffice', method: 'POST', path: '/v1/cards/{issuerCardRefId}/reconcile', handler: 'reconcile', auth: 'iam' },
   { api: 'webhooks', method: 'POST', path: '/tsh-cof/notify-token-update', handler: 'notify-token-update', auth: 'none' },
   { api: 'backoffice', method: 'GET', path: '/v1/network-tokens/{tokenId}', handler: 'network-token-queries', auth: 'iam' },
   { api: 'backoffice', method: 'GET', path: '/v1/network-tokens/{tokenId}/token-pan', handler: 'network-token-credentials', auth: 'iam' },
@@ -109,6 +112,17 @@ export const QUEUE_CONSUMERS: readonly QueueConsumer[] = [
   // At most 5 × 5 calls in flight toward D1, however many operations are requested at once.
   { queue: 'd1Requests', handler: 'd1-submitter', batchSize: 5, maxConcurrency: 5 },
   { queue: 'tokenUpdates', handler: 'apply-token-update', batchSize: 10, maxConcurrency: 10 },
+];
+
+/** Handlers run on a timer: an EventBridge schedule in AWS, setInterval under `npm start`. */
+export interface Schedule {
+  handler: HandlerName;
+  rateMinutes: number;
+}
+
+export const SCHEDULES: readonly Schedule[] = [
+  // Cheap when idle (one Query on the sparse open-operations index); RECONCILE_AFTER_MS decides what is overdue.
+  { handler: 'reconcile-sweep', rateMinutes: 5 },
 ];
 
 export const routeKey = (route: Pick<HttpRoute, 'method' | 'path'>): string => `${route.method} ${route.path}`;
@@ -150,4 +164,6 @@ export const HANDLERS: Record<HandlerName, HandlerNeeds> = {
     sendsTo: [],
     memoryMb: 512,
   },
+  reconcile: { env: ['TABLE_NAME', 'D1_ISSUER_BASE_URL', 'ISSUER_ID', 'D1_TIMEOUT_MS', 'RECONCILE_AFTER_MS', 'HISTORY_RETENTION_DAYS'], table: 'readwrite', sendsTo: [] },
+  'reconcile-sweep': { env: ['TABLE_NAME', 'D1_ISSUER_BASE_URL', 'ISSUER_ID', 'D1_TIMEOUT_MS', 'RECONCILE_AFTER_MS', 'HISTORY_RETENTION_DAYS'], table: 'readwrite', sendsTo: [] },
 };

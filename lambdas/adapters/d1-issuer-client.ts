@@ -1,5 +1,6 @@
 import type { D1Answer } from '../domain/operation';
-import type { D1IssuerGateway, UpdateCardStateRequest } from '../ports/d1-issuer';
+import * as z from 'zod';
+import type { CardInfoAnswer, D1IssuerGateway, UpdateCardStateRequest } from '../ports/d1-issuer';
 
 export interface D1IssuerClientOptions {
   baseUrl: string;
@@ -27,11 +28,36 @@ export class D1IssuerClient implements D1IssuerGateway {
       action: request.action,
       ...(request.reason !== undefined ? { reason: request.reason } : {}),
     };
-    let response: Response;
+    const response = await this.post('updateCardState', request.correlationId, body);
+    if (response instanceof Response) {
+      if (response.ok) {
+        await response.body?.cancel().catch(() => undefined);
+        return { kind: 'accepted' };
+      }
+      return { kind: 'http-error', status: response.status, responseCode: await responseCode(response) };
+    }
+    return response;
+  }
+
+  /** `POST {D1_ISSUER_BASE_URL}/getCardInfo`: D1's list of the card's tokens and their statuses. */
+  async getCardInfo(request: { issuerCardRefId: string; correlationId: string }): Promise<CardInfoAnswer> {
+    const response = await this.post('getCardInfo', request.correlationId, { issuerCardRefId: request.issuerCardRefId });
+    if (!(response instanceof Response)) return { kind: 'unavailable' };
+    if (response.status === 429 || response.status >= 500) {
+      await response.body?.cancel().catch(() => undefined);
+      return { kind: 'unavailable' };
+    }
+    if (!response.ok) return { kind: 'rejected', status: response.status, responseCode: await responseCode(response) };
+    const parsed = cardInfoResponse.safeParse(await response.json().catch(() => undefined));
+    if (!parsed.success) return { kind: 'rejected', status: response.status };
+    return { kind: 'ok', virtualCards: parsed.data.virtualCardList };
+  }
+
+  private async post(operation: string, correlationId: string, body: unknown): Promise<Response | { kind: 'timeout' } | { kind: 'network-error' }> {
     try {
-      response = await this.fetch(new URL('updateCardState', withTrailingSlash(this.options.baseUrl)), {
+      return await this.fetch(new URL(operation, withTrailingSlash(this.options.baseUrl)), {
         method: 'POST',
-        headers: { 'content-type': 'application/json', 'x-correlation-id': request.correlationId, 'x-issuer-id': this.options.issuerId },
+        headers: { 'content-type': 'application/json', 'x-correlation-id': correlationId, 'x-issuer-id': this.options.issuerId },
         body: JSON.stringify(body),
         signal: AbortSignal.timeout(this.options.timeoutMs),
       });
@@ -39,13 +65,15 @@ export class D1IssuerClient implements D1IssuerGateway {
       const name = (err as Error).name;
       return name === 'TimeoutError' || name === 'AbortError' ? { kind: 'timeout' } : { kind: 'network-error' };
     }
-    if (response.ok) {
-      await response.body?.cancel().catch(() => undefined);
-      return { kind: 'accepted' };
-    }
-    return { kind: 'http-error', status: response.status, responseCode: await responseCode(response) };
   }
 }
+
+/** Only what reconciliation reads; D1's other fields (deviceInformation…) are ignored. */
+const cardInfoResponse = z.object({
+  virtualCardList: z
+    .array(z.object({ virtualCardId: z.string().min(1).max(64), status: z.string(), walletProviderId: z.string().optional() }))
+    .default([]),
+});
 
 const withTrailingSlash = (url: string): string => (url.endsWith('/') ? url : `${url}/`);
 

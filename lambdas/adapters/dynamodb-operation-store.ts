@@ -1,7 +1,8 @@
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { Operation } from '../domain/operation';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { isFinal, type Operation } from '../domain/operation';
 import type { CreateResult, IdempotencyClaim, OperationStore } from '../ports/operation-store';
+import { TABLE } from '../topology';
 
 /**
  * Item layout (single table):
@@ -32,9 +33,13 @@ const OPERATION_FIELDS = [
   'version',
 ] as const satisfies readonly (keyof Operation)[];
 
+/** Sparse index entry while an operation is open: the reconciliation sweep queries it instead of scanning. */
+export const OPEN_OPERATIONS = 'OPEN_OPERATIONS';
+
 /** The stored item of an operation at `version` (the caller's condition guards the previous one). */
 export function operationItem(operation: Operation, version: number): Record<string, unknown> {
-  return { ...operationKey(operation.operationId), entity: 'OPERATION', ...operation, version };
+  const open = !isFinal(operation.status) ? { gsi1pk: OPEN_OPERATIONS, gsi1sk: `${operation.createdAt}#${operation.operationId}` } : {};
+  return { ...operationKey(operation.operationId), entity: 'OPERATION', ...operation, version, ...open };
 }
 
 function fromItem(item: Record<string, unknown>): Operation {
@@ -102,6 +107,30 @@ export class DynamoDbOperationStore implements OperationStore {
     const item = result.Item;
     if (!item || Number(item.expiresAt) < Math.floor(this.now() / 1000)) return null;
     return { operationId: String(item.operationId), requestHash: String(item.requestHash) };
+  }
+
+  async listOpen(filter: { issuerCardRefId?: string; createdBefore?: string }): Promise<Operation[]> {
+    const operations: Operation[] = [];
+    let exclusiveStartKey: Record<string, unknown> | undefined;
+    do {
+      const result = await this.client.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          IndexName: TABLE.globalIndexes[0].name,
+          KeyConditionExpression: filter.createdBefore ? 'gsi1pk = :open AND gsi1sk < :before' : 'gsi1pk = :open',
+          ...(filter.issuerCardRefId ? { FilterExpression: 'issuerCardRefId = :card' } : {}),
+          ExpressionAttributeValues: {
+            ':open': OPEN_OPERATIONS,
+            ...(filter.createdBefore ? { ':before': filter.createdBefore } : {}),
+            ...(filter.issuerCardRefId ? { ':card': filter.issuerCardRefId } : {}),
+          },
+          ExclusiveStartKey: exclusiveStartKey,
+        }),
+      );
+      operations.push(...(result.Items ?? []).map(fromItem));
+      exclusiveStartKey = result.LastEvaluatedKey;
+    } while (exclusiveStartKey);
+    return operations;
   }
 
   async get(operationId: string): Promise<Operation | null> {

@@ -86,6 +86,8 @@ async function main(): Promise<void> {
     port: config.PORT,
     sqsEndpoint: engines.sqsEndpoint,
     queues: resources.queues,
+    // The reconciliation sweep every minute locally (5 in AWS); what is overdue is still RECONCILE_AFTER_MS.
+    scheduleIntervalMs: 60_000,
     log: config.LOG_LEVEL === 'DEBUG' || config.LOG_LEVEL === 'TRACE' ? log : undefined,
   });
   stoppers.push(() => service.stop());

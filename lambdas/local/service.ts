@@ -1,5 +1,5 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { QUEUE_CONSUMERS, type HandlerName, type HttpRoute, type QueueConsumer } from '../topology';
+import { QUEUE_CONSUMERS, SCHEDULES, type HandlerName, type HttpRoute, type QueueConsumer, type Schedule } from '../topology';
 import { startGateway, type Gateway, type HandlerLoader } from './gateway';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, type ProvisionedResources } from './local-aws';
 import { startPoller, type Poller, type SqsHandler } from './sqs-poller';
@@ -20,6 +20,10 @@ export interface LocalServiceOptions {
   consumers?: readonly QueueConsumer[];
   loadHandler?: HandlerLoader;
   loadConsumer?: ConsumerLoader;
+  /** Timers standing in for EventBridge schedules; [] = none (tests trigger them directly). */
+  schedules?: readonly Schedule[];
+  /** Overrides every schedule's rate locally (e.g. every minute instead of every 5). */
+  scheduleIntervalMs?: number;
   log?: (line: string) => void;
 }
 
@@ -54,6 +58,14 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
       }),
     );
   }
+  const timers: NodeJS.Timeout[] = [];
+  for (const schedule of options.schedules ?? SCHEDULES) {
+    const handler = (await import(`../handlers/${schedule.handler}`)) as { handler: (event: unknown) => Promise<unknown> };
+    const run = (): void => {
+      handler.handler({ source: 'local.schedule' }).catch((err: unknown) => options.log?.(`${schedule.handler} failed: ${(err as Error).message}`));
+    };
+    timers.push(setInterval(run, options.scheduleIntervalMs ?? schedule.rateMinutes * 60_000));
+  }
   const gateway = await startGateway({
     port: options.port,
     ...(options.host ? { host: options.host } : {}),
@@ -68,6 +80,7 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
       while (pollers.some((p) => p.inFlight > 0)) await new Promise((resolve) => setTimeout(resolve, 20));
     },
     async stop() {
+      timers.forEach((timer) => clearInterval(timer));
       await Promise.all([gateway.stop(), ...pollers.map((p) => p.stop())]);
       sqs.destroy();
     },

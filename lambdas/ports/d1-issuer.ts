@@ -1,4 +1,5 @@
 import type { D1Answer, LcmAction } from '../domain/operation';
+import type { D1VirtualCard } from '../domain/reconciliation';
 
 export interface UpdateCardStateRequest {
   correlationId: string;
@@ -10,8 +11,11 @@ export interface UpdateCardStateRequest {
 }
 
 /** D1 Issuer Gateway, as far as LCM needs it. Transport failures come back as answers, never as throws. */
+export type CardInfoAnswer = { kind: 'ok'; virtualCards: D1VirtualCard[] } | { kind: 'unavailable' } | { kind: 'rejected'; status: number; responseCode?: number | undefined };
+
 export interface D1IssuerGateway {
   updateCardState(request: UpdateCardStateRequest): Promise<D1Answer>;
+  getCardInfo(request: { issuerCardRefId: string; correlationId: string }): Promise<CardInfoAnswer>;
 }
 
 /** The durable retry path toward D1: one SQS message per attempt, delayed by the backoff. */

@@ -17,6 +17,8 @@ export interface OperationStore {
   nextSequence(): Promise<number>;
   /** The live claim on an idempotency key, if any (an expired one is null). */
   findIdempotencyKey(key: string): Promise<{ operationId: string; requestHash: string } | null>;
+  /** Operations not yet final (index, eventually consistent), optionally of one card or created before an instant. */
+  listOpen(filter: { issuerCardRefId?: string; createdBefore?: string }): Promise<Operation[]>;
   /** Strongly consistent. */
   get(operationId: string): Promise<Operation | null>;
   /** Replaces the operation if its version is still `expectedVersion` (written as expectedVersion + 1). */

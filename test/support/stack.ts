@@ -37,7 +37,7 @@ export async function startTestStack(options: Partial<Omit<LocalServiceOptions, 
   const prefix = `t${randomUUID().slice(0, 8)}-`;
   const resources = await provisionResources({ ddbEndpoint, sqsEndpoint, prefix, visibilityTimeoutSeconds: 2 });
   Object.assign(process.env, TEST_ENV, resources.env, options.env ?? {});
-  const service = await startLocalService({ ...options, port: 0, sqsEndpoint, queues: resources.queues });
+  const service = await startLocalService({ schedules: [], ...options, port: 0, sqsEndpoint, queues: resources.queues });
   const clientConfig = { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS };
   const ddb = DynamoDBDocumentClient.from(new DynamoDBClient({ ...clientConfig, endpoint: ddbEndpoint }));
   const sqs = new SQSClient({ ...clientConfig, endpoint: sqsEndpoint });

@@ -1,0 +1,26 @@
+import { D1IssuerClient } from '../adapters/d1-issuer-client';
+import { documentClient } from '../adapters/dynamodb-client';
+import { DynamoDbOperationStore } from '../adapters/dynamodb-operation-store';
+import { DynamoDbTokenStore } from '../adapters/dynamodb-token-store';
+import { loadEnv } from '../config/env';
+import { logger, metrics, MetricUnit } from '../observability';
+import type { ReconcileDeps, ReconcileResult } from '../use-cases/reconcile-card';
+
+/** Shared by the reconcile route and the scheduled sweep: two Lambdas, one wiring. */
+export function reconciliationDeps(): ReconcileDeps {
+  const env = loadEnv(['TABLE_NAME', 'D1_ISSUER_BASE_URL', 'ISSUER_ID', 'D1_TIMEOUT_MS', 'RECONCILE_AFTER_MS', 'HISTORY_RETENTION_DAYS']);
+  const client = documentClient();
+  return {
+    tokens: new DynamoDbTokenStore(client, { tableName: env.TABLE_NAME, historyRetentionDays: env.HISTORY_RETENTION_DAYS }),
+    operations: new DynamoDbOperationStore(client, env.TABLE_NAME),
+    d1: new D1IssuerClient({ baseUrl: env.D1_ISSUER_BASE_URL, issuerId: env.ISSUER_ID, timeoutMs: env.D1_TIMEOUT_MS }),
+    reconcileAfterMs: env.RECONCILE_AFTER_MS,
+    now: () => new Date(),
+  };
+}
+
+export function recordReconciliation(result: ReconcileResult, trigger: 'api' | 'sweep'): void {
+  if (result.corrected.length > 0) metrics.addMetric('ReconciliationCorrections', MetricUnit.Count, result.corrected.length);
+  if (result.settledOperations.length > 0) metrics.addMetric('OperationsSettledByReconciliation', MetricUnit.Count, result.settledOperations.length);
+  logger.info('card reconciled', { trigger, issuerCardRefId: result.issuerCardRefId, corrected: result.corrected, settledOperations: result.settledOperations });
+}

@@ -1,0 +1,99 @@
+import { createHash, randomUUID } from 'node:crypto';
+import { DomainError } from '../domain/errors';
+import { applyCorrection, planCorrections, settleOperation, type Correction } from '../domain/reconciliation';
+import type { Token } from '../domain/token';
+import type { D1IssuerGateway } from '../ports/d1-issuer';
+import type { OperationStore } from '../ports/operation-store';
+import type { TokenStore } from '../ports/token-store';
+
+export interface ReconcileDeps {
+  tokens: TokenStore;
+  operations: Pick<OperationStore, 'listOpen' | 'save'>;
+  d1: Pick<D1IssuerGateway, 'getCardInfo'>;
+  reconcileAfterMs: number;
+  now: () => Date;
+  newId?: () => string;
+}
+
+export interface ReconcileResult {
+  issuerCardRefId: string;
+  corrected: { virtualCardId: string; from: Correction['from']; to: Correction['to'] }[];
+  settledOperations: string[];
+}
+
+async function allCardTokens(tokens: TokenStore, issuerCardRefId: string): Promise<Token[]> {
+  const all: Token[] = [];
+  let nextToken: string | undefined;
+  do {
+    const page = await tokens.listCardTokens(issuerCardRefId, { limit: 100, nextToken });
+    all.push(...page.items);
+    nextToken = page.nextToken ?? undefined;
+  } while (nextToken);
+  return all;
+}
+
+/**
+ * Compares our tokens of a card with D1 `getCardInfo` and repairs drift (source RECONCILIATION, history action
+ * RECONCILE), then settles the card's operations still SUBMITTED against the same view.
+ *
+ * D1 unreachable → UNAVAILABLE before anything is written. Each correction is written on the token version read
+ * (strongly consistent, per token) just before: a callback that lands meanwhile wins and the correction is skipped —
+ * D1's list may predate it, and the next reconciliation looks again. Operations are saved on their version too.
+ *
+ * (primary adapters) reconcile route, scheduled sweep → this use case → D1 HTTP, DynamoDB
+ */
+export async function reconcileCard(deps: ReconcileDeps, issuerCardRefId: string): Promise<ReconcileResult> {
+  const reconciliationId = (deps.newId ?? randomUUID)();
+  const answer = await deps.d1.getCardInfo({ issuerCardRefId, correlationId: reconciliationId });
+  if (answer.kind === 'unavailable') throw new DomainError('UNAVAILABLE', 'D1 getCardInfo is unavailable');
+  if (answer.kind === 'rejected') throw new DomainError('UPSTREAM_ERROR', `D1 getCardInfo failed (HTTP ${answer.status})`);
+  const now = deps.now();
+
+  const ours = await allCardTokens(deps.tokens, issuerCardRefId);
+  const corrected: ReconcileResult['corrected'] = [];
+  for (const correction of planCorrections(ours, answer.virtualCards)) {
+    // The index read above is eventually consistent: decide again on a strongly consistent read of the token.
+    const current = await deps.tokens.getToken(correction.virtualCardId);
+    const fresh = planCorrections(current ? [current] : [], answer.virtualCards.filter((c) => c.virtualCardId === correction.virtualCardId))[0];
+    if (!fresh || (current && current.issuerCardRefId !== issuerCardRefId)) continue;
+    const { token, event } = applyCorrection(current, issuerCardRefId, fresh, reconciliationId, now);
+    const result = await deps.tokens.recordChange({
+      dedupeKey: createHash('sha256').update(`RECONCILE|${reconciliationId}|${fresh.virtualCardId}`).digest('base64url'),
+      virtualCardId: fresh.virtualCardId,
+      expectedVersion: current?.version ?? null,
+      token,
+      event,
+    });
+    if (result === 'RECORDED') corrected.push({ virtualCardId: fresh.virtualCardId, from: fresh.from, to: fresh.to });
+  }
+
+  const settledOperations: string[] = [];
+  for (const operation of await deps.operations.listOpen({ issuerCardRefId })) {
+    const settled = settleOperation(operation, answer.virtualCards, now, deps.reconcileAfterMs);
+    if (settled && (await deps.operations.save(settled, operation.version)) === 'SAVED' && settled.status !== operation.status) {
+      settledOperations.push(operation.operationId);
+    }
+  }
+  return { issuerCardRefId, corrected, settledOperations };
+}
+
+/**
+ * The scheduled sweep: cards with an operation still open after `reconcileAfterMs` are reconciled. Cheap when
+ * nothing is pending — one Query on the sparse open-operations index, no scan. One card failing does not stop
+ * the others.
+ */
+export async function sweepOverdueOperations(deps: ReconcileDeps): Promise<{ cards: number; failures: number; results: ReconcileResult[] }> {
+  const cutoff = new Date(deps.now().getTime() - deps.reconcileAfterMs).toISOString();
+  const overdue = await deps.operations.listOpen({ createdBefore: cutoff });
+  const cards = [...new Set(overdue.filter((op) => op.status === 'SUBMITTED').map((op) => op.issuerCardRefId))];
+  const results: ReconcileResult[] = [];
+  let failures = 0;
+  for (const card of cards) {
+    try {
+      results.push(await reconcileCard(deps, card));
+    } catch {
+      failures++;
+    }
+  }
+  return { cards: cards.length, failures, results };
+}
