@@ -1,0 +1,278 @@
+import { randomUUID } from 'node:crypto';
+import { startD1Simulator, type D1Simulator, type RequestRecord } from '../../lambdas/local/d1-simulator';
+import { freePort } from '../../lambdas/local/ports';
+import { eventually, startTestStack, TEST_ENV, type TestStack } from '../support/stack';
+
+/**
+ * DESIGN §4 retry policy and rule 9 end to end: the real d1-submitter against the D1 simulator's injected faults,
+ * each retry a delayed SQS message on fauxqs. Configured with D1_RETRY_BASE_DELAY_MS 200 (so every retry waits
+ * the 1 s DelaySeconds floor), D1_MAX_ATTEMPTS 3 and D1_TIMEOUT_MS 500.
+ */
+
+const OPERATIONS = '/v1/lcm-operations';
+const FINAL = ['SUCCEEDED', 'PARTIALLY_FAILED', 'FAILED'];
+const RANK: Record<string, number> = { PENDING: 0, SUBMITTED: 1, SUCCEEDED: 2, PARTIALLY_FAILED: 2, FAILED: 2 };
+const MAX_ATTEMPTS = 3;
+
+interface Operation {
+  operationId: string;
+  correlationId: string;
+  action: string;
+  scope: string;
+  issuerCardRefId: string;
+  virtualCardId: string | null;
+  status: string;
+  submitAttempts: number;
+  failure: { reason: string; responseCode?: number; errorCode?: number } | null;
+  tokens: { virtualCardId: string; outcome: string; errorCode?: number; at: string }[];
+  createdAt: string;
+  updatedAt: string;
+}
+
+let stack: TestStack;
+let sim: D1Simulator;
+/** Every operation this file created, for the file-wide correlation-id check at the end. */
+const created: Operation[] = [];
+
+beforeAll(async () => {
+  const simPort = await freePort();
+  stack = await startTestStack({
+    env: { D1_ISSUER_BASE_URL: `http://127.0.0.1:${simPort}`, D1_RETRY_BASE_DELAY_MS: '200', D1_MAX_ATTEMPTS: String(MAX_ATTEMPTS), D1_TIMEOUT_MS: '500' },
+  });
+  sim = await startD1Simulator({ port: simPort, issuerId: TEST_ENV.ISSUER_ID, serviceBaseUrl: stack.url });
+}, 30_000);
+
+afterEach(async () => {
+  await simCall('DELETE', '/_sim/faults');
+});
+
+afterAll(async () => {
+  await sim?.stop();
+  await stack?.stop();
+});
+
+// ---------------------------------------------------------------------------------------------------------
+// helpers
+
+function ids(label: string) {
+  const suffix = randomUUID().slice(0, 8);
+  return { card: `card-${label}-${suffix}`, vc: `vc-${label}-${suffix}` };
+}
+
+async function simCall<T = unknown>(method: string, path: string, body?: unknown): Promise<T> {
+  const res = await fetch(sim.url + path, {
+    method,
+    ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+  });
+  const text = await res.text();
+  if (res.status >= 300) throw new Error(`simulator ${method} ${path} → ${res.status} ${text}`);
+  return (text ? JSON.parse(text) : {}) as T;
+}
+
+const setFaults = (faults: Record<string, unknown>) => simCall('POST', '/_sim/faults', faults);
+
+async function d1Requests(filter: (r: RequestRecord) => boolean = () => true): Promise<RequestRecord[]> {
+  const { requests } = await simCall<{ requests: RequestRecord[] }>('GET', '/_sim/requests');
+  return requests.filter((r) => r.path.endsWith('/updateCardState') && filter(r));
+}
+const requestsForCard = (card: string) => d1Requests((r) => (r.body as { issuerCardRefId?: string } | null)?.issuerCardRefId === card);
+
+async function getJson<T>(path: string): Promise<{ status: number; body: T }> {
+  const res = await fetch(stack.url + path);
+  return { status: res.status, body: (await res.json()) as T };
+}
+
+async function getToken(vc: string) {
+  const { status, body } = await getJson<{ state: string; lastOperationId: string | null }>(`/v1/tokens/${encodeURIComponent(vc)}`);
+  expect(status).toBe(200);
+  return body;
+}
+
+async function seedToken(card: string, vc: string): Promise<void> {
+  await simCall('POST', '/_sim/cards', { issuerCardRefId: card, tokens: [{ virtualCardId: vc }] });
+  await simCall('POST', '/_sim/callbacks?wait=true', { issuerCardRefId: card, virtualCardId: vc, action: 'ACTIVATE', source: 'WALLET' });
+  await eventually(async () => {
+    const { status, body } = await getJson<{ state: string }>(`/v1/tokens/${encodeURIComponent(vc)}`);
+    return status === 200 && body.state === 'ACTIVE' ? true : undefined;
+  });
+}
+
+async function requestOperation(body: Record<string, unknown>): Promise<Operation> {
+  const res = await fetch(stack.url + OPERATIONS, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  expect(res.status).toBe(202);
+  const op = (await res.json()) as Operation;
+  created.push(op);
+  return op;
+}
+
+async function getOperation(id: string): Promise<Operation> {
+  const { status, body } = await getJson<Operation>(`${OPERATIONS}/${encodeURIComponent(id)}`);
+  expect(status).toBe(200);
+  return body;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls until the operation is final (or the deadline passes); records every status seen, in order. */
+async function finalOperation(id: string, seen: string[] = [], timeoutMs = 15_000): Promise<Operation> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const op = await getOperation(id);
+    if (seen[seen.length - 1] !== op.status) seen.push(op.status);
+    if (FINAL.includes(op.status) || Date.now() > deadline) return op;
+    await sleep(25);
+  }
+}
+
+function expectForwardOnly(seen: string[]): void {
+  for (let i = 1; i < seen.length; i++) {
+    expect({ from: seen[i - 1], to: seen[i], forward: RANK[seen[i]!]! >= RANK[seen[i - 1]!]! }).toMatchObject({ forward: true });
+  }
+}
+
+/** Every request carried the operation's correlation id and our issuer id, and the same body. */
+function expectSameCall(requests: RequestRecord[], op: Operation): void {
+  for (const r of requests) {
+    expect(r.headers).toEqual({ 'x-correlation-id': op.correlationId, 'x-issuer-id': 'ISSUER0001' });
+    expect(r.body).toEqual(requests[0]!.body);
+  }
+}
+
+/** Runs one TOKEN-scope SUSPEND under the given updateCardState fault and returns the final operation. */
+async function suspendUnder(label: string, fault: Record<string, unknown>) {
+  const { card, vc } = ids(label);
+  await seedToken(card, vc);
+  await setFaults({ updateCardState: fault });
+  const op = await requestOperation({ action: 'SUSPEND', issuerCardRefId: card, virtualCardId: vc });
+  const seen: string[] = [];
+  const done = await finalOperation(op.operationId, seen);
+  return { card, vc, op, done, seen };
+}
+
+// ---------------------------------------------------------------------------------------------------------
+
+describe('transient answers are retried with the same x-correlation-id (rule 9)', () => {
+  it('HTTP 500 twice, then 200 → SUCCEEDED after 3 attempts, PENDING meanwhile, retries ≥ 1 s apart', async () => {
+    const { card, vc, op, done, seen } = await suspendUnder('500x2', { mode: 'http500', times: 2 });
+    expect(done).toMatchObject({ status: 'SUCCEEDED', submitAttempts: 3, failure: null, tokens: [{ virtualCardId: vc, outcome: 'SUCCEEDED' }] });
+    expectForwardOnly(seen);
+    expect(seen).not.toContain('FAILED');
+    const sent = await requestsForCard(card);
+    expect(sent.map((r) => r.status)).toEqual([500, 500, 200]);
+    expectSameCall(sent, op);
+    expect(sent[0]!.body).toEqual({ issuerCardRefId: card, virtualCardId: vc, action: 'SUSPEND' });
+    // Each retry is a delayed SQS message: DelaySeconds ≥ 1 s (a 200 ms base rounds up to 1 s).
+    for (let i = 1; i < sent.length; i++) expect(Date.parse(sent[i]!.at) - Date.parse(sent[i - 1]!.at)).toBeGreaterThanOrEqual(900);
+    expect(await getToken(vc)).toMatchObject({ state: 'SUSPENDED', lastOperationId: op.operationId });
+  });
+
+  it('400 with responseCode 921, then 200 → retried and SUCCEEDED', async () => {
+    const { card, op, done } = await suspendUnder('921', { mode: 'reject400', responseCode: 921, times: 1 });
+    expect(done).toMatchObject({ status: 'SUCCEEDED', submitAttempts: 2, failure: null });
+    const sent = await requestsForCard(card);
+    expect(sent.map((r) => r.status)).toEqual([400, 200]);
+    expectSameCall(sent, op);
+  });
+
+  it('429, then 200 → retried and SUCCEEDED', async () => {
+    const { card, op, done } = await suspendUnder('429', { mode: 'http429', times: 1 });
+    expect(done).toMatchObject({ status: 'SUCCEEDED', submitAttempts: 2, failure: null });
+    const sent = await requestsForCard(card);
+    expect(sent.map((r) => r.status)).toEqual([429, 200]);
+    expectSameCall(sent, op);
+  });
+
+  it('a timeout (no answer within D1_TIMEOUT_MS 500), then 200 → retried and SUCCEEDED', async () => {
+    const { card, op, done } = await suspendUnder('timeout', { mode: 'timeout', times: 1 });
+    expect(done).toMatchObject({ status: 'SUCCEEDED', submitAttempts: 2, failure: null });
+    const sent = await requestsForCard(card);
+    expect(sent.map((r) => r.status)).toEqual([null, 200]); // the first one was held open, never answered
+    expectSameCall(sent, op);
+  });
+});
+
+describe('final answers', () => {
+  it('400 with responseCode 111 → FAILED {D1_REJECTED, responseCode 111} after exactly 1 request', async () => {
+    const { card, vc, op, done } = await suspendUnder('reject', { mode: 'reject400', responseCode: 111, times: 1 });
+    expect(done).toMatchObject({ status: 'FAILED', submitAttempts: 1, failure: { reason: 'D1_REJECTED', responseCode: 111 }, tokens: [] });
+    await sleep(1500); // a retry would have been due by now
+    const sent = await requestsForCard(card);
+    expect(sent).toHaveLength(1);
+    expectSameCall(sent, op);
+    expect(await getOperation(op.operationId)).toEqual(done);
+    expect(await getToken(vc)).toMatchObject({ state: 'ACTIVE', lastOperationId: null });
+  });
+
+  it(`HTTP 500 on every attempt → FAILED {D1_UNAVAILABLE} after exactly D1_MAX_ATTEMPTS (${MAX_ATTEMPTS}) requests, no more`, async () => {
+    const { card, vc, op, done, seen } = await suspendUnder('unavailable', { mode: 'http500', times: MAX_ATTEMPTS + 2 });
+    expect(done).toMatchObject({ status: 'FAILED', submitAttempts: MAX_ATTEMPTS, failure: { reason: 'D1_UNAVAILABLE' } });
+    expectForwardOnly(seen);
+    await sleep(2500); // longer than the next backoff would be: prove there is no 4th call
+    const sent = await requestsForCard(card);
+    expect(sent.map((r) => r.status)).toEqual(Array(MAX_ATTEMPTS).fill(500));
+    expectSameCall(sent, op);
+    expect(await getOperation(op.operationId)).toEqual(done);
+    expect(await getToken(vc)).toMatchObject({ state: 'ACTIVE', lastOperationId: null });
+  });
+});
+
+describe('late answers (rule 8)', () => {
+  it('the last attempt times out after a success callback arrived → stays SUCCEEDED, never D1_UNAVAILABLE', async () => {
+    const { card, vc } = ids('late-unavailable');
+    await seedToken(card, vc);
+    await setFaults({ updateCardState: { mode: 'http500', times: MAX_ATTEMPTS - 1 } });
+    const op = await requestOperation({ action: 'SUSPEND', issuerCardRefId: card, virtualCardId: vc });
+
+    // Once the transient failures are used up, D1 holds the last attempt open (it will time out: transient, and
+    // no attempts left) and, meanwhile, reports the change as done.
+    await eventually(async () => ((await requestsForCard(card)).length === MAX_ATTEMPTS - 1 ? true : undefined), 10_000, 20);
+    await setFaults({ updateCardState: { mode: 'timeout', times: 1 } });
+    await eventually(async () => ((await requestsForCard(card)).length === MAX_ATTEMPTS ? true : undefined), 10_000, 10);
+    const cb = await simCall<{ statuses: number[] }>('POST', '/_sim/callbacks?wait=true', {
+      issuerCardRefId: card,
+      virtualCardId: vc,
+      action: 'SUSPEND',
+      source: 'ISSUER',
+      correlationId: op.correlationId,
+    });
+    expect(cb.statuses).toEqual([200]);
+
+    const seen: string[] = [];
+    await finalOperation(op.operationId, seen);
+    await sleep(1500); // past the 500 ms timeout of the held attempt: its late answer has been recorded
+    const done = await finalOperation(op.operationId, seen);
+    expect(done).toMatchObject({ status: 'SUCCEEDED', submitAttempts: MAX_ATTEMPTS, failure: null, tokens: [{ virtualCardId: vc, outcome: 'SUCCEEDED' }] });
+    expect(seen.filter((status) => status !== 'PENDING')).toEqual(['SUCCEEDED']); // never FAILED, not even briefly
+    const sent = await requestsForCard(card);
+    expect(sent.map((r) => r.status)).toEqual([...Array(MAX_ATTEMPTS - 1).fill(500), null]);
+    expectSameCall(sent, op);
+  });
+});
+
+describe('correlation ids (rule 9)', () => {
+  it('two operations on the same token get different correlation ids, each used on its own requests only', async () => {
+    const { card, vc } = ids('distinct');
+    await seedToken(card, vc);
+    const op1 = await requestOperation({ action: 'SUSPEND', issuerCardRefId: card, virtualCardId: vc });
+    await finalOperation(op1.operationId);
+    const op2 = await requestOperation({ action: 'SUSPEND', issuerCardRefId: card, virtualCardId: vc });
+    await finalOperation(op2.operationId);
+    expect(op1.operationId).not.toBe(op2.operationId);
+    expect(op1.correlationId).not.toBe(op2.correlationId);
+    const sent = await requestsForCard(card);
+    expect(sent.map((r) => r.headers['x-correlation-id'])).toEqual([op1.correlationId, op2.correlationId]);
+  });
+
+  it('across this whole file: every operation has its own correlation id, and each id went to D1 for one operation only', async () => {
+    await sim.idle();
+    const correlationIds = created.map((op) => op.correlationId);
+    expect(new Set(correlationIds).size).toBe(created.length);
+    const all = await d1Requests();
+    for (const op of created) {
+      const mine = all.filter((r) => r.headers['x-correlation-id'] === op.correlationId);
+      expect(mine.length).toBeGreaterThan(0);
+      for (const r of mine) expect(r.body).toMatchObject({ issuerCardRefId: op.issuerCardRefId, virtualCardId: op.virtualCardId, action: op.action });
+    }
+    expect(all.every((r) => correlationIds.includes(r.headers['x-correlation-id'] ?? ''))).toBe(true);
+  });
+});
