@@ -66,7 +66,8 @@ export type HandlerName =
   | 'network-token-queries'
   | 'network-token-credentials'
   | 'reconcile'
-  | 'reconcile-sweep';
+  | 'reconcile-sweep'
+  | 'openapi';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
@@ -83,6 +84,7 @@ export interface HttpRoute {
 export const HTTP_ROUTES: readonly HttpRoute[] = [
   { api: 'backoffice', method: 'GET', path: '/health', handler: 'health', auth: 'none' },
   { api: 'webhooks', method: 'GET', path: '/health', handler: 'health', auth: 'none' },
+  { api: 'backoffice', method: 'GET', path: '/openapi.json', handler: 'openapi', auth: 'iam' },
   { api: 'webhooks', method: 'POST', path: '/issuer/igwapi/v2.0/notifyVirtualCardChange', handler: 'notify-virtual-card-change', auth: 'none' },
   { api: 'backoffice', method: 'GET', path: '/v1/tokens/{virtualCardId}', handler: 'token-queries', auth: 'iam' },
   { api: 'backoffice', method: 'GET', path: '/v1/tokens/{virtualCardId}/history', handler: 'token-queries', auth: 'iam' },
@@ -145,6 +147,7 @@ export interface HandlerNeeds {
 
 export const HANDLERS: Record<HandlerName, HandlerNeeds> = {
   health: { env: [], table: 'none', sendsTo: [] },
+  openapi: { env: [], table: 'none', sendsTo: [] },
   'not-found': { env: ['API_NAME'], table: 'none', sendsTo: [] },
   'notify-virtual-card-change': { env: ['ISSUER_ID', 'ISSUER_CALLBACKS_QUEUE_URL'], table: 'none', sendsTo: ['issuerCallbacks'] },
   'apply-virtual-card-change': { env: ['TABLE_NAME', 'HISTORY_RETENTION_DAYS'], table: 'readwrite', sendsTo: [] },

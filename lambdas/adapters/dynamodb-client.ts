@@ -1,6 +1,21 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 
+export type DynamoDbClientHook = (client: DynamoDBClient) => void;
+
+let clientHook: DynamoDbClientHook = () => undefined;
+
+/**
+ * Instrumentation seam (default: nothing): `hook` sees every DynamoDBClient documentClient() creates, e.g. to add
+ * counting middleware (bench/). Handler modules create their clients at import, so register before loading them.
+ */
+export function setDynamoDbClientHook(hook: DynamoDbClientHook): void {
+  clientHook = hook;
+}
+
 /** Document client; the endpoint comes from AWS_ENDPOINT_URL_DYNAMODB locally, from the region in AWS. */
-export const documentClient = (): DynamoDBDocumentClient =>
-  DynamoDBDocumentClient.from(new DynamoDBClient({}), { marshallOptions: { removeUndefinedValues: true } });
+export const documentClient = (): DynamoDBDocumentClient => {
+  const client = new DynamoDBClient({});
+  clientHook(client);
+  return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
+};

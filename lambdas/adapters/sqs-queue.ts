@@ -2,11 +2,27 @@ import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { SubmissionQueue } from '../ports/d1-issuer';
 import type { ChangeQueue } from '../ports/token-store';
 
+export type SqsClientHook = (client: SQSClient) => void;
+
+let clientHook: SqsClientHook = () => undefined;
+
+/**
+ * Instrumentation seam (default: nothing): `hook` sees every SQSClient sqsClient() creates, e.g. to add counting
+ * middleware (bench/). Handler modules create their clients at import, so register before loading them.
+ */
+export function setSqsClientHook(hook: SqsClientHook): void {
+  clientHook = hook;
+}
+
 /**
  * SQS client for our queues. With a local endpoint (fauxqs), the queue URL's host (sqs.<region>.localhost) must
  * not become the endpoint: it would be resolved through DNS (toolchain §2).
  */
-export const sqsClient = (): SQSClient => new SQSClient({ useQueueUrlAsEndpoint: !process.env.AWS_ENDPOINT_URL_SQS });
+export const sqsClient = (): SQSClient => {
+  const client = new SQSClient({ useQueueUrlAsEndpoint: !process.env.AWS_ENDPOINT_URL_SQS });
+  clientHook(client);
+  return client;
+};
 
 export class SqsQueue<T> implements ChangeQueue<T> {
   constructor(

@@ -211,3 +211,73 @@ export const createTransactionResponse = z.object({
   eci: z.string().optional(),
   cryptogramExpiryDate: z.string().optional(),
 });
+
+// ---------------------------------------------------------------------------------------------------------
+// Responses that only the OpenAPI document needs as schemas (the handlers build them from domain views)
+
+export const errorBodySchema = z
+  .object({
+    error: z.object({
+      code: z.enum([
+        'VALIDATION_FAILED',
+        'UNAUTHORIZED',
+        'FORBIDDEN',
+        'NOT_FOUND',
+        'TOKEN_DELETED',
+        'UNSUPPORTED_MEDIA_TYPE',
+        'PAYLOAD_TOO_LARGE',
+        'IDEMPOTENCY_KEY_REUSED',
+        'METHOD_NOT_ALLOWED',
+        'INTERNAL',
+        'UPSTREAM_ERROR',
+        'UNAVAILABLE',
+      ]),
+      message: z.string(),
+      fields: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+    }),
+  })
+  .meta({ id: 'Error' });
+
+export const cardTokensSchema = z
+  .object({ issuerCardRefId: z.string(), tokens: z.array(tokenSchema), nextToken: z.string().nullable() })
+  .meta({ id: 'CardTokens' });
+
+export const historySchema = z
+  .object({
+    virtualCardId: z.string(),
+    events: z.array(
+      z.object({
+        at: z.string(),
+        action: z.string(),
+        source: z.enum(CHANGE_SOURCES),
+        correlationId: z.string(),
+        operationId: z.string().nullable(),
+        errorCode: z.number().int().nullable(),
+        outcome: z.enum(['APPLIED', 'SUPERSEDED', 'FAILED', 'IGNORED']),
+        stateAfter: z.enum(TOKEN_STATES).nullable(),
+      }),
+    ),
+    nextToken: z.string().nullable(),
+  })
+  .meta({ id: 'TokenHistory' });
+
+export const reconcileResultSchema = z
+  .object({
+    issuerCardRefId: z.string(),
+    corrected: z.array(z.object({ virtualCardId: z.string(), from: z.enum(TOKEN_STATES).nullable(), to: z.enum(TOKEN_STATES) })),
+    settledOperations: z.array(z.string()),
+  })
+  .meta({ id: 'ReconcileResult' });
+
+export const tokenPanSchema = z.object({ tokenId: z.string(), tokenPan: z.string(), tokenExpiryDate: z.string() }).meta({ id: 'TokenPan' });
+
+export const transactionSchema = z
+  .object({
+    transactionId: z.string(),
+    tokenPan: z.string(),
+    tokenExpiryDate: z.string(),
+    cryptogram: z.string(),
+    eci: z.string().optional(),
+    cryptogramExpiryDate: z.string().optional(),
+  })
+  .meta({ id: 'Transaction' });
