@@ -1,0 +1,49 @@
+import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
+import type { SecretEnvKey } from '../topology';
+
+export type SecretFetcher = (secretId: string) => Promise<string>;
+
+/** GetSecretValue; the client is created on first use so functions without secrets never pay for it. */
+export function secretsManagerFetcher(): SecretFetcher {
+  let client: SecretsManagerClient | undefined;
+  return async (secretId) => {
+    client ??= new SecretsManagerClient({});
+    const result = await client.send(new GetSecretValueCommand({ SecretId: secretId }));
+    if (result.SecretString === undefined) throw new Error(`secret ${secretId} has no string value`);
+    return result.SecretString;
+  };
+}
+
+/**
+ * In AWS a secret-valued variable arrives as `<NAME>_SECRET_ARN` (never its value in the template): fetch each
+ * once, at cold start, into `process.env` so the env schema sees it like any other variable. A value already in the
+ * environment (local runs, tests) wins and nothing is fetched.
+ */
+export async function resolveSecretEnv(keys: readonly SecretEnvKey[], env: NodeJS.ProcessEnv = process.env, fetch: SecretFetcher = secretsManagerFetcher()): Promise<void> {
+  await Promise.all(
+    keys.map(async (key) => {
+      const arn = env[`${key}_SECRET_ARN`];
+      if (env[key] !== undefined || !arn) return;
+      env[key] = await fetch(arn);
+    }),
+  );
+}
+
+/**
+ * A handler whose composition root needs secrets: the root is built on the first invocation, after the secrets
+ * were fetched, and reused by every later one (the fetch is not repeated; a failed fetch is retried next time).
+ */
+export function withSecrets<H extends (...args: never[]) => Promise<unknown>>(keys: readonly SecretEnvKey[], build: () => H, fetch?: SecretFetcher): H {
+  let ready: Promise<H> | undefined;
+  const handler = async (...args: Parameters<H>) => {
+    ready ??= resolveSecretEnv(keys, process.env, fetch).then(build);
+    try {
+      const built = await ready;
+      return await built(...args);
+    } catch (err) {
+      if (!(await ready.then(() => true, () => false))) ready = undefined;
+      throw err;
+    }
+  };
+  return handler as unknown as H;
+}
