@@ -7,7 +7,22 @@ import { METRICS_NAMESPACE, SERVICE_NAME } from './topology';
  * One logger and one metrics instance per Lambda module. Logs are JSON; card data never goes in: callers log
  * ids and field paths only (DESIGN §2 rule 14).
  */
-export const logger = new Logger({ serviceName: SERVICE_NAME, logLevel: (process.env.LOG_LEVEL ?? 'INFO') as LogLevel });
+/** Keys whose values are card data or credentials wherever they appear in a log entry. */
+const SENSITIVE_KEYS = new Set(['tokenInfo', 'tokenPan', 'pan', 'encryptedData', 'cryptogram', 'sealedCredentials', 'authorization', 'apiKey', 'dpan', 'fpan']);
+/** A run of 12–19 digits, possibly grouped by spaces or dashes: what a PAN looks like in free text. */
+const PAN_LIKE = /\d(?:[ -]?\d){11,18}/g;
+
+/**
+ * The last line of defence for rule 14: callers log ids and field paths only, and anything that still looks like
+ * card data is masked before the line is written. Applied to every key/value Powertools serialises.
+ */
+export function redactLogValue(key: string, value: unknown): unknown {
+  if (SENSITIVE_KEYS.has(key)) return '[REDACTED]';
+  if (typeof value === 'string') return value.replace(PAN_LIKE, '[PAN-REDACTED]');
+  return value;
+}
+
+export const logger = new Logger({ serviceName: SERVICE_NAME, logLevel: (process.env.LOG_LEVEL ?? 'INFO') as LogLevel, jsonReplacerFn: redactLogValue });
 export const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
 export { MetricUnit } from '@aws-lambda-powertools/metrics';
 
