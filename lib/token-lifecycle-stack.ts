@@ -4,7 +4,9 @@ import type { StackConfig } from './config';
 import { Alarms } from './constructs/alarms';
 import { Api } from './constructs/api';
 import { Functions } from './constructs/functions';
+import { Keys } from './constructs/keys';
 import { Queues } from './constructs/queues';
+import { Schedules } from './constructs/schedules';
 import { Secrets } from './constructs/secrets';
 import { Tables } from './constructs/tables';
 import { SERVICE_TOPOLOGY, type Topology } from './topology';
@@ -19,8 +21,11 @@ export interface TokenLifecycleStackProps extends StackProps {
 export class TokenLifecycleStack extends Stack {
   readonly tables: Tables;
   readonly queues: Queues;
+  readonly secrets: Secrets;
+  readonly keys: Keys;
   readonly functions: Functions;
   readonly api: Api;
+  readonly schedules: Schedules;
   readonly alarms: Alarms;
 
   constructor(scope: Construct, id: string, props: TokenLifecycleStackProps) {
@@ -30,15 +35,18 @@ export class TokenLifecycleStack extends Stack {
 
     this.tables = new Tables(this, 'Tables');
     this.queues = new Queues(this, 'Queues');
-    const secrets = new Secrets(this, 'Secrets', config.secrets);
+    this.secrets = new Secrets(this, 'Secrets', config.secrets);
+    this.keys = new Keys(this, 'Keys');
     this.functions = new Functions(this, 'Functions', {
       config,
       topology,
       table: this.tables.table,
       queues: this.queues.byKey,
-      secrets: secrets.byKey,
+      secrets: this.secrets.byKey,
+      keys: this.keys.byEnvVar,
     });
     this.api = new Api(this, 'Api', { config, topology, functions: this.functions });
+    this.schedules = new Schedules(this, 'Schedules', { functions: this.functions });
     this.alarms = new Alarms(this, 'Alarms', { queues: this.queues.byKey, functions: this.functions, alarmTopicArn: config.alarmTopicArn });
 
     new CfnOutput(this, 'BackofficeApiUrl', { value: this.api.stages.backoffice.url, description: 'Back-office API (IAM/SigV4 routes)' });

@@ -9,9 +9,9 @@ import { pascal } from './naming';
 import type { QueuePair } from './queues';
 
 /**
- * The service's own metrics, by name. The Lambdas emit them (lambdas/handlers/*.ts and lambdas/http/route.ts,
- * through the Powertools Metrics instance of lambdas/observability.ts: namespace METRICS_NAMESPACE, default
- * dimension `service` = SERVICE_NAME, unit Count). The names are the contract between that code and the alarms
+ * The service's own metrics, by name. The Lambdas emit them (lambdas/handlers/*.ts, lambdas/composition/*.ts and
+ * lambdas/http/route.ts, through the Powertools Metrics instance of lambdas/observability.ts: namespace
+ * METRICS_NAMESPACE, default dimension `service` = SERVICE_NAME, unit Count). The names are the contract between that code and the alarms
  * below; this is the one copy in lib/.
  */
 export const SERVICE_METRICS = [
@@ -30,6 +30,17 @@ export const SERVICE_METRICS = [
   'D1LateAnswers',
   'OperationsRejectedByD1',
   'D1Unavailable',
+  'TokenUpdatesReceived',
+  'TokenUpdateRecordFailures',
+  'TokenUpdatesApplied',
+  'TokenUpdatesDuplicate',
+  'TokenUpdatesStale',
+  'TokenPansDropped',
+  'TokenPanReads',
+  'TransactionsCreated',
+  'ReconciliationCorrections',
+  'OperationsSettledByReconciliation',
+  'ReconciliationFailures',
 ] as const;
 export type ServiceMetricName = (typeof SERVICE_METRICS)[number];
 
@@ -50,6 +61,12 @@ export const METRIC_ALARMS: Partial<Record<ServiceMetricName, string>> = {
   D1Unavailable:
     'An LCM operation used all its D1 attempts (D1_MAX_ATTEMPTS) without an answer and is FAILED (D1 unavailable). ' +
     'Check D1 reachability and the d1-submitter logs; the card state did not change until the operation is requested again.',
+  TokenUpdateRecordFailures:
+    'notify-token-update could not enqueue a D1 network-token update and answered 503. D1 retries it, but repeated failures ' +
+    'mean token updates (state changes, new token PANs) are not being recorded: check the token-updates queue and the webhook Lambda.',
+  ReconciliationFailures:
+    'The scheduled reconciliation sweep could not reconcile some cards with overdue LCM operations (D1 getCardInfo unavailable ' +
+    'or refused, or a write failed). They stay overdue and are retried on the next sweep; check the reconcile-sweep logs and D1 reachability.',
 };
 
 export interface AlarmsProps {
@@ -60,8 +77,8 @@ export interface AlarmsProps {
 
 /**
  * Alarms on what needs a human (DESIGN §7): a message in any DLQ (a consumer crashed on it repeatedly), any
- * Lambda error, and each service metric of METRIC_ALARMS (rejected webhooks, unrecorded callbacks, operations
- * D1 rejected or never answered; DESIGN §4). Every alarm fires on a count ≥ 1 in one period. No data is an OK
+ * Lambda error, and each service metric of METRIC_ALARMS (rejected webhooks, unrecorded callbacks and token
+ * updates, operations D1 rejected or never answered, failed reconciliations; DESIGN §4). Every alarm fires on a count ≥ 1 in one period. No data is an OK
  * state: quiet queues and idle functions must not page anyone.
  */
 export class Alarms extends Construct {

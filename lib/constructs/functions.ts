@@ -1,6 +1,7 @@
 import { type CfnResource, Duration, Stack, Validations } from 'aws-cdk-lib';
 import type { ITableV2 } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement } from 'aws-cdk-lib/aws-iam';
+import type { IKey } from 'aws-cdk-lib/aws-kms';
 import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Construct } from 'constructs';
 import type { EnvKey } from '../../lambdas/config/env';
@@ -13,10 +14,12 @@ import {
   type HandlerName,
   type QueueConsumer,
   type QueueKey,
+  type Schedule,
   type SecretEnvKey,
 } from '../../lambdas/topology';
 import type { StackConfig } from '../config';
 import { API_NAMES, type Topology } from '../topology';
+import { KEY_ENV_VARS, KEY_USER_ACTIONS, type KeyEnvVar } from './keys';
 import { pascal } from './naming';
 import type { QueuePair } from './queues';
 import type { ServiceSecret } from './secrets';
@@ -28,7 +31,7 @@ const DEFAULT_MEMORY_MB = 256;
 /**
  * One Lambda to create. A handler that reads `API_NAME` (the `$default` fallback) gets one function per API it
  * serves, because a function has one environment and the fallback must know which API's routes to answer 405
- * for; every other handler is one function shared by all its routes and queues.
+ * for; every other handler is one function shared by all its routes, queues and schedules.
  */
 export interface FunctionPlan {
   id: string;
@@ -37,24 +40,28 @@ export interface FunctionPlan {
   /** Serves at least one route or a `$default`. */
   http: boolean;
   consumes: QueueConsumer[];
+  /** Run by these EventBridge schedules (lib/constructs/schedules.ts). */
+  schedules: Schedule[];
 }
 
 const keyOf = (handler: HandlerName, api: ApiName | undefined) => (api ? `${handler}@${api}` : handler);
 
-/** Only handlers some route, the fallback or a consumer references become functions. */
+/** Only handlers some route, the fallback, a consumer or a schedule references become functions. */
 export function planFunctions(topology: Topology): FunctionPlan[] {
   const plans = new Map<string, FunctionPlan>();
-  const use = (handler: HandlerName, api: ApiName | undefined, consumer?: QueueConsumer) => {
+  const use = (handler: HandlerName, api: ApiName | undefined, trigger: { consumer: QueueConsumer } | { schedule: Schedule } | 'http') => {
     const scopedApi = topology.handlers[handler].env.includes('API_NAME') ? api : undefined;
     const key = keyOf(handler, scopedApi);
-    const plan = plans.get(key) ?? { id: pascal(key), handler, api: scopedApi, http: false, consumes: [] };
-    if (consumer) plan.consumes.push(consumer);
-    else plan.http = true;
+    const plan = plans.get(key) ?? { id: pascal(key), handler, api: scopedApi, http: false, consumes: [], schedules: [] };
+    if (trigger === 'http') plan.http = true;
+    else if ('consumer' in trigger) plan.consumes.push(trigger.consumer);
+    else plan.schedules.push(trigger.schedule);
     plans.set(key, plan);
   };
-  for (const route of topology.httpRoutes) use(route.handler, route.api);
-  for (const api of API_NAMES) use(topology.fallbackHandler, api);
-  for (const consumer of topology.queueConsumers) use(consumer.handler, undefined, consumer);
+  for (const route of topology.httpRoutes) use(route.handler, route.api, 'http');
+  for (const api of API_NAMES) use(topology.fallbackHandler, api, 'http');
+  for (const consumer of topology.queueConsumers) use(consumer.handler, undefined, { consumer });
+  for (const schedule of topology.schedules) use(schedule.handler, undefined, { schedule });
   return [...plans.values()];
 }
 
@@ -64,6 +71,8 @@ export interface FunctionsProps {
   table: ITableV2;
   queues: Record<QueueKey, QueuePair>;
   secrets: Record<SecretEnvKey, ServiceSecret>;
+  /** Customer-managed KMS keys by the env var that carries their ARN (lib/constructs/keys.ts). */
+  keys: Record<KeyEnvVar, IKey>;
 }
 
 /**
@@ -105,8 +114,14 @@ function grantTable(table: ITableV2, fn: ServiceFunction, access: 'read' | 'read
 export const httpTimeoutSeconds = (config: StackConfig): number => Math.min(29, Math.ceil(config.d1TimeoutMs / 1000) + 5);
 
 /**
+ * A scheduled run may take up to its whole interval (a sweep calls D1 once per overdue card, one after the
+ * other), so a slow run is not cut short while the next tick has not come yet; Lambda's 15-minute cap applies.
+ */
+export const scheduledTimeoutSeconds = (schedule: Pick<Schedule, 'rateMinutes'>): number => Math.min(900, schedule.rateMinutes * 60);
+
+/**
  * The service's Lambdas, built from the topology data: env vars, grants and event sources all come from
- * `HANDLERS[name]`, so adding a route or consumer entry is the only change needed to ship a new function.
+ * `HANDLERS[name]`, so adding a route, consumer or schedule entry is the only change needed to ship a new function.
  */
 export class Functions extends Construct {
   readonly plans: readonly FunctionPlan[];
@@ -114,7 +129,7 @@ export class Functions extends Construct {
 
   constructor(scope: Construct, id: string, props: FunctionsProps) {
     super(scope, id);
-    const { config, topology, table, queues, secrets } = props;
+    const { config, topology, table, queues, secrets, keys } = props;
     const fromConfig = configEnv(config);
     this.plans = planFunctions(topology);
 
@@ -128,9 +143,11 @@ export class Functions extends Construct {
       // rather than the function at its first cold start.
       const environment: Record<string, string> = { LOG_LEVEL: config.logLevel, POWERTOOLS_SERVICE_NAME: SERVICE_NAME };
       const secretsRead: ServiceSecret[] = [];
+      const keysUsed: IKey[] = [];
       for (const key of needs.env) {
         const queueKey = (Object.keys(QUEUES) as QueueKey[]).find((k) => QUEUES[k].envVar === key);
         const secretKey = SECRET_ENV_KEYS.find((k) => k === key);
+        const kmsKey = KEY_ENV_VARS.find((k) => k === key);
         if (key === TABLE.envVar) {
           environment[key] = table.tableName;
         } else if (queueKey) {
@@ -141,6 +158,9 @@ export class Functions extends Construct {
           // The value stays in Secrets Manager; the function fetches it at cold start by ARN.
           environment[`${key}_SECRET_ARN`] = secrets[secretKey].secret.secretArn;
           secretsRead.push(secrets[secretKey]);
+        } else if (kmsKey) {
+          environment[key] = keys[kmsKey].keyArn;
+          keysUsed.push(keys[kmsKey]);
         } else if (key in fromConfig) {
           const value = fromConfig[key as EnvKey];
           if (value !== undefined) environment[key] = value;
@@ -150,7 +170,7 @@ export class Functions extends Construct {
       }
 
       const consumerTimeouts = plan.consumes.map((c) => QUEUES[c.queue].consumerTimeoutSeconds);
-      const timeoutSeconds = Math.max(...consumerTimeouts, plan.http ? httpTimeoutSeconds(config) : 0);
+      const timeoutSeconds = Math.max(...consumerTimeouts, ...plan.schedules.map(scheduledTimeoutSeconds), plan.http ? httpTimeoutSeconds(config) : 0);
       // Queue visibility is 6 × consumerTimeoutSeconds: a longer-running consumer would see its batch redelivered.
       if (consumerTimeouts.some((t) => t < timeoutSeconds)) fail(`its ${timeoutSeconds} s timeout exceeds a consumed queue's consumerTimeoutSeconds`);
 
@@ -168,6 +188,10 @@ export class Functions extends Construct {
       for (const secret of secretsRead) {
         // GetSecretValue only, on this one secret: DescribeSecret and the other read actions are not needed.
         fn.addToRolePolicy(new PolicyStatement({ actions: ['secretsmanager:GetSecretValue'], resources: [secret.policyArn] }));
+      }
+      for (const key of keysUsed) {
+        // Role policy only, on this one key (the key policy leaves authorisation to IAM): no wildcard action.
+        key.grant(fn, ...KEY_USER_ACTIONS);
       }
       for (const consumer of plan.consumes) {
         fn.addEventSource(
@@ -190,7 +214,7 @@ export class Functions extends Construct {
     return fn;
   }
 
-  /** Every function, with the plan it was built from (for alarms). */
+  /** Every function, with the plan it was built from (for alarms and schedules). */
   get all(): { plan: FunctionPlan; fn: ServiceFunction }[] {
     return this.plans.map((plan) => ({ plan, fn: this.byKey.get(keyOf(plan.handler, plan.api)) as ServiceFunction }));
   }

@@ -12,12 +12,13 @@ import { TokenLifecycleStack } from '../../lib/token-lifecycle-stack';
 import { API_NAMES, SERVICE_TOPOLOGY, type Topology } from '../../lib/topology';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { METRIC_ALARMS, SERVICE_METRICS } from '../../lib/constructs/alarms';
-import { METRICS_NAMESPACE, QUEUES, SECRET_ENV_KEYS, SERVICE_NAME, TABLE, routeKey, type QueueKey } from '../../lambdas/topology';
+import { METRICS_NAMESPACE, QUEUES, SCHEDULES, SECRET_ENV_KEYS, SERVICE_NAME, TABLE, routeKey, type HandlerName, type QueueKey, type SecretEnvKey } from '../../lambdas/topology';
 
 /**
  * Infra tests: what the template must guarantee, checked on the service's topology (whatever lambdas/topology.ts
  * holds today) and on an extended copy that adds what the service does not have yet, so no check iterates over
- * nothing: secret readers, imported secrets, a handler that is both a route and a consumer, an alarm topic.
+ * nothing: imported secrets, a handler that is both a route and a consumer, one that is both a route and a
+ * schedule, an alarm topic.
  *
  * Bundling is skipped (`aws:cdk:bundling-stacks: []`) and CDK's built-in CloudFormation validation is off
  * (toolchain §9 trap 3: ~2.5 s per synth); `npx cdk synth` runs both.
@@ -50,6 +51,8 @@ const EXTENDED: Topology = {
     { api: 'backoffice', method: 'POST', path: '/v1/infra-test', handler: 'health', auth: 'iam' },
   ],
   queueConsumers: [{ queue: 'd1Requests', handler: 'health', batchSize: 5, maxConcurrency: 2 }],
+  // A routed handler on a timer too: one function serves both, with the longer scheduled timeout.
+  schedules: [...SERVICE_TOPOLOGY.schedules, { handler: 'reconcile', rateMinutes: 60 }],
   handlers: {
     ...SERVICE_TOPOLOGY.handlers,
     health: {
@@ -86,6 +89,14 @@ const resources = (s: Synth, type: string) => Object.entries(s.template.findReso
 const getAtt = (logicalId: string, attr = 'Arn') => ({ 'Fn::GetAtt': [logicalId, attr] });
 type Statement = { Effect: string; Action: string | string[]; Resource: unknown };
 const actionsOf = (st: Statement): string[] => [st.Action].flat();
+/** `rate(5 minutes)`, `rate(1 hour)`, `rate(1 day)` → minutes (CDK writes a whole number of the largest unit). */
+const rateMinutesOf = (expression: string): number => {
+  const match = /^rate\((\d+) (minute|hour|day)s?\)$/.exec(expression);
+  if (!match) throw new Error(`not a rate expression: ${expression}`);
+  return Number(match[1]) * { minute: 1, hour: 60, day: 1440 }[match[2] as 'minute' | 'hour' | 'day'];
+};
+/** What a scheduled run may take: its interval, at most Lambda's 15 minutes. */
+const scheduledTimeout = (rateMinutes: number) => Math.min(900, rateMinutes * 60);
 /** Every statement granted to a function's role: its policies plus any inline ones on the role itself. */
 const roleStatements = (s: Synth, fn: IFunction): Statement[] => {
   const roleId = s.id(fn.role!);
@@ -255,7 +266,7 @@ describe.each(CASES)('%s', (_name, get) => {
       const props = s.template.toJSON().Resources[s.id(s.stack.functions.forApi(plan.handler, plan.api ?? 'backoffice'))].Properties;
       expect(props.MemorySize).toBe(s.topology.handlers[plan.handler].memoryMb ?? 256);
       const queueTimeouts = plan.consumes.map((c) => QUEUES[c.queue].consumerTimeoutSeconds);
-      expect(props.Timeout).toBe(Math.max(...queueTimeouts, plan.http ? 10 : 0));
+      expect(props.Timeout).toBe(Math.max(...queueTimeouts, ...plan.schedules.map((x) => scheduledTimeout(x.rateMinutes)), plan.http ? 10 : 0));
     }
   });
 
@@ -331,6 +342,161 @@ describe.each(CASES)('%s', (_name, get) => {
   });
 });
 
+describe.each(CASES)('%s: schedules, secrets, KMS', (_name, get) => {
+  test('schedules: one rule per entry, rate(n minutes), targeting its function (retry 2, max age 1 h); async retries off', () => {
+    const s = get();
+    const rules = resources(s, 'AWS::Events::Rule');
+    expect(rules).toHaveLength(s.topology.schedules.length);
+    const permissions = resources(s, 'AWS::Lambda::Permission').filter(([, p]) => p.Properties.Principal === 'events.amazonaws.com');
+    expect(permissions).toHaveLength(s.topology.schedules.length);
+    for (const schedule of s.topology.schedules) {
+      const fnId = s.id(s.stack.functions.forApi(schedule.handler, 'backoffice'));
+      const found = rules.filter(
+        ([, r]) => rateMinutesOf(r.Properties.ScheduleExpression) === schedule.rateMinutes && r.Properties.Targets[0].Arn['Fn::GetAtt'][0] === fnId,
+      );
+      expect(found).toHaveLength(1);
+      const [ruleId, rule] = found[0]!;
+      expect(rule.Properties.State).toBe('ENABLED');
+      expect(rule.Properties.Targets).toEqual([
+        { Arn: getAtt(fnId), Id: 'Target0', RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 3600 } },
+      ]);
+      // EventBridge may invoke the function for this rule only.
+      expect(permissions.filter(([, p]) => p.Properties.FunctionName['Fn::GetAtt'][0] === fnId).map(([, p]) => p.Properties)).toContainEqual({
+        Action: 'lambda:InvokeFunction',
+        FunctionName: getAtt(fnId),
+        Principal: 'events.amazonaws.com',
+        SourceArn: getAtt(ruleId),
+      });
+    }
+    const scheduledFns = [...new Set(s.topology.schedules.map((x) => s.id(s.stack.functions.forApi(x.handler, 'backoffice'))))];
+    const invokeConfigs = resources(s, 'AWS::Lambda::EventInvokeConfig').map(([, c]) => c.Properties);
+    expect(invokeConfigs.map((c) => c.FunctionName.Ref).sort()).toEqual(scheduledFns.sort());
+    for (const config of invokeConfigs) expect(config).toMatchObject({ MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 3600 });
+  });
+
+  test('IAM: GetSecretValue only, one statement per secret the function\'s env lists; none for the others', () => {
+    const s = get();
+    for (const { plan, fn } of s.stack.functions.all) {
+      const listed = s.topology.handlers[plan.handler].env.filter((k) => (SECRET_ENV_KEYS as readonly string[]).includes(k));
+      const statements = roleStatements(s, fn).filter((st) => actionsOf(st).some((a) => a.startsWith('secretsmanager:')));
+      expect({ fn: plan.id, statements: statements.length }).toEqual({ fn: plan.id, statements: listed.length });
+      for (const st of statements) expect(actionsOf(st)).toEqual(['secretsmanager:GetSecretValue']);
+    }
+  });
+
+  test('KMS: the token-PAN key rotates, is retained, has its alias; only functions listing DATA_KEY_KMS_KEY_ARN may use it', () => {
+    const s = get();
+    const keys = resources(s, 'AWS::KMS::Key');
+    expect(keys).toHaveLength(1);
+    const [keyId, key] = keys[0]!;
+    expect(key).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain', Properties: { EnableKeyRotation: true } });
+    // CDK's default key policy: the account's IAM decides, so the role policies below are the whole story.
+    expect(key.Properties.KeyPolicy.Statement).toHaveLength(1);
+    expect(key.Properties.KeyPolicy.Statement[0].Principal.AWS['Fn::Join'][1]).toContain(':root');
+    expect(resources(s, 'AWS::KMS::Alias').map(([, a]) => a.Properties)).toEqual([{ AliasName: 'alias/token-lifecycle/token-pan', TargetKeyId: getAtt(keyId) }]);
+    const json = s.template.toJSON().Resources;
+    for (const { plan, fn } of s.stack.functions.all) {
+      const uses = s.topology.handlers[plan.handler].env.includes('DATA_KEY_KMS_KEY_ARN');
+      const kms = roleStatements(s, fn).filter((st) => actionsOf(st).some((a) => a.startsWith('kms:')));
+      expect({ fn: plan.id, kms }).toEqual({
+        fn: plan.id,
+        kms: uses ? [{ Effect: 'Allow', Action: ['kms:Encrypt', 'kms:Decrypt', 'kms:GenerateDataKey'], Resource: getAtt(keyId) }] : [],
+      });
+      expect(json[s.id(fn)].Properties.Environment.Variables.DATA_KEY_KMS_KEY_ARN).toEqual(uses ? getAtt(keyId) : undefined);
+    }
+  });
+});
+
+describe('service topology: network tokens, token updates and reconciliation', () => {
+  const fnOf = (handler: HandlerName) => service.stack.functions.forApi(handler, 'backoffice');
+  const routeTo = (key: string) => {
+    const json = service.template.toJSON().Resources;
+    const routes = resources(service, 'AWS::ApiGatewayV2::Route').filter(([, r]) => r.Properties.RouteKey === key);
+    expect(routes).toHaveLength(1);
+    const [, route] = routes[0]!;
+    const integrationId = route.Properties.Target['Fn::Join'][1][1].Ref as string;
+    return { route: route.Properties, fnId: json[integrationId].Properties.IntegrationUri['Fn::GetAtt'][0] as string };
+  };
+  /** Which functions may read each secret, from their role policies. */
+  const secretReaders = (): Record<SecretEnvKey, string[]> => {
+    const readers = Object.fromEntries(SECRET_ENV_KEYS.map((k) => [k, [] as string[]])) as Record<SecretEnvKey, string[]>;
+    for (const { plan, fn } of service.stack.functions.all) {
+      const read = roleStatements(service, fn).filter((st) => actionsOf(st).includes('secretsmanager:GetSecretValue')).map((st) => JSON.stringify(st.Resource));
+      for (const key of SECRET_ENV_KEYS) {
+        if (read.includes(JSON.stringify({ Ref: service.id(service.stack.secrets.byKey[key].secret) }))) readers[key].push(plan.handler);
+      }
+    }
+    return readers;
+  };
+
+  test('reconcile-sweep: listed only in SCHEDULES, still a Lambda; every 5 minutes; no route, no queue', () => {
+    expect(SCHEDULES).toContainEqual({ handler: 'reconcile-sweep', rateMinutes: 5 });
+    const fnId = service.id(fnOf('reconcile-sweep'));
+    const [, rule] = resources(service, 'AWS::Events::Rule').find(([, r]) => r.Properties.Targets[0].Arn['Fn::GetAtt'][0] === fnId)!;
+    expect(rule.Properties.ScheduleExpression).toBe('rate(5 minutes)');
+    expect(service.template.toJSON().Resources[fnId].Properties.Timeout).toBe(300);
+    expect(resources(service, 'AWS::Lambda::EventSourceMapping').filter(([, m]) => m.Properties.FunctionName.Ref === fnId)).toHaveLength(0);
+    const json = service.template.toJSON().Resources;
+    const integrations = resources(service, 'AWS::ApiGatewayV2::Integration').filter(([, i]) => i.Properties.IntegrationUri['Fn::GetAtt'][0] === fnId);
+    expect(integrations).toHaveLength(0);
+    expect(json[fnId].Properties.Environment.Variables).toMatchObject({ RECONCILE_AFTER_MS: '900000', D1_ISSUER_BASE_URL: expect.any(String) });
+  });
+
+  test('POST /v1/cards/{issuerCardRefId}/reconcile: AWS_IAM, to the reconcile Lambda (not the sweep)', () => {
+    const { route, fnId } = routeTo('POST /v1/cards/{issuerCardRefId}/reconcile');
+    expect(route.AuthorizationType).toBe('AWS_IAM');
+    expect(route.ApiId).toEqual({ Ref: service.id(service.stack.api.apis.backoffice) });
+    expect(fnId).toBe(service.id(fnOf('reconcile')));
+    expect(fnId).not.toBe(service.id(fnOf('reconcile-sweep')));
+  });
+
+  test('token-pan and transactions are separate AWS_IAM routes (grantable one by one), both to network-token-credentials', () => {
+    const tokenPan = routeTo('GET /v1/network-tokens/{tokenId}/token-pan');
+    const transactions = routeTo('POST /v1/network-tokens/{tokenId}/transactions');
+    const reads = routeTo('GET /v1/network-tokens/{tokenId}');
+    for (const r of [tokenPan, transactions, reads]) {
+      expect(r.route.AuthorizationType).toBe('AWS_IAM');
+      expect(r.route.ApiId).toEqual({ Ref: service.id(service.stack.api.apis.backoffice) });
+    }
+    // No greedy path or ANY method could cover both: an execute-api:Invoke grant on one route key stays on it.
+    const keys = resources(service, 'AWS::ApiGatewayV2::Route').map(([, r]) => r.Properties.RouteKey as string);
+    expect(keys.filter((k) => k.includes('+}') || k.startsWith('ANY '))).toEqual([]);
+    expect([tokenPan.fnId, transactions.fnId]).toEqual([service.id(fnOf('network-token-credentials')), service.id(fnOf('network-token-credentials'))]);
+    // Plain token reads stay out of the PCI-scoped Lambda.
+    expect(reads.fnId).toBe(service.id(fnOf('network-token-queries')));
+  });
+
+  test('network-token-credentials is the only function with any kms: action', () => {
+    const withKms = service.stack.functions.all
+      .filter(({ fn }) => roleStatements(service, fn).some((st) => actionsOf(st).some((a) => a.startsWith('kms:'))))
+      .map(({ plan }) => plan.handler);
+    expect(withKms).toEqual(['network-token-credentials']);
+    const allPolicies = resources(service, 'AWS::IAM::Policy').filter(([, p]) => JSON.stringify(p).includes('"kms:'));
+    expect(allPolicies.map(([, p]) => p.Properties.Roles)).toEqual([[{ Ref: service.id(fnOf('network-token-credentials').role!) }]]);
+  });
+
+  test('secrets: JWE key, COF API key and DATA_KEY only for network-token-credentials; TR_API_KEY only for notify-token-update', () => {
+    expect(secretReaders()).toEqual({
+      TR_API_KEY: ['notify-token-update'],
+      D1_COF_API_KEY: ['network-token-credentials'],
+      TR_JWE_PRIVATE_KEY: ['network-token-credentials'],
+      DATA_KEY: ['network-token-credentials'],
+    });
+    const notify = roleStatements(service, fnOf('notify-token-update')).filter((st) => actionsOf(st).some((a) => a.startsWith('secretsmanager:')));
+    expect(notify).toEqual([{ Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: { Ref: service.id(service.stack.secrets.byKey.TR_API_KEY.secret) } }]);
+    const vars = service.template.toJSON().Resources[service.id(fnOf('notify-token-update'))].Properties.Environment.Variables;
+    expect(vars.TR_API_KEY_SECRET_ARN).toEqual({ Ref: service.id(service.stack.secrets.byKey.TR_API_KEY.secret) });
+  });
+
+  test('token updates: notify-token-update only sends to token-updates; apply-token-update consumes it', () => {
+    const tokenUpdates = getAtt(service.id(service.stack.queues.byKey.tokenUpdates.queue));
+    const sends = roleStatements(service, fnOf('notify-token-update')).filter((st) => actionsOf(st).includes('sqs:SendMessage'));
+    expect(sends.map((st) => st.Resource)).toEqual([tokenUpdates]);
+    const mappings = resources(service, 'AWS::Lambda::EventSourceMapping').filter(([, m]) => m.Properties.FunctionName.Ref === service.id(fnOf('apply-token-update')));
+    expect(mappings.map(([, m]) => m.Properties.EventSourceArn)).toEqual([tokenUpdates]);
+  });
+});
+
 describe('service topology: LCM operations and the D1 submitter', () => {
   const fnId = (handler: 'lcm-operations' | 'd1-submitter') => service.id(service.stack.functions.forApi(handler, 'backoffice'));
   const d1Requests = () => getAtt(service.id(service.stack.queues.byKey.d1Requests.queue));
@@ -387,7 +553,7 @@ describe('service topology: LCM operations and the D1 submitter', () => {
 });
 
 describe('metric alarms', () => {
-  test.each(['D1Unavailable', 'CallbackRecordFailures', 'OperationsRejectedByD1', 'RejectedRequests'])('%s: Sum over 5 min ≥ 1 on the service metric', (metricName) => {
+  test.each(['D1Unavailable', 'CallbackRecordFailures', 'OperationsRejectedByD1', 'RejectedRequests', 'TokenUpdateRecordFailures', 'ReconciliationFailures'])('%s: Sum over 5 min ≥ 1 on the service metric', (metricName) => {
     const alarms = resources(service, 'AWS::CloudWatch::Alarm').filter(([, a]) => a.Properties.MetricName === metricName);
     expect(alarms).toHaveLength(1);
     expect(alarms[0]![1].Properties).toMatchObject({
@@ -429,10 +595,6 @@ describe('configuration-specific wiring', () => {
     expect(resources(service, 'AWS::SecretsManager::Secret')).toHaveLength(SECRET_ENV_KEYS.length);
   });
 
-  test('functions that read no secret get no secretsmanager permission', () => {
-    const policies = resources(service, 'AWS::IAM::Policy').map(([, p]) => JSON.stringify(p.Properties.PolicyDocument));
-    for (const policy of policies) expect(policy).not.toContain('secretsmanager:');
-  });
 
   test('sendsTo grants SendMessage on those queues only', () => {
     const policy = resources(extended, 'AWS::IAM::Policy').find(([, p]) => p.Properties.Roles.some((r: any) => r.Ref.startsWith('FunctionsHealthRole')))!;
@@ -448,10 +610,33 @@ describe('configuration-specific wiring', () => {
     for (const [, alarm] of resources(service, 'AWS::CloudWatch::Alarm')) expect(alarm.Properties.AlarmActions).toBeUndefined();
   });
 
-  test('only handlers referenced by a route, the fallback or a consumer become Lambdas', () => {
-    const handlers = new Set(planFunctions(SERVICE_TOPOLOGY).map((p) => p.handler));
-    const referenced = new Set([...SERVICE_TOPOLOGY.httpRoutes.map((r) => r.handler), SERVICE_TOPOLOGY.fallbackHandler, ...SERVICE_TOPOLOGY.queueConsumers.map((c) => c.handler)]);
+  test.each([
+    ['service', SERVICE_TOPOLOGY],
+    ['extended', EXTENDED],
+  ])('%s: only handlers referenced by a route, the fallback, a consumer or a schedule become Lambdas', (_name, topology) => {
+    const handlers = new Set(planFunctions(topology).map((p) => p.handler));
+    const referenced = new Set([
+      ...topology.httpRoutes.map((r) => r.handler),
+      topology.fallbackHandler,
+      ...topology.queueConsumers.map((c) => c.handler),
+      ...topology.schedules.map((x) => x.handler),
+    ]);
     expect(handlers).toEqual(referenced);
+  });
+
+  test('a handler both routed and scheduled is one function: its routes and its rule share it', () => {
+    const fn = extended.stack.functions.forApi('reconcile', 'backoffice');
+    expect(planFunctions(EXTENDED).filter((p) => p.handler === 'reconcile')).toHaveLength(1);
+    const [, rule] = resources(extended, 'AWS::Events::Rule').find(([, r]) => rateMinutesOf(r.Properties.ScheduleExpression) === 60)!;
+    expect(rule.Properties.Targets[0].Arn).toEqual(getAtt(extended.id(fn)));
+    expect(extended.template.toJSON().Resources[extended.id(fn)].Properties.Timeout).toBe(900);
+  });
+
+  test('a bad or duplicate schedule fails synth', () => {
+    const withSchedules = (schedules: Topology['schedules']) => () =>
+      new TokenLifecycleStack(new App(appProps()), 'Bad', { config: loadStackConfig(() => undefined), topology: { ...SERVICE_TOPOLOGY, schedules } });
+    expect(withSchedules([{ handler: 'reconcile-sweep', rateMinutes: 0 }])).toThrow(/rateMinutes must be a whole number/);
+    expect(withSchedules([...SCHEDULES, ...SCHEDULES])).toThrow(/duplicate schedule: reconcile-sweep every 5 min/);
   });
 });
 
