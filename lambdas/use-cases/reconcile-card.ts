@@ -37,34 +37,39 @@ async function allCardTokens(tokens: TokenStore, issuerCardRefId: string): Promi
  * RECONCILE), then settles the card's operations still SUBMITTED against the same view.
  *
  * D1 unreachable → UNAVAILABLE before anything is written. Each correction is written on the token version read
- * (strongly consistent, per token) just before: a callback that lands meanwhile wins and the correction is skipped —
- * D1's list may predate it, and the next reconciliation looks again. Operations are saved on their version too.
+ * before D1 was asked: a callback that lands meanwhile wins and the correction is skipped — D1's list may predate
+ * it, and the next reconciliation looks again. Operations are saved on their version too.
  *
  * (primary adapters) reconcile route, scheduled sweep → this use case → D1 HTTP, DynamoDB
  */
 export async function reconcileCard(deps: ReconcileDeps, issuerCardRefId: string): Promise<ReconcileResult> {
   const reconciliationId = (deps.newId ?? randomUUID)();
+  // Our view first, strongly consistent per token: every correction is written on the version read *before* D1
+  // answered, so a callback that lands while getCardInfo is in flight makes that correction fail — D1's list may
+  // predate the callback — instead of being undone by it.
+  const listed = await allCardTokens(deps.tokens, issuerCardRefId);
+  const ours = (await Promise.all(listed.map((t) => deps.tokens.getToken(t.virtualCardId)))).filter(
+    (t): t is Token => t !== null && t.issuerCardRefId === issuerCardRefId,
+  );
+  const versions = new Map(ours.map((t) => [t.virtualCardId, t]));
+
   const answer = await deps.d1.getCardInfo({ issuerCardRefId, correlationId: reconciliationId });
   if (answer.kind === 'unavailable') throw new DomainError('UNAVAILABLE', 'D1 getCardInfo is unavailable');
   if (answer.kind === 'rejected') throw new DomainError('UPSTREAM_ERROR', `D1 getCardInfo failed (HTTP ${answer.status})`);
   const now = deps.now();
 
-  const ours = await allCardTokens(deps.tokens, issuerCardRefId);
   const corrected: ReconcileResult['corrected'] = [];
   for (const correction of planCorrections(ours, answer.virtualCards)) {
-    // The index read above is eventually consistent: decide again on a strongly consistent read of the token.
-    const current = await deps.tokens.getToken(correction.virtualCardId);
-    const fresh = planCorrections(current ? [current] : [], answer.virtualCards.filter((c) => c.virtualCardId === correction.virtualCardId))[0];
-    if (!fresh || (current && current.issuerCardRefId !== issuerCardRefId)) continue;
-    const { token, event } = applyCorrection(current, issuerCardRefId, fresh, reconciliationId, now);
+    const current = versions.get(correction.virtualCardId) ?? null;
+    const { token, event } = applyCorrection(current, issuerCardRefId, correction, reconciliationId, now);
     const result = await deps.tokens.recordChange({
-      dedupeKey: createHash('sha256').update(`RECONCILE|${reconciliationId}|${fresh.virtualCardId}`).digest('base64url'),
-      virtualCardId: fresh.virtualCardId,
+      dedupeKey: createHash('sha256').update(`RECONCILE|${reconciliationId}|${correction.virtualCardId}`).digest('base64url'),
+      virtualCardId: correction.virtualCardId,
       expectedVersion: current?.version ?? null,
       token,
       event,
     });
-    if (result === 'RECORDED') corrected.push({ virtualCardId: fresh.virtualCardId, from: fresh.from, to: fresh.to });
+    if (result === 'RECORDED') corrected.push({ virtualCardId: correction.virtualCardId, from: correction.from, to: correction.to });
   }
 
   const settledOperations: string[] = [];
