@@ -9,8 +9,11 @@ import { METRICS_NAMESPACE, SERVICE_NAME } from './topology';
  */
 /** Keys whose values are card data or credentials wherever they appear in a log entry. */
 const SENSITIVE_KEYS = new Set(['tokenInfo', 'tokenPan', 'pan', 'encryptedData', 'cryptogram', 'sealedCredentials', 'authorization', 'apiKey', 'dpan', 'fpan']);
-/** A run of 12–19 digits, possibly grouped by spaces or dashes: what a PAN looks like in free text. */
-const PAN_LIKE = /\d(?:[ -]?\d){11,18}/g;
+/**
+ * A run of 13–19 digits, possibly grouped by spaces or dashes: what a PAN looks like in free text. Not 12: AWS
+ * account ids (in every function ARN) have 12 digits, and 12-digit PANs are vanishingly rare.
+ */
+const PAN_LIKE = /(?<!\d)\d(?:[ -]?\d){12,18}(?!\d)/g;
 
 /**
  * The last line of defence for rule 14: callers log ids and field paths only, and anything that still looks like

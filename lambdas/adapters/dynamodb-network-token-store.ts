@@ -37,7 +37,9 @@ export class DynamoDbNetworkTokenStore implements NetworkTokenStore {
       new GetCommand({ TableName: this.tableName, Key: key(tokenId), ConsistentRead: true, ProjectionExpression: [...FIELDS, 'version'].map((f) => `#${f}`).join(', '), ExpressionAttributeNames: Object.fromEntries([...FIELDS, 'version'].map((f) => [`#${f}`, f])) }),
     );
     if (!result.Item) return null;
-    return { ...Object.fromEntries(FIELDS.map((f) => [f, result.Item?.[f] ?? null])), version: Number(result.Item.version) } as NetworkToken;
+    const item = result.Item;
+    const token = { ...Object.fromEntries(FIELDS.map((f) => [f, item[f] ?? null])), version: Number(item.version) } as NetworkToken;
+    return { ...token, cardArt: typeof item.cardArt === 'string' ? (JSON.parse(item.cardArt) as Record<string, unknown>) : null };
   }
 
   async applyUpdate(token: NetworkToken, expectedVersion: number | null, dropTokenPan: boolean): Promise<'SAVED' | 'CONFLICT'> {
@@ -46,7 +48,8 @@ export class DynamoDbNetworkTokenStore implements NetworkTokenStore {
     const sets = ['#version = :version', '#entity = :entity'];
     for (const field of FIELDS) {
       names[`#${field}`] = field;
-      values[`:${field}`] = token[field];
+      // Card art is D1's opaque object: kept as its JSON text, so any JSON (deep, empty keys, big numbers) round-trips.
+      values[`:${field}`] = field === 'cardArt' ? (token.cardArt === null ? null : JSON.stringify(token.cardArt)) : token[field];
       sets.push(`#${field} = :${field}`);
     }
     let condition = 'attribute_not_exists(pk)';

@@ -19,7 +19,7 @@ export function decodePageToken(token: string | undefined, expected: { attribute
   if (typeof key !== 'object' || key === null || Array.isArray(key)) throw new InvalidPageToken();
   const record = key as Record<string, unknown>;
   const names = Object.keys(record).sort();
-  if (names.join() !== [...keyNames].sort().join() || names.some((n) => typeof record[n] !== 'string')) throw new InvalidPageToken();
+  if (names.join() !== [...keyNames].sort().join() || names.some((n) => typeof record[n] !== 'string' || record[n] === '')) throw new InvalidPageToken();
   if (record[expected.attribute] !== expected.value) throw new InvalidPageToken();
   return record as Record<string, string>;
 }

@@ -65,9 +65,32 @@ export const tokenSchema = z
   })
   .meta({ id: 'Token' });
 
+/** Plain decimal digits only: `1e2` or `0x10` are not a page size anyone meant. */
+const pageLimit = z
+  .string()
+  .regex(/^[0-9]{1,3}$/, 'must be an integer from 1 to 100')
+  .transform(Number)
+  .pipe(z.number().int().min(1).max(100))
+  // A query value is text; the document shows what it means.
+  .meta({ type: 'integer', minimum: 1, maximum: 100, default: 100 });
+
+/** The shape of a page token we issue (base64url JSON of non-empty strings); whose page it is, the store checks. */
+const pageToken = z
+  .string()
+  .min(1)
+  .max(2048)
+  .refine((token) => {
+    try {
+      const key: unknown = JSON.parse(Buffer.from(token, 'base64url').toString('utf8'));
+      return typeof key === 'object' && key !== null && !Array.isArray(key) && Object.values(key).every((v) => typeof v === 'string' && v !== '');
+    } catch {
+      return false;
+    }
+  }, 'nextToken is not valid');
+
 export const pageQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(100).default(100),
-  nextToken: z.string().min(1).max(2048).optional(),
+  limit: pageLimit.default(100),
+  nextToken: pageToken.optional(),
 });
 export type PageQuery = z.infer<typeof pageQuery>;
 
@@ -132,6 +155,19 @@ export const submissionMessage = z.object({ operationId: z.string().min(1), atte
 const digits = (min: number, max: number) => z.string().regex(new RegExp(`^[0-9]{${min},${max}}$`), `must be a string of ${min}–${max} digits`);
 const mmyy = z.string().regex(/^(0[1-9]|1[0-2])[0-9]{2}$/, 'must be MMYY with month 01–12');
 const MAX_CARD_ART_BYTES = 8 * 1024;
+const MAX_CARD_ART_DEPTH = 32;
+
+/** Nesting depth without recursion, so a hostile 10 000-level object cannot overflow the stack. */
+function depthWithin(value: unknown, limit: number): boolean {
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [node, depth] = stack.pop()!;
+    if (node === null || typeof node !== 'object') continue;
+    if (depth > limit) return false;
+    for (const child of Object.values(node)) stack.push([child, depth + 1]);
+  }
+  return true;
+}
 
 export const notifyTokenUpdateHeaders = z
   .object({ 'x-correlation-id': z.string().min(1).max(64) })
@@ -150,9 +186,13 @@ export const notifyTokenUpdateBody = z
     cardExpiryDate: mmyy.nullish(),
     cardBin: digits(6, 8).nullish(),
     par: z.string().min(1).max(29).nullish(),
+    /** Stored opaque (as its JSON text): any JSON object up to 8 KiB and 32 levels. */
     cardArt: z
       .record(z.string(), z.unknown())
-      .refine((art) => Buffer.byteLength(JSON.stringify(art)) <= MAX_CARD_ART_BYTES, 'must be at most 8 KiB serialised')
+      .superRefine((art, ctx) => {
+        if (!depthWithin(art, MAX_CARD_ART_DEPTH)) ctx.addIssue({ code: 'custom', message: `must nest at most ${MAX_CARD_ART_DEPTH} levels` });
+        else if (Buffer.byteLength(JSON.stringify(art)) > MAX_CARD_ART_BYTES) ctx.addIssue({ code: 'custom', message: 'must be at most 8 KiB serialised' });
+      })
       .nullish(),
   })
   .meta({ id: 'NotifyTokenUpdate' });

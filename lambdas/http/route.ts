@@ -90,11 +90,10 @@ function bodyGuard(spec: RouteSpec<unknown, unknown, unknown, unknown>): Middlew
     before: (request) => {
       const event = request.event;
       if (bodyBytes(event) > MAX_BODY_BYTES) throw payloadTooLarge(MAX_BODY_BYTES);
-      if (spec.body) {
-        const contentType = event.headers?.['content-type'];
-        const hasBody = bodyBytes(event) > 0;
-        if ((contentType !== undefined || hasBody) && !isJsonMediaType(contentType)) throw unsupportedMediaType();
-      }
+      // Any body must be JSON, even on a route that reads none (DESIGN §3: a body whose media type is not JSON).
+      const contentType = event.headers?.['content-type'];
+      const hasBody = bodyBytes(event) > 0;
+      if ((hasBody || (spec.body && contentType !== undefined)) && !isJsonMediaType(contentType)) throw unsupportedMediaType();
       spec.authenticate?.(event.headers ?? {});
     },
   };

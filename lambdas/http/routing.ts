@@ -17,6 +17,15 @@ function compile(path: string): { regex: RegExp; names: string[] } {
   return { regex: new RegExp(`^${pattern}$`), names };
 }
 
+/** A malformed %-escape matches no record: keep it raw, so the lookup answers 404 rather than the router a 500. */
+function decodePathSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return segment;
+  }
+}
+
 export interface RouteMatch {
   route: HttpRoute;
   pathParameters: Record<string, string>;
@@ -44,7 +53,7 @@ export function resolveRoute(method: string, rawPath: string, api?: ApiName, rou
     }
     const pathParameters: Record<string, string> = {};
     names.forEach((name, i) => {
-      pathParameters[name] = decodeURIComponent(found[i + 1] ?? '');
+      pathParameters[name] = decodePathSegment(found[i + 1] ?? '');
     });
     return { kind: 'route', match: { route, pathParameters } };
   }

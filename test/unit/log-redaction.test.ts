@@ -10,6 +10,7 @@ describe('log redaction (last line of defence for rule 14)', () => {
     ['039a1263-f578-48e5-9e23-ec7e0faa30e4', '039a1263-f578-48e5-9e23-ec7e0faa30e4'],
     ['last digits 4242', 'last digits 4242'],
     ['12345678901', '12345678901'],
+    ['arn:aws:lambda:us-east-1:000000000000:function:x', 'arn:aws:lambda:us-east-1:000000000000:function:x'],
   ])('masks PAN-like runs in %p', (input, expected) => {
     expect(redactLogValue('message', input)).toBe(expected);
   });
