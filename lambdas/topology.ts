@@ -131,7 +131,10 @@ export const routeKey = (route: Pick<HttpRoute, 'method' | 'path'>): string => `
 
 /** Env vars whose values are secrets: CDK passes `<NAME>_SECRET_ARN` instead, never the value. */
 export const SECRET_ENV_KEYS = ['TR_API_KEY', 'D1_COF_API_KEY', 'TR_JWE_PRIVATE_KEY', 'DATA_KEY'] as const;
+/** Secret-valued variables that may be absent (mTLS toward D1 is set up per environment); wired only when given. */
+export const OPTIONAL_SECRET_ENV_KEYS = ['D1_CLIENT_CERT', 'D1_CLIENT_KEY'] as const;
 export type SecretEnvKey = (typeof SECRET_ENV_KEYS)[number];
+export type OptionalSecretEnvKey = (typeof OPTIONAL_SECRET_ENV_KEYS)[number];
 
 /**
  * What each Lambda needs, as data, so CDK grants least privilege from the same source the code is wired from:
@@ -154,7 +157,7 @@ export const HANDLERS: Record<HandlerName, HandlerNeeds> = {
   'token-queries': { env: ['TABLE_NAME'], table: 'read', sendsTo: [] },
   'lcm-operations': { env: ['TABLE_NAME', 'D1_REQUESTS_QUEUE_URL'], table: 'readwrite', sendsTo: ['d1Requests'] },
   'd1-submitter': {
-    env: ['TABLE_NAME', 'D1_REQUESTS_QUEUE_URL', 'D1_ISSUER_BASE_URL', 'ISSUER_ID', 'D1_TIMEOUT_MS', 'D1_RETRY_BASE_DELAY_MS', 'D1_MAX_ATTEMPTS'],
+    env: ['TABLE_NAME', 'D1_REQUESTS_QUEUE_URL', 'D1_ISSUER_BASE_URL', 'ISSUER_ID', 'D1_TIMEOUT_MS', 'D1_RETRY_BASE_DELAY_MS', 'D1_MAX_ATTEMPTS', 'D1_CLIENT_CERT', 'D1_CLIENT_KEY'],
     table: 'readwrite',
     sendsTo: ['d1Requests'],
   },
@@ -162,11 +165,19 @@ export const HANDLERS: Record<HandlerName, HandlerNeeds> = {
   'apply-token-update': { env: ['TABLE_NAME'], table: 'readwrite', sendsTo: [] },
   'network-token-queries': { env: ['TABLE_NAME'], table: 'read', sendsTo: [] },
   'network-token-credentials': {
-    env: ['TABLE_NAME', 'D1_COF_BASE_URL', 'D1_COF_API_KEY', 'TR_JWE_PRIVATE_KEY', 'DATA_KEY', 'DATA_KEY_KMS_KEY_ARN', 'D1_TIMEOUT_MS'],
+    env: ['TABLE_NAME', 'D1_COF_BASE_URL', 'D1_COF_API_KEY', 'TR_JWE_PRIVATE_KEY', 'DATA_KEY', 'DATA_KEY_KMS_KEY_ARN', 'D1_TIMEOUT_MS', 'D1_CLIENT_CERT', 'D1_CLIENT_KEY'],
     table: 'readwrite',
     sendsTo: [],
     memoryMb: 512,
   },
-  reconcile: { env: ['TABLE_NAME', 'D1_ISSUER_BASE_URL', 'ISSUER_ID', 'D1_TIMEOUT_MS', 'RECONCILE_AFTER_MS', 'HISTORY_RETENTION_DAYS'], table: 'readwrite', sendsTo: [] },
-  'reconcile-sweep': { env: ['TABLE_NAME', 'D1_ISSUER_BASE_URL', 'ISSUER_ID', 'D1_TIMEOUT_MS', 'RECONCILE_AFTER_MS', 'HISTORY_RETENTION_DAYS'], table: 'readwrite', sendsTo: [] },
+  reconcile: {
+    env: ['TABLE_NAME', 'D1_ISSUER_BASE_URL', 'ISSUER_ID', 'D1_TIMEOUT_MS', 'RECONCILE_AFTER_MS', 'HISTORY_RETENTION_DAYS', 'D1_CLIENT_CERT', 'D1_CLIENT_KEY'],
+    table: 'readwrite',
+    sendsTo: [],
+  },
+  'reconcile-sweep': {
+    env: ['TABLE_NAME', 'D1_ISSUER_BASE_URL', 'ISSUER_ID', 'D1_TIMEOUT_MS', 'RECONCILE_AFTER_MS', 'HISTORY_RETENTION_DAYS', 'D1_CLIENT_CERT', 'D1_CLIENT_KEY'],
+    table: 'readwrite',
+    sendsTo: [],
+  },
 };

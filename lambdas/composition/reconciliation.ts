@@ -1,4 +1,5 @@
 import { D1IssuerClient } from '../adapters/d1-issuer-client';
+import { d1ClientTls, d1Fetch } from '../adapters/d1-transport';
 import { documentClient } from '../adapters/dynamodb-client';
 import { DynamoDbOperationStore } from '../adapters/dynamodb-operation-store';
 import { DynamoDbTokenStore } from '../adapters/dynamodb-token-store';
@@ -8,12 +9,12 @@ import type { ReconcileDeps, ReconcileResult } from '../use-cases/reconcile-card
 
 /** Shared by the reconcile route and the scheduled sweep: two Lambdas, one wiring. */
 export function reconciliationDeps(): ReconcileDeps {
-  const env = loadEnv(['TABLE_NAME', 'D1_ISSUER_BASE_URL', 'ISSUER_ID', 'D1_TIMEOUT_MS', 'RECONCILE_AFTER_MS', 'HISTORY_RETENTION_DAYS']);
+  const env = loadEnv(['TABLE_NAME', 'D1_ISSUER_BASE_URL', 'ISSUER_ID', 'D1_TIMEOUT_MS', 'RECONCILE_AFTER_MS', 'HISTORY_RETENTION_DAYS', 'D1_CLIENT_CERT', 'D1_CLIENT_KEY']);
   const client = documentClient();
   return {
     tokens: new DynamoDbTokenStore(client, { tableName: env.TABLE_NAME, historyRetentionDays: env.HISTORY_RETENTION_DAYS }),
     operations: new DynamoDbOperationStore(client, env.TABLE_NAME),
-    d1: new D1IssuerClient({ baseUrl: env.D1_ISSUER_BASE_URL, issuerId: env.ISSUER_ID, timeoutMs: env.D1_TIMEOUT_MS }),
+    d1: new D1IssuerClient({ baseUrl: env.D1_ISSUER_BASE_URL, issuerId: env.ISSUER_ID, timeoutMs: env.D1_TIMEOUT_MS, fetch: d1Fetch(d1ClientTls(env)) }),
     reconcileAfterMs: env.RECONCILE_AFTER_MS,
     now: () => new Date(),
   };

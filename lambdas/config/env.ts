@@ -37,6 +37,9 @@ export const envSchema = z.object({
   D1_REQUESTS_QUEUE_URL: url,
   /** In AWS: the KMS key that seals stored token PANs (then DATA_KEY is unused). Unset = raw AES with DATA_KEY. */
   DATA_KEY_KMS_KEY_ARN: z.string().startsWith('arn:').optional(),
+  /** Our mTLS client identity toward D1 (PEM, `\\n` escapes allowed); both or neither. Secrets in AWS. */
+  D1_CLIENT_CERT: z.string().min(1).optional(),
+  D1_CLIENT_KEY: z.string().min(1).optional(),
   /** Keep token history and dedupe records this long; unset = forever (DESIGN §2 rule 15: off by default). */
   HISTORY_RETENTION_DAYS: z.coerce.number().int().min(30).optional(),
   /** Which API a `$default` handler serves; unset under the local gateway, which serves both. */

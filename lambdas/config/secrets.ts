@@ -1,5 +1,7 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { SecretEnvKey } from '../topology';
+import type { OptionalSecretEnvKey, SecretEnvKey } from '../topology';
+
+type AnySecretKey = SecretEnvKey | OptionalSecretEnvKey;
 
 export type SecretFetcher = (secretId: string) => Promise<string>;
 
@@ -19,7 +21,7 @@ export function secretsManagerFetcher(): SecretFetcher {
  * once, at cold start, into `process.env` so the env schema sees it like any other variable. A value already in the
  * environment (local runs, tests) wins and nothing is fetched.
  */
-export async function resolveSecretEnv(keys: readonly SecretEnvKey[], env: NodeJS.ProcessEnv = process.env, fetch: SecretFetcher = secretsManagerFetcher()): Promise<void> {
+export async function resolveSecretEnv(keys: readonly AnySecretKey[], env: NodeJS.ProcessEnv = process.env, fetch: SecretFetcher = secretsManagerFetcher()): Promise<void> {
   await Promise.all(
     keys.map(async (key) => {
       const arn = env[`${key}_SECRET_ARN`];
@@ -33,7 +35,7 @@ export async function resolveSecretEnv(keys: readonly SecretEnvKey[], env: NodeJ
  * A handler whose composition root needs secrets: the root is built on the first invocation, after the secrets
  * were fetched, and reused by every later one (the fetch is not repeated; a failed fetch is retried next time).
  */
-export function withSecrets<H extends (...args: never[]) => Promise<unknown>>(keys: readonly SecretEnvKey[], build: () => H, fetch?: SecretFetcher): H {
+export function withSecrets<H extends (...args: never[]) => Promise<unknown>>(keys: readonly AnySecretKey[], build: () => H, fetch?: SecretFetcher): H {
   let ready: Promise<H> | undefined;
   const handler = async (...args: Parameters<H>) => {
     ready ??= resolveSecretEnv(keys, process.env, fetch).then(build);

@@ -1,24 +1,39 @@
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
 import { D1IssuerClient } from '../adapters/d1-issuer-client';
+import { d1ClientTls, d1Fetch } from '../adapters/d1-transport';
 import { documentClient } from '../adapters/dynamodb-client';
 import { DynamoDbOperationStore } from '../adapters/dynamodb-operation-store';
 import { SqsSubmissionQueue, sqsClient } from '../adapters/sqs-queue';
 import { loadEnv } from '../config/env';
+import { withSecrets } from '../config/secrets';
 import { submissionMessage } from '../domain/schemas';
 import { logger, metrics, MetricUnit } from '../observability';
 import { submitOperation } from '../use-cases/submit-operation';
 
-const env = loadEnv(['TABLE_NAME', 'D1_REQUESTS_QUEUE_URL', 'D1_ISSUER_BASE_URL', 'ISSUER_ID', 'D1_TIMEOUT_MS', 'D1_RETRY_BASE_DELAY_MS', 'D1_MAX_ATTEMPTS']);
-const deps = {
-  operations: new DynamoDbOperationStore(documentClient(), env.TABLE_NAME),
-  d1: new D1IssuerClient({ baseUrl: env.D1_ISSUER_BASE_URL, issuerId: env.ISSUER_ID, timeoutMs: env.D1_TIMEOUT_MS }),
-  queue: new SqsSubmissionQueue(sqsClient(), env.D1_REQUESTS_QUEUE_URL),
-  maxAttempts: env.D1_MAX_ATTEMPTS,
-  baseDelayMs: env.D1_RETRY_BASE_DELAY_MS,
-  random: Math.random,
-  now: () => new Date(),
-};
+function compose() {
+  const env = loadEnv([
+    'TABLE_NAME',
+    'D1_REQUESTS_QUEUE_URL',
+    'D1_ISSUER_BASE_URL',
+    'ISSUER_ID',
+    'D1_TIMEOUT_MS',
+    'D1_RETRY_BASE_DELAY_MS',
+    'D1_MAX_ATTEMPTS',
+    'D1_CLIENT_CERT',
+    'D1_CLIENT_KEY',
+  ]);
+  return {
+    operations: new DynamoDbOperationStore(documentClient(), env.TABLE_NAME),
+    d1: new D1IssuerClient({ baseUrl: env.D1_ISSUER_BASE_URL, issuerId: env.ISSUER_ID, timeoutMs: env.D1_TIMEOUT_MS, fetch: d1Fetch(d1ClientTls(env)) }),
+    queue: new SqsSubmissionQueue(sqsClient(), env.D1_REQUESTS_QUEUE_URL),
+    maxAttempts: env.D1_MAX_ATTEMPTS,
+    baseDelayMs: env.D1_RETRY_BASE_DELAY_MS,
+    random: Math.random,
+    now: () => new Date(),
+  };
+}
+type SubmitDeps = ReturnType<typeof compose>;
 const processor = new BatchProcessor(EventType.SQS);
 
 const EVENT_METRIC = {
@@ -29,7 +44,7 @@ const EVENT_METRIC = {
   LATE_ANSWER: 'D1LateAnswers',
 } as const;
 
-async function submitRecord(record: SQSRecord): Promise<void> {
+async function submitRecord(deps: SubmitDeps, record: SQSRecord): Promise<void> {
   const message = submissionMessage.parse(JSON.parse(record.body));
   const result = await submitOperation(deps, message);
   const keys = { operationId: message.operationId, attempt: message.attempt };
@@ -44,11 +59,14 @@ async function submitRecord(record: SQSRecord): Promise<void> {
 }
 
 /** SQS consumer of d1-requests: one updateCardState attempt per message; concurrency capped by the event source. */
-export const handler = async (event: SQSEvent, context: Context) => {
-  logger.addContext(context);
-  try {
-    return await processPartialResponse(event, submitRecord, processor, { context });
-  } finally {
-    if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
-  }
-};
+export const handler = withSecrets(['D1_CLIENT_CERT', 'D1_CLIENT_KEY'], () => {
+  const deps = compose();
+  return async (event: SQSEvent, context: Context) => {
+    logger.addContext(context);
+    try {
+      return await processPartialResponse(event, (record: SQSRecord) => submitRecord(deps, record), processor, { context });
+    } finally {
+      if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
+    }
+  };
+});

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { D1CofClient } from '../adapters/d1-cof-client';
+import { d1ClientTls, d1Fetch } from '../adapters/d1-transport';
 import { documentClient } from '../adapters/dynamodb-client';
 import { DynamoDbNetworkTokenStore } from '../adapters/dynamodb-network-token-store';
 import { EnvelopeCredentialVault, kmsKeyring, rawAesKeyring } from '../adapters/credential-vault';
@@ -12,11 +13,11 @@ import { logger, metrics, MetricUnit } from '../observability';
 import { createTransaction, readTokenPan } from '../use-cases/network-token-credentials';
 
 function compose() {
-  const env = loadEnv(['TABLE_NAME', 'D1_COF_BASE_URL', 'D1_COF_API_KEY', 'TR_JWE_PRIVATE_KEY', 'DATA_KEY', 'DATA_KEY_KMS_KEY_ARN', 'D1_TIMEOUT_MS']);
+  const env = loadEnv(['TABLE_NAME', 'D1_COF_BASE_URL', 'D1_COF_API_KEY', 'TR_JWE_PRIVATE_KEY', 'DATA_KEY', 'DATA_KEY_KMS_KEY_ARN', 'D1_TIMEOUT_MS', 'D1_CLIENT_CERT', 'D1_CLIENT_KEY']);
   return {
     store: new DynamoDbNetworkTokenStore(documentClient(), env.TABLE_NAME),
     vault: new EnvelopeCredentialVault(env.DATA_KEY_KMS_KEY_ARN ? kmsKeyring(env.DATA_KEY_KMS_KEY_ARN) : rawAesKeyring(env.DATA_KEY)),
-    cof: new D1CofClient({ baseUrl: env.D1_COF_BASE_URL, apiKey: env.D1_COF_API_KEY, timeoutMs: env.D1_TIMEOUT_MS }),
+    cof: new D1CofClient({ baseUrl: env.D1_COF_BASE_URL, apiKey: env.D1_COF_API_KEY, timeoutMs: env.D1_TIMEOUT_MS, fetch: d1Fetch(d1ClientTls(env)) }),
     jwe: new JoseJweDecrypter(env.TR_JWE_PRIVATE_KEY),
   };
 }
@@ -31,7 +32,7 @@ function caller(event: HttpEvent): string {
  * The PCI-scoped Lambda: the only one that can open stored credentials (its own IAM permission in AWS) and call
  * D1 Create Transaction. PANs and cryptograms go to the caller and nowhere else — not to logs, not to metrics.
  */
-export const handler = withSecrets(['D1_COF_API_KEY', 'TR_JWE_PRIVATE_KEY', 'DATA_KEY'], () => {
+export const handler = withSecrets(['D1_COF_API_KEY', 'TR_JWE_PRIVATE_KEY', 'DATA_KEY', 'D1_CLIENT_CERT', 'D1_CLIENT_KEY'], () => {
   const deps = compose();
   return routeByKey({
     'GET /v1/network-tokens/{tokenId}/token-pan': httpRoute({ name: 'getTokenPan', path: tokenIdPath }, async ({ path, event }) => {
