@@ -1,6 +1,6 @@
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import * as z from 'zod';
-import { SECRET_ENV_KEYS, type SecretEnvKey } from '../lambdas/topology';
+import { OPTIONAL_SECRET_ENV_KEYS, SECRET_ENV_KEYS, type OptionalSecretEnvKey, type SecretEnvKey } from '../lambdas/topology';
 
 /**
  * Deployment-time configuration of the stack (CDK context), validated with zod at synth so a bad value stops
@@ -17,6 +17,21 @@ export const SECRET_CONTEXT_KEYS: Record<SecretEnvKey, string> = {
   TR_JWE_PRIVATE_KEY: 'trJwePrivateKeySecret',
   DATA_KEY: 'dataKeySecret',
 };
+
+/**
+ * Context key per optional secret env var: our mTLS client certificate and key toward D1 (PEM), both or neither.
+ * Never generated: a made-up certificate is worse than none, so absent means no env var and no grant.
+ */
+export const OPTIONAL_SECRET_CONTEXT_KEYS: Record<OptionalSecretEnvKey, string> = {
+  D1_CLIENT_CERT: 'd1ClientCertSecret',
+  D1_CLIENT_KEY: 'd1ClientKeySecret',
+};
+
+/** The webhook API's mutual-TLS custom domain: context keys, all-or-none except the optional ones. */
+export const WEBHOOK_DOMAIN_CONTEXT_KEYS = {
+  required: ['webhookDomainName', 'webhookCertificateArn', 'webhookTruststoreUri'],
+  optional: ['webhookTruststoreVersion', 'webhookOwnershipCertificateArn'],
+} as const;
 
 const SECRET_ARN = /^arn:aws[\w-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:[\w/+=.@-]+-[A-Za-z0-9]{6}$/;
 const SECRET_NAME = /^[\w/+=.@-]{1,512}$/;
@@ -43,7 +58,35 @@ const retentionDays = z.coerce
   .refine((d) => Object.values(RetentionDays).includes(d as RetentionDays), 'must be a CloudWatch Logs retention (1, 3, 5, 7, 14, 30, 60, 90, …)')
   .transform((d) => d as RetentionDays);
 
-export const stackConfigSchema = z.object({
+const ACM_CERTIFICATE_ARN = /^arn:aws[\w-]*:acm:([a-z0-9-]+):\d{12}:certificate\/[A-Za-z0-9-]{1,128}$/;
+const acmCertificateArn = z.string().regex(ACM_CERTIFICATE_ARN, 'must be an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>)');
+/** The region an ACM certificate lives in (a regional API Gateway domain needs one in its own region). */
+export const certificateRegion = (arn: string): string => ACM_CERTIFICATE_ARN.exec(arn)![1]!;
+
+/** A DNS name API Gateway accepts for a custom domain: lowercase labels, no wildcard, no trailing dot. */
+const domainName = z
+  .string()
+  .transform((d) => d.toLowerCase())
+  .pipe(z.string().max(253).regex(/^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, 'must be a DNS name such as hooks.example.com'));
+
+/** `s3://<bucket>/<key>` of the truststore (PEM bundle of the CA certificates a client certificate must chain to). */
+const truststoreUri = z
+  .string()
+  .regex(/^s3:\/\/[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]\/[^\s]+$/, 'must be s3://<bucket>/<key> of the truststore PEM')
+  .transform((uri) => {
+    const [, bucket, key] = /^s3:\/\/([^/]+)\/(.+)$/.exec(uri)!;
+    return { bucket: bucket!, key: key! };
+  });
+
+export interface WebhookDomainConfig {
+  domainName: string;
+  certificateArn: string;
+  /** ACM public certificate proving domain ownership: needed only when `certificateArn` is imported or private-CA. */
+  ownershipCertificateArn?: string;
+  truststore: { bucket: string; key: string; version?: string };
+}
+
+const stackConfigShape = z.object({
   issuerId: z.string().length(10, 'must be exactly 10 characters').default('ISSUER0001'),
   d1IssuerBaseUrl: httpsUrl.default('https://d1.example.invalid/issuer'),
   d1CofBaseUrl: httpsUrl.default('https://d1.example.invalid/cof'),
@@ -65,21 +108,72 @@ export const stackConfigSchema = z.object({
   secrets: z.object(
     Object.fromEntries(SECRET_ENV_KEYS.map((key) => [key, secretRef.optional()])) as Record<SecretEnvKey, z.ZodOptional<typeof secretRef>>,
   ),
+  /** Existing secrets that may be absent (never created by the stack): both or neither, checked below. */
+  optionalSecrets: z.object(
+    Object.fromEntries(OPTIONAL_SECRET_ENV_KEYS.map((key) => [key, secretRef.optional()])) as Record<OptionalSecretEnvKey, z.ZodOptional<typeof secretRef>>,
+  ),
+  /** Custom domain of the webhooks API, with mutual TLS; when set, that API's execute-api endpoint is disabled. */
+  webhookDomainName: domainName.optional(),
+  /** ACM certificate for webhookDomainName, in the stack's region (regional endpoint). */
+  webhookCertificateArn: acmCertificateArn.optional(),
+  webhookOwnershipCertificateArn: acmCertificateArn.optional(),
+  webhookTruststoreUri: truststoreUri.optional(),
+  /** S3 object version of the truststore (versioned bucket); unset = latest. */
+  webhookTruststoreVersion: z.string().regex(/^[\w.+/=-]{1,1024}$/).optional(),
 });
+
+export const stackConfigSchema = stackConfigShape
+  .superRefine((c, ctx) => {
+    const given = OPTIONAL_SECRET_ENV_KEYS.filter((k) => c.optionalSecrets[k] !== undefined);
+    if (given.length > 0 && given.length < OPTIONAL_SECRET_ENV_KEYS.length) {
+      const names = OPTIONAL_SECRET_ENV_KEYS.map((k) => OPTIONAL_SECRET_CONTEXT_KEYS[k]);
+      ctx.addIssue({ code: 'custom', path: [names.join('/')], message: `give both ${names.join(' and ')} (the mTLS client certificate and its private key toward D1) or neither` });
+    }
+    const domain = { webhookDomainName: c.webhookDomainName, webhookCertificateArn: c.webhookCertificateArn, webhookTruststoreUri: c.webhookTruststoreUri };
+    const present = WEBHOOK_DOMAIN_CONTEXT_KEYS.required.filter((k) => domain[k] !== undefined);
+    if (present.length > 0 && present.length < WEBHOOK_DOMAIN_CONTEXT_KEYS.required.length) {
+      const missing = WEBHOOK_DOMAIN_CONTEXT_KEYS.required.filter((k) => domain[k] === undefined);
+      ctx.addIssue({ code: 'custom', path: [missing.join('/')], message: `required with ${present.join(', ')}: the mTLS webhook domain needs ${WEBHOOK_DOMAIN_CONTEXT_KEYS.required.join(', ')}` });
+    }
+    if (present.length === 0) {
+      for (const key of WEBHOOK_DOMAIN_CONTEXT_KEYS.optional) {
+        if (c[key] !== undefined) ctx.addIssue({ code: 'custom', path: [key], message: `only meaningful with ${WEBHOOK_DOMAIN_CONTEXT_KEYS.required.join(', ')}` });
+      }
+    }
+  })
+  .transform(({ webhookDomainName, webhookCertificateArn, webhookOwnershipCertificateArn, webhookTruststoreUri, webhookTruststoreVersion, ...rest }) => {
+    const webhookDomain: WebhookDomainConfig | undefined =
+      webhookDomainName && webhookCertificateArn && webhookTruststoreUri
+        ? {
+            domainName: webhookDomainName,
+            certificateArn: webhookCertificateArn,
+            ownershipCertificateArn: webhookOwnershipCertificateArn,
+            truststore: { ...webhookTruststoreUri, version: webhookTruststoreVersion },
+          }
+        : undefined;
+    return { ...rest, webhookDomain };
+  });
 
 export type StackConfig = z.output<typeof stackConfigSchema>;
 
 /** Reads the configuration from CDK context (`cdk.json` or `-c key=value`); throws naming every bad key. */
 export function loadStackConfig(tryGetContext: (key: string) => unknown): StackConfig {
-  const keys = Object.keys(stackConfigSchema.shape).filter((k) => k !== 'secrets');
+  const keys = Object.keys(stackConfigShape.shape).filter((k) => k !== 'secrets' && k !== 'optionalSecrets');
   const raw: Record<string, unknown> = Object.fromEntries(keys.map((k) => [k, tryGetContext(k)]).filter(([, v]) => v !== undefined));
   raw.secrets = Object.fromEntries(
     SECRET_ENV_KEYS.map((key) => [key, tryGetContext(SECRET_CONTEXT_KEYS[key])]).filter(([, v]) => v !== undefined),
   );
+  raw.optionalSecrets = Object.fromEntries(
+    OPTIONAL_SECRET_ENV_KEYS.map((key) => [key, tryGetContext(OPTIONAL_SECRET_CONTEXT_KEYS[key])]).filter(([, v]) => v !== undefined),
+  );
   const result = stackConfigSchema.safeParse(raw);
   if (result.success) return result.data;
-  const contextKey = (path: PropertyKey[]): string =>
-    path[0] === 'secrets' ? (SECRET_CONTEXT_KEYS[path[1] as SecretEnvKey] ?? 'secrets') : String(path[0]);
+  // Messages name the context key and say what is wrong, never echo the value (it could be a pasted secret).
+  const contextKey = (path: PropertyKey[]): string => {
+    if (path[0] === 'secrets') return SECRET_CONTEXT_KEYS[path[1] as SecretEnvKey] ?? 'secrets';
+    if (path[0] === 'optionalSecrets') return OPTIONAL_SECRET_CONTEXT_KEYS[path[1] as OptionalSecretEnvKey] ?? 'optionalSecrets';
+    return String(path[0]);
+  };
   const problems = result.error.issues.map((issue) => `${contextKey(issue.path)}: ${issue.message}`);
   throw new Error(`invalid CDK context: ${problems.join('; ')}`);
 }

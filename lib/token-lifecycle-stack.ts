@@ -3,6 +3,7 @@ import type { Construct } from 'constructs';
 import type { StackConfig } from './config';
 import { Alarms } from './constructs/alarms';
 import { Api } from './constructs/api';
+import { Dashboard } from './constructs/dashboard';
 import { Functions } from './constructs/functions';
 import { Keys } from './constructs/keys';
 import { Queues } from './constructs/queues';
@@ -27,6 +28,7 @@ export class TokenLifecycleStack extends Stack {
   readonly api: Api;
   readonly schedules: Schedules;
   readonly alarms: Alarms;
+  readonly dashboard: Dashboard;
 
   constructor(scope: Construct, id: string, props: TokenLifecycleStackProps) {
     super(scope, id, props);
@@ -35,7 +37,7 @@ export class TokenLifecycleStack extends Stack {
 
     this.tables = new Tables(this, 'Tables');
     this.queues = new Queues(this, 'Queues');
-    this.secrets = new Secrets(this, 'Secrets', config.secrets);
+    this.secrets = new Secrets(this, 'Secrets', config.secrets, config.optionalSecrets);
     this.keys = new Keys(this, 'Keys');
     this.functions = new Functions(this, 'Functions', {
       config,
@@ -43,14 +45,36 @@ export class TokenLifecycleStack extends Stack {
       table: this.tables.table,
       queues: this.queues.byKey,
       secrets: this.secrets.byKey,
+      optionalSecrets: this.secrets.optional,
       keys: this.keys.byEnvVar,
     });
     this.api = new Api(this, 'Api', { config, topology, functions: this.functions });
     this.schedules = new Schedules(this, 'Schedules', { functions: this.functions });
     this.alarms = new Alarms(this, 'Alarms', { queues: this.queues.byKey, functions: this.functions, alarmTopicArn: config.alarmTopicArn });
 
-    new CfnOutput(this, 'BackofficeApiUrl', { value: this.api.stages.backoffice.url, description: 'Back-office API (IAM/SigV4 routes)' });
-    new CfnOutput(this, 'WebhooksApiUrl', { value: this.api.stages.webhooks.url, description: 'D1 webhook API' });
+    this.dashboard = new Dashboard(this, 'Dashboard', {
+      stages: this.api.stages,
+      queues: this.queues.byKey,
+      functions: this.functions,
+      alarms: this.alarms.alarms,
+    });
+
+    new CfnOutput(this, 'BackofficeApiUrl', { value: this.api.urls.backoffice, description: 'Back-office API (IAM/SigV4 routes)' });
+    new CfnOutput(this, 'WebhooksApiUrl', {
+      value: this.api.urls.webhooks,
+      description: this.api.webhookDomain ? 'D1 webhook API: the mutual-TLS custom domain (its execute-api endpoint is disabled)' : 'D1 webhook API (no mutual TLS: no custom domain configured)',
+    });
+    if (this.api.webhookDomain) {
+      new CfnOutput(this, 'WebhookDomainTarget', {
+        value: this.api.webhookDomain.regionalDomainName,
+        description: `Point ${config.webhookDomain!.domainName} here: DNS CNAME, or Route 53 alias with WebhookDomainHostedZoneId`,
+      });
+      new CfnOutput(this, 'WebhookDomainHostedZoneId', {
+        value: this.api.webhookDomain.regionalHostedZoneId,
+        description: 'Hosted zone id of the regional endpoint, for a Route 53 alias record',
+      });
+    }
+    new CfnOutput(this, 'DashboardName', { value: this.dashboard.dashboard.dashboardName, description: 'CloudWatch dashboard of the service' });
     new CfnOutput(this, 'TableName', { value: this.tables.table.tableName });
   }
 }

@@ -6,6 +6,7 @@ import { SqsEventSource } from 'aws-cdk-lib/aws-lambda-event-sources';
 import { Construct } from 'constructs';
 import type { EnvKey } from '../../lambdas/config/env';
 import {
+  OPTIONAL_SECRET_ENV_KEYS,
   QUEUES,
   SECRET_ENV_KEYS,
   SERVICE_NAME,
@@ -14,6 +15,7 @@ import {
   type HandlerName,
   type QueueConsumer,
   type QueueKey,
+  type OptionalSecretEnvKey,
   type Schedule,
   type SecretEnvKey,
 } from '../../lambdas/topology';
@@ -71,6 +73,8 @@ export interface FunctionsProps {
   table: ITableV2;
   queues: Record<QueueKey, QueuePair>;
   secrets: Record<SecretEnvKey, ServiceSecret>;
+  /** Optional secrets that are configured; an absent one gives its readers neither env var nor grant. */
+  optionalSecrets: Partial<Record<OptionalSecretEnvKey, ServiceSecret>>;
   /** Customer-managed KMS keys by the env var that carries their ARN (lib/constructs/keys.ts). */
   keys: Record<KeyEnvVar, IKey>;
 }
@@ -129,7 +133,7 @@ export class Functions extends Construct {
 
   constructor(scope: Construct, id: string, props: FunctionsProps) {
     super(scope, id);
-    const { config, topology, table, queues, secrets, keys } = props;
+    const { config, topology, table, queues, secrets, optionalSecrets, keys } = props;
     const fromConfig = configEnv(config);
     this.plans = planFunctions(topology);
 
@@ -147,6 +151,7 @@ export class Functions extends Construct {
       for (const key of needs.env) {
         const queueKey = (Object.keys(QUEUES) as QueueKey[]).find((k) => QUEUES[k].envVar === key);
         const secretKey = SECRET_ENV_KEYS.find((k) => k === key);
+        const optionalSecretKey = OPTIONAL_SECRET_ENV_KEYS.find((k) => k === key);
         const kmsKey = KEY_ENV_VARS.find((k) => k === key);
         if (key === TABLE.envVar) {
           environment[key] = table.tableName;
@@ -158,6 +163,13 @@ export class Functions extends Construct {
           // The value stays in Secrets Manager; the function fetches it at cold start by ARN.
           environment[`${key}_SECRET_ARN`] = secrets[secretKey].secret.secretArn;
           secretsRead.push(secrets[secretKey]);
+        } else if (optionalSecretKey) {
+          // Not configured: nothing at all, and the function runs without it (e.g. no client certificate).
+          const secret = optionalSecrets[optionalSecretKey];
+          if (secret) {
+            environment[`${key}_SECRET_ARN`] = secret.secret.secretArn;
+            secretsRead.push(secret);
+          }
         } else if (kmsKey) {
           environment[key] = keys[kmsKey].keyArn;
           keysUsed.push(keys[kmsKey]);

@@ -12,7 +12,21 @@ import { TokenLifecycleStack } from '../../lib/token-lifecycle-stack';
 import { API_NAMES, SERVICE_TOPOLOGY, type Topology } from '../../lib/topology';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { METRIC_ALARMS, SERVICE_METRICS } from '../../lib/constructs/alarms';
-import { METRICS_NAMESPACE, QUEUES, SCHEDULES, SECRET_ENV_KEYS, SERVICE_NAME, TABLE, routeKey, type HandlerName, type QueueKey, type SecretEnvKey } from '../../lambdas/topology';
+import { DASHBOARD_PANEL_OF } from '../../lib/constructs/dashboard';
+import {
+  METRICS_NAMESPACE,
+  OPTIONAL_SECRET_ENV_KEYS,
+  QUEUES,
+  SCHEDULES,
+  SECRET_ENV_KEYS,
+  SERVICE_NAME,
+  TABLE,
+  routeKey,
+  type HandlerName,
+  type OptionalSecretEnvKey,
+  type QueueKey,
+  type SecretEnvKey,
+} from '../../lambdas/topology';
 
 /**
  * Infra tests: what the template must guarantee, checked on the service's topology (whatever lambdas/topology.ts
@@ -34,8 +48,46 @@ const appProps = (context: Record<string, unknown> = {}): AppProps => ({
 });
 /** Planted as env vars and stray context: no code path may carry a secret value into the template. */
 const SENTINEL = 'SENTINEL-secret-value-3f9a1c';
+/** Secret values as they really look: PEM blocks and the `APIKEY <key>` header D1 sends. */
+const PEM_KEY_SENTINEL = `-----BEGIN PRIVATE KEY-----\nMIIE${SENTINEL}\n-----END PRIVATE KEY-----\n`;
+const PEM_CERT_SENTINEL = `-----BEGIN CERTIFICATE-----\nMIID${SENTINEL}\n-----END CERTIFICATE-----\n`;
+const APIKEY_SENTINEL = `APIKEY ${SENTINEL}`;
+const SENTINEL_VALUES: Record<SecretEnvKey | OptionalSecretEnvKey, string> = {
+  TR_API_KEY: APIKEY_SENTINEL,
+  D1_COF_API_KEY: APIKEY_SENTINEL,
+  TR_JWE_PRIVATE_KEY: PEM_KEY_SENTINEL,
+  DATA_KEY: SENTINEL,
+  D1_CLIENT_CERT: PEM_CERT_SENTINEL,
+  D1_CLIENT_KEY: PEM_KEY_SENTINEL,
+};
+/** What must never appear in a template: the sentinel, any PEM block, the API-key scheme. */
+const SECRET_MARKERS = [SENTINEL, 'BEGIN PRIVATE KEY', 'PRIVATE KEY-----', 'BEGIN CERTIFICATE', 'APIKEY'];
+const ALL_SECRET_KEYS = [...SECRET_ENV_KEYS, ...OPTIONAL_SECRET_ENV_KEYS];
+/**
+ * Every place a careless stack could pick a value up: the env var itself (`process.env` at synth), and context
+ * keyed by the env name, by the camelCase name, and by that name + `Value`.
+ */
+const camel = (key: string) => key.toLowerCase().replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
+const STRAY_CONTEXT = Object.fromEntries(
+  ALL_SECRET_KEYS.flatMap((k) => [
+    [k, SENTINEL_VALUES[k]],
+    [camel(k), SENTINEL_VALUES[k]],
+    [`${camel(k)}Value`, SENTINEL_VALUES[k]],
+  ]),
+);
 const IMPORTED_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:token-lifecycle/tr-api-key-AbC123';
 const ALARM_TOPIC = 'arn:aws:sns:eu-west-1:123456789012:token-lifecycle-alarms';
+/** Our mTLS client identity toward D1: the certificate by name, the key by complete ARN (both forms covered). */
+const CLIENT_CERT_NAME = 'token-lifecycle/d1-client-cert';
+const CLIENT_KEY_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:token-lifecycle/d1-client-key-XyZ789';
+const CLIENT_IDENTITY = { d1ClientCertSecret: CLIENT_CERT_NAME, d1ClientKeySecret: CLIENT_KEY_ARN };
+const CERTIFICATE_ARN = 'arn:aws:acm:eu-west-1:123456789012:certificate/0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b';
+const WEBHOOK_DOMAIN = {
+  webhookDomainName: 'Hooks.Example.com',
+  webhookCertificateArn: CERTIFICATE_ARN,
+  webhookTruststoreUri: 's3://issuer-truststores/thales/d1-client-ca.pem',
+  webhookTruststoreVersion: '3HL4kqtJlcpXroDTDmJ.rmSpXd3dIbrHY',
+};
 
 /**
  * `health` and `not-found` stand in for future handlers (the wiring is data; any existing entry module will do):
@@ -105,28 +157,41 @@ const roleStatements = (s: Synth, fn: IFunction): Statement[] => {
   return [...inline, ...attached.map(([, p]) => p.Properties)].flatMap((p) => p.PolicyDocument.Statement);
 };
 
+/**
+ * A DashboardBody (`Fn::Join` of JSON text and tokens) as the dashboard JSON, each token rendered as
+ * `${LogicalId}` or `${LogicalId.Attribute}` inside its string.
+ */
+const dashboardBody = (body: any): { widgets: { type: string; properties: Record<string, any> }[] } => {
+  const parts: unknown[] = body['Fn::Join'][1];
+  const render = (p: any): string => (typeof p === 'string' ? p : p.Ref ? `\${${p.Ref}}` : `\${${p['Fn::GetAtt'].join('.')}}`);
+  return JSON.parse(parts.map(render).join(''));
+};
+
 let service: Synth;
 let extended: Synth;
 const saved: Record<string, string | undefined> = {};
 
 beforeAll(() => {
-  for (const key of SECRET_ENV_KEYS) {
+  for (const key of ALL_SECRET_KEYS) {
     saved[key] = process.env[key];
-    process.env[key] = SENTINEL;
+    process.env[key] = SENTINEL_VALUES[key];
   }
-  const strayContext = Object.fromEntries(SECRET_ENV_KEYS.map((k) => [k, SENTINEL]));
-  service = synth(SERVICE_TOPOLOGY, strayContext, ['HISTORY_RETENTION_DAYS']);
+  // Every secret generated, no optional secret, no custom domain.
+  service = synth(SERVICE_TOPOLOGY, STRAY_CONTEXT, ['HISTORY_RETENTION_DAYS']);
+  // Imported secrets, the client identity toward D1, the mTLS webhook domain, an alarm topic.
   extended = synth(EXTENDED, {
-    ...strayContext,
+    ...STRAY_CONTEXT,
     trApiKeySecret: IMPORTED_ARN,
     d1CofApiKeySecret: 'token-lifecycle/d1-cof-api-key',
+    ...CLIENT_IDENTITY,
+    ...WEBHOOK_DOMAIN,
     alarmTopicArn: ALARM_TOPIC,
     historyRetentionDays: 400,
   });
 });
 afterAll(() => {
   fs.rmSync(OUT, { recursive: true, force: true });
-  for (const key of SECRET_ENV_KEYS) {
+  for (const key of ALL_SECRET_KEYS) {
     if (saved[key] === undefined) delete process.env[key];
     else process.env[key] = saved[key];
   }
@@ -279,6 +344,10 @@ describe.each(CASES)('%s', (_name, get) => {
         if ((SECRET_ENV_KEYS as readonly string[]).includes(key)) {
           expect(vars[key]).toBeUndefined();
           expect(vars[`${key}_SECRET_ARN`]).toBeDefined();
+        } else if ((OPTIONAL_SECRET_ENV_KEYS as readonly string[]).includes(key)) {
+          // Wired when configured, absent (no var at all) otherwise; never the value.
+          expect(vars[key]).toBeUndefined();
+          expect(vars[`${key}_SECRET_ARN`] !== undefined).toBe(s.stack.secrets.optional[key as OptionalSecretEnvKey] !== undefined);
         } else if (!s.unset.includes(key)) expect(vars[key]).toBeDefined();
       }
       if (vars.TABLE_NAME) expect(vars.TABLE_NAME).toEqual({ Ref: s.id(s.stack.tables.table) });
@@ -300,13 +369,60 @@ describe.each(CASES)('%s', (_name, get) => {
     for (const [, role] of resources(s, 'AWS::IAM::Role')) expect(role.Properties.ManagedPolicyArns).toBeUndefined();
   });
 
-  test('secrets: no value in the template, generated secrets have no SecretString', () => {
+  test('secrets: no value in the template (sentinels, PEM and APIKEY markers), generated secrets have no SecretString', () => {
     const s = get();
-    expect(s.json).not.toContain(SENTINEL);
+    for (const marker of SECRET_MARKERS) expect({ marker, found: s.json.includes(marker) }).toEqual({ marker, found: false });
     for (const [, secret] of resources(s, 'AWS::SecretsManager::Secret')) {
       expect(secret.Properties.SecretString).toBeUndefined();
       expect(secret.Properties.GenerateSecretString).toBeDefined();
     }
+    // Secrets reach functions as <KEY>_SECRET_ARN only; no env var is named after a secret itself.
+    for (const [, fn] of resources(s, 'AWS::Lambda::Function')) {
+      const names = Object.keys(fn.Properties.Environment.Variables);
+      expect(names.filter((n) => (ALL_SECRET_KEYS as readonly string[]).includes(n))).toEqual([]);
+    }
+  });
+
+  test('dashboard: API latency p50/p99 and IntegrationLatency per stage, every service metric, each DLQ, Lambda errors/throttles, all alarms', () => {
+    const s = get();
+    const dashboards = resources(s, 'AWS::CloudWatch::Dashboard');
+    expect(dashboards).toHaveLength(1);
+    const [dashboardId, dashboard] = dashboards[0]!;
+    const body = dashboardBody(dashboard.Properties.DashboardBody);
+    const series = body.widgets.flatMap((w) => (w.type === 'metric' ? (w.properties.metrics as unknown[][]) : []));
+    /** `[namespace, name, dim, value, …, {stat, …}]` → "namespace name dim=value … stat". */
+    const lines = series.map((m) => {
+      const options = (typeof m.at(-1) === 'object' ? m.at(-1) : {}) as { stat?: string };
+      const fields = m.filter((x) => typeof x === 'string') as string[];
+      const dims = [];
+      for (let i = 2; i + 1 < fields.length; i += 2) dims.push(`${fields[i]}=${fields[i + 1]}`);
+      return [fields[0], fields[1], ...dims, options.stat].join(' ');
+    });
+    // Each DLQ's depth, by its queue name.
+    for (const key of Object.keys(QUEUES) as QueueKey[]) {
+      expect(lines).toContain(`AWS/SQS ApproximateNumberOfMessagesVisible QueueName=\${${s.id(s.stack.queues.byKey[key].dlq)}.QueueName} Maximum`);
+    }
+    // Every business metric in our namespace with the Powertools service dimension (the key ones from the brief too).
+    expect(Object.keys(DASHBOARD_PANEL_OF).sort()).toEqual([...SERVICE_METRICS].sort());
+    const key = ['CallbacksApplied', 'CallbacksDuplicate', 'CallbacksSuperseded', 'CallbacksFailed', 'CallbacksIgnored', 'D1Attempts', 'D1Retries',
+      'D1Unavailable', 'OperationsRejectedByD1', 'TokenUpdatesApplied', 'TokenUpdatesDuplicate', 'TokenUpdatesStale', 'ReconciliationCorrections',
+      'OperationsSettledByReconciliation', 'ReconciliationFailures'];
+    for (const name of [...key, ...SERVICE_METRICS]) expect(lines).toContain(`${METRICS_NAMESPACE} ${name} service=${SERVICE_NAME} Sum`);
+    // Latency and IntegrationLatency, p50 and p99, on each API's $default stage.
+    for (const api of API_NAMES) {
+      for (const metric of ['Latency', 'IntegrationLatency']) {
+        for (const stat of ['p50', 'p99']) expect(lines).toContain(`AWS/ApiGateway ${metric} ApiId=\${${s.id(s.stack.api.apis[api])}} Stage=$default ${stat}`);
+      }
+    }
+    // Errors and Throttles of every function.
+    for (const { fn } of s.stack.functions.all) {
+      for (const metric of ['Errors', 'Throttles']) expect(lines).toContain(`AWS/Lambda ${metric} FunctionName=\${${s.id(fn)}} Sum`);
+    }
+    // Every alarm on the alarm-status widget.
+    const alarmWidgets = body.widgets.filter((w) => w.type === 'alarm');
+    expect(alarmWidgets).toHaveLength(1);
+    expect([...alarmWidgets[0]!.properties.alarms].sort()).toEqual(resources(s, 'AWS::CloudWatch::Alarm').map(([id]) => `\${${id}.Arn}`).sort());
+    expect(s.template.toJSON().Outputs.DashboardName.Value).toEqual({ Ref: dashboardId });
   });
 
   test('alarms: one per DLQ on visible messages, one per function on Errors, missing data not breaching', () => {
@@ -374,10 +490,11 @@ describe.each(CASES)('%s: schedules, secrets, KMS', (_name, get) => {
     for (const config of invokeConfigs) expect(config).toMatchObject({ MaximumRetryAttempts: 0, MaximumEventAgeInSeconds: 3600 });
   });
 
-  test('IAM: GetSecretValue only, one statement per secret the function\'s env lists; none for the others', () => {
+  test('IAM: GetSecretValue only, one statement per secret the function\'s env lists (optional ones when configured); none for the others', () => {
     const s = get();
+    const configured = [...SECRET_ENV_KEYS, ...OPTIONAL_SECRET_ENV_KEYS.filter((k) => s.stack.secrets.optional[k])] as readonly string[];
     for (const { plan, fn } of s.stack.functions.all) {
-      const listed = s.topology.handlers[plan.handler].env.filter((k) => (SECRET_ENV_KEYS as readonly string[]).includes(k));
+      const listed = s.topology.handlers[plan.handler].env.filter((k) => configured.includes(k));
       const statements = roleStatements(s, fn).filter((st) => actionsOf(st).some((a) => a.startsWith('secretsmanager:')));
       expect({ fn: plan.id, statements: statements.length }).toEqual({ fn: plan.id, statements: listed.length });
       for (const st of statements) expect(actionsOf(st)).toEqual(['secretsmanager:GetSecretValue']);
@@ -640,6 +757,100 @@ describe('configuration-specific wiring', () => {
   });
 });
 
+describe('mTLS client identity toward D1 (optional secrets d1ClientCertSecret / d1ClientKeySecret)', () => {
+  const readers = (s: Synth) => s.stack.functions.all.filter(({ plan }) => OPTIONAL_SECRET_ENV_KEYS.some((k) => s.topology.handlers[plan.handler].env.includes(k)));
+
+  test('the service lists them for d1-submitter, reconcile, reconcile-sweep and network-token-credentials', () => {
+    expect(readers(service).map(({ plan }) => plan.handler).sort()).toEqual(['d1-submitter', 'network-token-credentials', 'reconcile', 'reconcile-sweep']);
+  });
+
+  test('given: exactly the functions whose env lists them get <KEY>_SECRET_ARN and GetSecretValue on that secret only', () => {
+    const json = extended.template.toJSON().Resources;
+    const certPolicyArn = extended.stack.secrets.optional.D1_CLIENT_CERT!.policyArn;
+    const expected = {
+      D1_CLIENT_CERT: { grant: JSON.stringify(extended.stack.resolve(certPolicyArn)), env: extended.stack.resolve(extended.stack.secrets.optional.D1_CLIENT_CERT!.secret.secretArn) },
+      D1_CLIENT_KEY: { grant: JSON.stringify(CLIENT_KEY_ARN), env: CLIENT_KEY_ARN },
+    };
+    expect(expected.D1_CLIENT_CERT.grant).toContain(`:secret:${CLIENT_CERT_NAME}-??????`);
+    const readerIds = readers(extended).map(({ fn }) => extended.id(fn));
+    expect(readerIds.length).toBeGreaterThan(0);
+    for (const { plan, fn } of extended.stack.functions.all) {
+      const vars = json[extended.id(fn)].Properties.Environment.Variables;
+      const grants = roleStatements(extended, fn).filter((st) => actionsOf(st).includes('secretsmanager:GetSecretValue')).map((st) => JSON.stringify(st.Resource));
+      for (const key of OPTIONAL_SECRET_ENV_KEYS) {
+        const lists = extended.topology.handlers[plan.handler].env.includes(key);
+        expect({ fn: plan.id, key, env: vars[`${key}_SECRET_ARN`], granted: grants.includes(expected[key].grant) }).toEqual({
+          fn: plan.id,
+          key,
+          env: lists ? expected[key].env : undefined,
+          granted: lists,
+        });
+      }
+    }
+    // Imported, never created: the stack makes only the two required secrets nobody configured.
+    expect(resources(extended, 'AWS::SecretsManager::Secret')).toHaveLength(2);
+  });
+
+  test('absent: no env var, no grant, no secret created for them anywhere', () => {
+    expect(service.stack.secrets.optional).toEqual({});
+    expect(service.json).not.toMatch(/D1_CLIENT_(CERT|KEY)/);
+    expect(service.json).not.toMatch(/client-(cert|key)/i);
+    expect(resources(service, 'AWS::SecretsManager::Secret')).toHaveLength(SECRET_ENV_KEYS.length);
+  });
+});
+
+describe('webhook API custom domain with mutual TLS', () => {
+  const apiProps = (s: Synth, api: 'backoffice' | 'webhooks') => s.template.toJSON().Resources[s.id(s.stack.api.apis[api])].Properties;
+
+  test('with the props: regional DomainName, TLS 1.2, MutualTlsAuthentication with the truststore (and version)', () => {
+    const domains = resources(extended, 'AWS::ApiGatewayV2::DomainName');
+    expect(domains).toHaveLength(1);
+    expect(domains[0]![1].Properties).toEqual({
+      DomainName: 'hooks.example.com',
+      DomainNameConfigurations: [{ CertificateArn: CERTIFICATE_ARN, EndpointType: 'REGIONAL', SecurityPolicy: 'TLS_1_2' }],
+      MutualTlsAuthentication: { TruststoreUri: WEBHOOK_DOMAIN.webhookTruststoreUri, TruststoreVersion: WEBHOOK_DOMAIN.webhookTruststoreVersion },
+    });
+  });
+
+  test('with the props: mapped at the root to the webhooks API\'s stage; that API\'s execute-api endpoint is disabled, the back office\'s is not', () => {
+    const [domainId] = resources(extended, 'AWS::ApiGatewayV2::DomainName')[0]!;
+    const mappings = resources(extended, 'AWS::ApiGatewayV2::ApiMapping').map(([, m]) => m as Resource & { DependsOn?: string[] });
+    // The stage is named, not referenced: DependsOn makes CloudFormation create it before the mapping.
+    expect(mappings.map((m) => ({ Properties: m.Properties, DependsOn: m.DependsOn }))).toEqual([
+      {
+        Properties: { ApiId: { Ref: extended.id(extended.stack.api.apis.webhooks) }, DomainName: { Ref: domainId }, Stage: '$default' },
+        DependsOn: [extended.id(extended.stack.api.stages.webhooks)],
+      },
+    ]);
+    expect(apiProps(extended, 'webhooks').DisableExecuteApiEndpoint).toBe(true);
+    expect(apiProps(extended, 'backoffice').DisableExecuteApiEndpoint).toBeUndefined();
+  });
+
+  test('with the props: outputs the regional target for DNS and the domain URL; a rule pins the certificate to the stack region', () => {
+    const [domainId] = resources(extended, 'AWS::ApiGatewayV2::DomainName')[0]!;
+    const outputs = extended.template.toJSON().Outputs;
+    expect(outputs.WebhookDomainTarget.Value).toEqual(getAtt(domainId, 'RegionalDomainName'));
+    expect(outputs.WebhookDomainHostedZoneId.Value).toEqual(getAtt(domainId, 'RegionalHostedZoneId'));
+    expect(outputs.WebhooksApiUrl.Value).toBe('https://hooks.example.com/');
+    const rules = Object.values(extended.template.toJSON().Rules ?? {}) as { Assertions: { Assert: unknown }[] }[];
+    expect(rules.flatMap((r) => r.Assertions.map((a) => a.Assert))).toContainEqual({ 'Fn::Equals': ['eu-west-1', { Ref: 'AWS::Region' }] });
+  });
+
+  test('without the props: no DomainName, no mapping, no rule of ours; both execute-api endpoints stay enabled', () => {
+    expect(resources(service, 'AWS::ApiGatewayV2::DomainName')).toHaveLength(0);
+    expect(resources(service, 'AWS::ApiGatewayV2::ApiMapping')).toHaveLength(0);
+    for (const api of API_NAMES) expect(apiProps(service, api).DisableExecuteApiEndpoint).toBeUndefined();
+    expect(Object.keys(service.template.toJSON().Rules ?? {}).filter((r) => r !== 'CheckBootstrapVersion')).toEqual([]);
+    expect(Object.keys(service.template.toJSON().Outputs)).not.toContain('WebhookDomainTarget');
+  });
+
+  test('a certificate from another region than a region-bound stack fails synth', () => {
+    const app = new App(appProps(WEBHOOK_DOMAIN));
+    const config = loadStackConfig((key) => app.node.tryGetContext(key));
+    expect(() => new TokenLifecycleStack(app, 'Elsewhere', { config, env: { region: 'us-east-1', account: '123456789012' } })).toThrow(/stack's region us-east-1/);
+  });
+});
+
 describe('configuration is validated at synth', () => {
   const load = (context: Record<string, unknown>) => () => loadStackConfig((key) => context[key]);
 
@@ -656,6 +867,53 @@ describe('configuration is validated at synth', () => {
     expect(load({ d1CofBaseUrl: 'http://d1.example.com' })).toThrow(/d1CofBaseUrl/);
     expect(load({ dataKeySecret: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:partial' })).toThrow(/dataKeySecret/);
     expect(load({ d1TimeoutMs: '2000' })().d1TimeoutMs).toBe(2000); // -c values arrive as strings
+  });
+
+  test('client certificate and key: both or neither, each a secret ARN or name', () => {
+    expect(load({ d1ClientCertSecret: CLIENT_CERT_NAME })).toThrow(/d1ClientCertSecret and d1ClientKeySecret.*or neither/);
+    expect(load({ d1ClientKeySecret: CLIENT_KEY_ARN })).toThrow(/d1ClientCertSecret and d1ClientKeySecret.*or neither/);
+    expect(load({ ...CLIENT_IDENTITY, d1ClientKeySecret: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:partial' })).toThrow(/d1ClientKeySecret/);
+    expect(load(CLIENT_IDENTITY)().optionalSecrets).toEqual({
+      D1_CLIENT_CERT: { kind: 'name', value: CLIENT_CERT_NAME },
+      D1_CLIENT_KEY: { kind: 'arn', value: CLIENT_KEY_ARN },
+    });
+    expect(load({})().optionalSecrets).toEqual({});
+  });
+
+  test('a secret value pasted where a name/ARN belongs is refused, and the error does not repeat it', () => {
+    for (const [key, value] of [
+      ['d1ClientKeySecret', PEM_KEY_SENTINEL],
+      ['d1ClientCertSecret', PEM_CERT_SENTINEL],
+      ['trApiKeySecret', APIKEY_SENTINEL],
+      ['trJwePrivateKeySecret', PEM_KEY_SENTINEL],
+    ] as const) {
+      const context = { ...CLIENT_IDENTITY, [key]: value };
+      let message = '';
+      try {
+        load(context)();
+      } catch (error) {
+        message = (error as Error).message;
+      }
+      expect(message).toContain(key);
+      for (const marker of SECRET_MARKERS) expect(message).not.toContain(marker);
+    }
+  });
+
+  test('webhook domain: the three keys together, valid values, optional ones only with them', () => {
+    const { webhookTruststoreVersion: _version, ...required } = WEBHOOK_DOMAIN;
+    expect(load({ webhookDomainName: 'hooks.example.com' })).toThrow(/webhookCertificateArn\/webhookTruststoreUri: required with webhookDomainName/);
+    expect(load({ ...required, webhookTruststoreUri: undefined })).toThrow(/webhookTruststoreUri: required/);
+    expect(load({ webhookTruststoreVersion: 'v1' })).toThrow(/webhookTruststoreVersion: only meaningful with/);
+    expect(load({ ...required, webhookCertificateArn: 'arn:aws:iam::123456789012:server-certificate/x' })).toThrow(/webhookCertificateArn: must be an ACM certificate ARN/);
+    expect(load({ ...required, webhookTruststoreUri: 'https://bucket.s3.amazonaws.com/truststore.pem' })).toThrow(/webhookTruststoreUri: must be s3:/);
+    expect(load({ ...required, webhookDomainName: 'https://hooks.example.com' })).toThrow(/webhookDomainName: must be a DNS name/);
+    expect(load(required)().webhookDomain).toEqual({
+      domainName: 'hooks.example.com',
+      certificateArn: CERTIFICATE_ARN,
+      ownershipCertificateArn: undefined,
+      truststore: { bucket: 'issuer-truststores', key: 'thales/d1-client-ca.pem', version: undefined },
+    });
+    expect(load({})().webhookDomain).toBeUndefined();
   });
 
   test('a handler needing an env var the stack cannot provide fails synth', () => {
@@ -680,6 +938,12 @@ describe('cdk-nag AwsSolutions', () => {
     ['extended topology', EXTENDED],
   ])('%s: no unacknowledged finding (synth does not throw)', (_name, topology) => {
     const { app } = createApp(appProps({ alarmTopicArn: ALARM_TOPIC, d1CofApiKeySecret: 'token-lifecycle/d1-cof-api-key' }), topology);
+    // On failure the message lists every finding with its construct path and full id.
+    expect(nagSynth(app)?.message).toBeUndefined();
+  });
+
+  test('with the mTLS webhook domain and the client identity toward D1: no unacknowledged finding', () => {
+    const { app } = createApp(appProps({ ...WEBHOOK_DOMAIN, ...CLIENT_IDENTITY, webhookOwnershipCertificateArn: CERTIFICATE_ARN }));
     // On failure the message lists every finding with its construct path and full id.
     expect(nagSynth(app)?.message).toBeUndefined();
   });

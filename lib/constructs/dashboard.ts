@@ -1,0 +1,155 @@
+import { Aws, Duration } from 'aws-cdk-lib';
+import type { HttpStage } from 'aws-cdk-lib/aws-apigatewayv2';
+import {
+  AlarmStatusWidget,
+  Dashboard as CloudWatchDashboard,
+  GraphWidget,
+  Stats,
+  type IAlarm,
+  type IMetric,
+  type IWidget,
+} from 'aws-cdk-lib/aws-cloudwatch';
+import { Construct } from 'constructs';
+import { QUEUES, dlqName, type ApiName, type QueueKey } from '../../lambdas/topology';
+import { API_NAMES } from '../topology';
+import { serviceMetric, type ServiceMetricName } from './alarms';
+import type { Functions } from './functions';
+import type { QueuePair } from './queues';
+
+/** The dashboard's business panels, one graph each, in this order. */
+type Panel = 'callbacks' | 'd1' | 'tokenUpdates' | 'credentials' | 'reconciliation' | 'rejected';
+
+const PANEL_TITLES: Record<Panel, string> = {
+  callbacks: 'D1 callbacks (notifyVirtualCardChange)',
+  d1: 'LCM operations toward D1 (updateCardState)',
+  tokenUpdates: 'Network-token updates (notify-token-update)',
+  credentials: 'Network-token credentials',
+  reconciliation: 'Reconciliation with D1',
+  rejected: 'Rejected requests (4xx)',
+};
+
+/**
+ * Where each service metric is graphed. A Record, so a metric added to SERVICE_METRICS (lib/constructs/alarms.ts)
+ * does not compile until someone puts it on the dashboard.
+ */
+export const DASHBOARD_PANEL_OF: Record<ServiceMetricName, Panel> = {
+  CallbacksReceived: 'callbacks',
+  CallbacksApplied: 'callbacks',
+  CallbacksDuplicate: 'callbacks',
+  CallbacksSuperseded: 'callbacks',
+  CallbacksFailed: 'callbacks',
+  CallbacksIgnored: 'callbacks',
+  CallbackRecordFailures: 'callbacks',
+  OperationsRequested: 'd1',
+  OperationsSubmitted: 'd1',
+  D1Attempts: 'd1',
+  D1Retries: 'd1',
+  D1LateAnswers: 'd1',
+  D1Unavailable: 'd1',
+  OperationsRejectedByD1: 'd1',
+  TokenUpdatesReceived: 'tokenUpdates',
+  TokenUpdatesApplied: 'tokenUpdates',
+  TokenUpdatesDuplicate: 'tokenUpdates',
+  TokenUpdatesStale: 'tokenUpdates',
+  TokenUpdateRecordFailures: 'tokenUpdates',
+  TokenPansDropped: 'tokenUpdates',
+  TokenPanReads: 'credentials',
+  TransactionsCreated: 'credentials',
+  ReconciliationCorrections: 'reconciliation',
+  OperationsSettledByReconciliation: 'reconciliation',
+  ReconciliationFailures: 'reconciliation',
+  RejectedRequests: 'rejected',
+};
+
+const API_TITLES: Record<ApiName, string> = {
+  webhooks: 'Webhook ack latency to D1 (webhooks API, ms)',
+  backoffice: 'Back-office API latency (ms)',
+};
+
+export interface DashboardProps {
+  stages: Record<ApiName, HttpStage>;
+  queues: Record<QueueKey, QueuePair>;
+  functions: Functions;
+  alarms: readonly IAlarm[];
+}
+
+const FULL = 24;
+const HEIGHT = 6;
+
+/**
+ * One CloudWatch dashboard for the service (DESIGN §7): how fast D1's webhooks are acknowledged, what the
+ * business outcomes are (the Powertools EMF metrics of SERVICE_METRICS, all of them), DLQ depth, Lambda errors
+ * and throttles per function, and the state of every alarm. Named `<stack>-<region>`: dashboards are global to
+ * an account, so the region keeps two deployments of the stack apart.
+ */
+export class Dashboard extends Construct {
+  readonly dashboard: CloudWatchDashboard;
+
+  constructor(scope: Construct, id: string, props: DashboardProps) {
+    super(scope, id);
+    const { stages, queues, functions, alarms } = props;
+    const fiveMinutes = Duration.minutes(5);
+    const oneMinute = Duration.minutes(1);
+
+    const latency: IWidget[] = (['webhooks', 'backoffice'] as const satisfies readonly ApiName[]).map((api) => {
+      const stage = stages[api];
+      // Latency: API Gateway receiving the request to answering it (what D1 waits for); IntegrationLatency: the Lambda's share.
+      const pct = (metric: 'Latency' | 'IntegrationLatency', percentile: 50 | 99) => {
+        const options = { statistic: Stats.percentile(percentile), period: oneMinute, label: `${metric} p${percentile}` };
+        return metric === 'Latency' ? stage.metricLatency(options) : stage.metricIntegrationLatency(options);
+      };
+      return new GraphWidget({
+        title: API_TITLES[api],
+        width: FULL / API_NAMES.length,
+        height: HEIGHT,
+        left: [pct('Latency', 50), pct('Latency', 99), pct('IntegrationLatency', 50), pct('IntegrationLatency', 99)],
+        leftYAxis: { min: 0, label: 'ms', showUnits: false },
+      });
+    });
+
+    const panels = Object.keys(PANEL_TITLES) as Panel[];
+    const business: IWidget[] = panels.map((panel) => {
+      const names = (Object.keys(DASHBOARD_PANEL_OF) as ServiceMetricName[]).filter((name) => DASHBOARD_PANEL_OF[name] === panel);
+      return new GraphWidget({
+        title: `${PANEL_TITLES[panel]} — count per 5 min`,
+        width: FULL / 3,
+        height: HEIGHT,
+        left: names.map((name) => serviceMetric(name, fiveMinutes).with({ label: name })),
+        leftYAxis: { min: 0, showUnits: false },
+      });
+    });
+
+    const dlqDepth = new GraphWidget({
+      title: 'DLQ depth (messages visible, max per minute)',
+      width: FULL / 3,
+      height: HEIGHT,
+      left: (Object.keys(QUEUES) as QueueKey[]).map((key) =>
+        queues[key].dlq.metricApproximateNumberOfMessagesVisible({ period: oneMinute, statistic: Stats.MAXIMUM, label: dlqName(QUEUES[key]) }),
+      ),
+      leftYAxis: { min: 0, showUnits: false },
+    });
+
+    const perFunction = (title: string, metric: (fn: Functions['all'][number]) => IMetric) =>
+      new GraphWidget({
+        title,
+        width: FULL / 3,
+        height: HEIGHT,
+        left: functions.all.map(metric),
+        leftYAxis: { min: 0, showUnits: false },
+      });
+    const errors = perFunction('Lambda errors per function (sum per 5 min)', ({ plan, fn }) =>
+      fn.metricErrors({ period: fiveMinutes, statistic: Stats.SUM, label: plan.id }),
+    );
+    const throttles = perFunction('Lambda throttles per function (sum per 5 min)', ({ plan, fn }) =>
+      fn.metricThrottles({ period: fiveMinutes, statistic: Stats.SUM, label: plan.id }),
+    );
+
+    const alarmStatus = new AlarmStatusWidget({ title: 'Alarms', alarms: [...alarms], width: FULL, height: HEIGHT });
+
+    this.dashboard = new CloudWatchDashboard(this, 'Dashboard', {
+      dashboardName: `${Aws.STACK_NAME}-${Aws.REGION}`,
+      defaultInterval: Duration.hours(3),
+      widgets: [[alarmStatus], latency, business.slice(0, 3), business.slice(3), [dlqDepth, errors, throttles]],
+    });
+  }
+}
