@@ -1,0 +1,219 @@
+/**
+ * SDK middleware that counts every DynamoDB and SQS request the handlers make, registered through the client
+ * hooks of lambdas/adapters (default no-ops), so the product code runs unchanged.
+ *
+ * DynamoDB write cost is counted twice, on purpose:
+ * - `wru`: computed from the request per the AWS rules (1 WRU per started KB of item, ×2 inside a transaction,
+ *   a ConditionCheck in a transaction = 2, +1 per started KB for each secondary index whose keys the item
+ *   carries; failed conditional writes are billed like successful ones). This is what the cost model uses.
+ * - `localCapacity`: what DynamoDB Local reports with ReturnConsumedCapacity=INDEXES (injected here). It matches
+ *   the rules for single-item calls but is inconsistent for transactions (measured: two small puts report 2, not
+ *   4) and absent on failures, so it is shown for comparison only.
+ */
+import type { DynamoDBClient, ServiceInputTypes as DynamoDbInput, ServiceOutputTypes as DynamoDbOutput } from '@aws-sdk/client-dynamodb';
+import type { SQSClient, ServiceInputTypes as SqsInput, ServiceOutputTypes as SqsOutput } from '@aws-sdk/client-sqs';
+// Type-only: the middleware signature of the SDK's own type package (installed with every @aws-sdk client).
+import type { InitializeMiddleware } from '@smithy/types';
+import { SQS_CHUNK_BYTES } from './prices';
+import { TABLE } from '../lambdas/topology';
+
+export interface CommandCount {
+  requests: number;
+  /** Requests that answered an error (conditional check failed, transaction cancelled…), by error name. */
+  failures: Record<string, number>;
+  /** DynamoDB: computed write request units (AWS rules). */
+  wru: number;
+  /** DynamoDB: read request units (DynamoDB Local's figure; it matches the rules for GetItem/Query). */
+  rru: number;
+  /** DynamoDB: capacity DynamoDB Local reported (successful calls only). */
+  localCapacity: number;
+  /** SQS: billed requests (64 KB chunks) and messages carried. */
+  billedRequests: number;
+  messages: number;
+}
+
+export type ServiceCounts = Record<string, CommandCount>;
+export interface SdkCounts {
+  dynamodb: ServiceCounts;
+  sqs: ServiceCounts;
+}
+
+const emptyCount = (): CommandCount => ({ requests: 0, failures: {}, wru: 0, rru: 0, localCapacity: 0, billedRequests: 0, messages: 0 });
+
+let counts: SdkCounts = { dynamodb: {}, sqs: {} };
+
+export function resetSdkCounts(): void {
+  counts = { dynamodb: {}, sqs: {} };
+}
+
+export function sdkCounts(): SdkCounts {
+  return structuredClone(counts);
+}
+
+function entry(service: keyof SdkCounts, command: string): CommandCount {
+  const bucket = counts[service];
+  bucket[command] ??= emptyCount();
+  return bucket[command];
+}
+
+const commandName = (context: { commandName?: string }): string => (context.commandName ?? 'Unknown').replace(/Command$/, '');
+
+// ------------------------------------------------------------------------------------------------------------
+// DynamoDB item size and write units (AWS rules)
+
+/**
+ * Approximate stored size of a (document-client, unmarshalled) value, per the DynamoDB item-size rules:
+ * strings by UTF-8 length, numbers ~1 byte per 2 significant digits + 1, maps/lists 3 bytes + 1 per element.
+ */
+export function valueBytes(value: unknown): number {
+  if (value === null || value === undefined || typeof value === 'boolean') return 1;
+  if (typeof value === 'string') return Buffer.byteLength(value, 'utf8');
+  if (typeof value === 'number' || typeof value === 'bigint') return Math.ceil(String(value).replace(/[-.]/g, '').replace(/^0+/, '').length / 2) + 1;
+  if (value instanceof Uint8Array) return value.byteLength;
+  if (value instanceof Set) return [...value].reduce((sum: number, v) => sum + valueBytes(v), 0);
+  if (Array.isArray(value)) return 3 + value.reduce((sum: number, v) => sum + 1 + valueBytes(v), 0);
+  if (typeof value === 'object') return 3 + itemBytes(value as Record<string, unknown>) + Object.keys(value).length;
+  return 1;
+}
+
+export function itemBytes(item: Record<string, unknown>): number {
+  let bytes = 0;
+  for (const [name, value] of Object.entries(item)) {
+    if (value === undefined) continue; // removeUndefinedValues: not stored
+    bytes += Buffer.byteLength(name, 'utf8') + valueBytes(value);
+  }
+  return bytes;
+}
+
+const kbUnits = (bytes: number): number => Math.max(1, Math.ceil(bytes / 1024));
+
+/** Index entries a put writes: one per index whose key attributes the item carries (projection ALL → full size). */
+function indexWrites(item: Record<string, unknown>): number {
+  const size = kbUnits(itemBytes(item));
+  let units = 0;
+  for (const gsi of TABLE.globalIndexes) if (item[gsi.partitionKey] !== undefined && item[gsi.sortKey] !== undefined) units += size;
+  for (const lsi of TABLE.localIndexes) if (item[lsi.sortKey] !== undefined) units += size;
+  return units;
+}
+
+/** Size of an UpdateItem's new values: a floor (the item's other attributes are unknown here). */
+function updateValueBytes(input: Record<string, unknown>): number {
+  const key = (input.Key ?? {}) as Record<string, unknown>;
+  const values = (input.ExpressionAttributeValues ?? {}) as Record<string, unknown>;
+  return itemBytes(key) + Object.values(values).reduce((sum: number, v) => sum + valueBytes(v), 0);
+}
+
+interface TransactItem {
+  Put?: { Item: Record<string, unknown> };
+  Update?: Record<string, unknown>;
+  Delete?: unknown;
+  ConditionCheck?: unknown;
+}
+
+/** Write units a request is billed per the AWS rules; null when DynamoDB Local's own figure is the better one. */
+export function computedWriteUnits(command: string, input: Record<string, unknown>): number | null {
+  switch (command) {
+    case 'PutItem': {
+      const item = input.Item as Record<string, unknown>;
+      return kbUnits(itemBytes(item)) + indexWrites(item);
+    }
+    case 'TransactWriteItems': {
+      let units = 0;
+      for (const action of (input.TransactItems ?? []) as TransactItem[]) {
+        if (action.Put) units += 2 * kbUnits(itemBytes(action.Put.Item)) + indexWrites(action.Put.Item);
+        else if (action.Update) units += 2 * kbUnits(updateValueBytes(action.Update));
+        else units += 2; // Delete or ConditionCheck of an item ≤ 1 KB
+      }
+      return units;
+    }
+    case 'UpdateItem':
+    case 'DeleteItem':
+      return null; // the stored item's size decides: DynamoDB Local computes it on the real item
+    default:
+      return 0;
+  }
+}
+
+const READ_COMMANDS = new Set(['GetItem', 'Query', 'Scan', 'BatchGetItem', 'TransactGetItems']);
+const DATA_COMMANDS = new Set([...READ_COMMANDS, 'PutItem', 'UpdateItem', 'DeleteItem', 'TransactWriteItems', 'BatchWriteItem']);
+
+interface ConsumedCapacity {
+  CapacityUnits?: number;
+}
+
+function reportedUnits(output: unknown): number {
+  const consumed = (output as { ConsumedCapacity?: ConsumedCapacity | ConsumedCapacity[] } | undefined)?.ConsumedCapacity;
+  if (!consumed) return 0;
+  return (Array.isArray(consumed) ? consumed : [consumed]).reduce((sum, c) => sum + (c.CapacityUnits ?? 0), 0);
+}
+
+const dynamoDbCounter: InitializeMiddleware<DynamoDbInput, DynamoDbOutput> = (next, context) => async (args) => {
+  const command = commandName(context);
+  const count = entry('dynamodb', command);
+  count.requests += 1;
+  const input = args.input as unknown as Record<string, unknown>;
+  const computed = computedWriteUnits(command, input);
+  const withCapacity = DATA_COMMANDS.has(command) ? { ...args, input: { ...input, ReturnConsumedCapacity: 'INDEXES' } as unknown as DynamoDbInput } : args;
+  try {
+    const result = await next(withCapacity);
+    const reported = reportedUnits(result.output);
+    count.localCapacity += reported;
+    if (READ_COMMANDS.has(command)) count.rru += reported;
+    else count.wru += computed ?? reported;
+    return result;
+  } catch (err) {
+    const name = (err as Error).name;
+    count.failures[name] = (count.failures[name] ?? 0) + 1;
+    // A failed conditional write is billed as if it had written (AWS); a failed read still reads (≥ 1 RRU).
+    if (READ_COMMANDS.has(command)) count.rru += 1;
+    else count.wru += computed ?? kbUnits(updateValueBytes(input));
+    throw err;
+  }
+};
+
+// ------------------------------------------------------------------------------------------------------------
+// SQS requests and 64 KB chunks
+
+function sqsBilling(command: string, input: Record<string, unknown>): { billed: number; messages: number } {
+  if (command === 'SendMessage') return { billed: Math.ceil(Math.max(1, Buffer.byteLength(String(input.MessageBody ?? ''))) / SQS_CHUNK_BYTES), messages: 1 };
+  if (command === 'SendMessageBatch') {
+    const entries = (input.Entries ?? []) as { MessageBody?: string }[];
+    const bytes = entries.reduce((sum, e) => sum + Buffer.byteLength(e.MessageBody ?? ''), 0);
+    return { billed: Math.max(1, Math.ceil(bytes / SQS_CHUNK_BYTES)), messages: entries.length };
+  }
+  return { billed: 1, messages: 0 };
+}
+
+const sqsCounter: InitializeMiddleware<SqsInput, SqsOutput> = (next, context) => async (args) => {
+  const command = commandName(context);
+  const count = entry('sqs', command);
+  const billing = sqsBilling(command, args.input as unknown as Record<string, unknown>);
+  count.requests += 1;
+  count.billedRequests += billing.billed;
+  count.messages += billing.messages;
+  try {
+    return await next(args);
+  } catch (err) {
+    const name = (err as Error).name;
+    count.failures[name] = (count.failures[name] ?? 0) + 1;
+    throw err;
+  }
+};
+
+export function countDynamoDbRequests(client: DynamoDBClient): void {
+  client.middlewareStack.add(dynamoDbCounter, { step: 'initialize', name: 'benchDynamoDbCounter', override: true });
+}
+
+export function countSqsRequests(client: SQSClient): void {
+  client.middlewareStack.add(sqsCounter, { step: 'initialize', name: 'benchSqsCounter', override: true });
+}
+
+/** Sums a service's commands; `filter` picks commands (e.g. writes only). */
+export function total(counts: ServiceCounts, field: keyof Omit<CommandCount, 'failures'>, filter: (command: string) => boolean = () => true): number {
+  return Object.entries(counts)
+    .filter(([command]) => filter(command))
+    .reduce((sum, [, c]) => sum + c[field], 0);
+}
+
+export const isDynamoDbWrite = (command: string): boolean => DATA_COMMANDS.has(command) && !READ_COMMANDS.has(command);
+export const isDynamoDbRead = (command: string): boolean => READ_COMMANDS.has(command);

@@ -1,0 +1,202 @@
+/**
+ * `npm run bench` (≤ 5 min on 2 cores) / `npm run bench -- --quick` (≤ 60 s): issue 7's figures, each beside a
+ * baseline measured in the same run on the same machine, so a noisy machine still gives a stable ratio.
+ *
+ *   1. webhook ack latency at 32 clients vs a bare endpoint doing one SendMessage;
+ *   2. callbacks through the whole pipeline (webhook → SQS → apply → DynamoDB) vs the same I/O done bare, then the
+ *      end state of every token checked against an oracle (exit 1 on any mismatch);
+ *   3. DynamoDB and SQS requests per applied callback and per duplicate (SDK middleware counters);
+ *   4. cost per million callbacks and per million LCM operations from those counts and bench/prices.ts.
+ *
+ * Options: --quick, --callbacks=<n>, --seed=<n>. Progress goes to stderr; the table to stdout; the same figures to
+ * bench/results/latest.json. Timings are never asserted: a missed target prints MISS, it does not fail the run.
+ */
+import { rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { costFigures, costRows, latencyRows, pipelineRows, requestFigures, requestRows } from './figures';
+import { ackPhase, BARE_CONSUMER, CALLBACK_CONSUMER, lcmPhase, runInterleaved, runPipeline, TOKEN_UPDATE_CONSUMER, withConsumers, type PipelineRun } from './phases';
+import { PRICES, PRICES_RECORDED } from './prices';
+import { BENCH_TR_API_KEY } from './protocol';
+import { formatTable, machine, writeJson } from './report';
+import { startServiceProcess, type ServiceProcess } from './service-process';
+import { seededRandom } from './stats';
+import { tableClient, verifyNetworkTokens, verifyOperations, verifyTokens } from './verify';
+import { callbackWorkload, tokenUpdateWorkload } from './workload';
+
+interface Profile {
+  mode: 'quick' | 'full';
+  callbacks: number;
+  /** Unreported runs first, so neither side of a comparison pays for the JIT or first module loads. */
+  warmupCallbacks: number;
+  ackSeconds: number;
+  ackWarmupSeconds: number;
+  ackRounds: number;
+  /** The pipeline comparison alternates product and baseline in this many chunks each. */
+  chunks: number;
+  tokenUpdates: number;
+  lcmOperations: number;
+  seed: number;
+}
+
+// Node 20 is supported until the SDK's January 2027 releases (README); the warning is known, not news.
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+
+const CONNECTIONS = 32;
+const DUPLICATE_SHARE = 0.1;
+const RESULTS_FILE = path.join(__dirname, 'results', 'latest.json');
+
+function profile(argv: readonly string[]): Profile {
+  const quick = argv.includes('--quick');
+  const option = (name: string): number | undefined => {
+    const arg = argv.find((a) => a.startsWith(`--${name}=`));
+    return arg ? Number(arg.slice(name.length + 3)) : undefined;
+  };
+  const callbacks = option('callbacks') ?? (quick ? 1000 : 5000);
+  return {
+    mode: quick ? 'quick' : 'full',
+    callbacks,
+    warmupCallbacks: quick ? 50 : Math.round(callbacks / 10),
+    ackSeconds: quick ? 1.5 : 4,
+    ackWarmupSeconds: quick ? 1 : 3,
+    ackRounds: quick ? 2 : 5,
+    chunks: quick ? 2 : 6,
+    tokenUpdates: Math.round(callbacks / 5),
+    lcmOperations: quick ? 20 : 200,
+    seed: option('seed') ?? 7,
+  };
+}
+
+const progress = (line: string): void => {
+  process.stderr.write(`[bench ${new Date().toISOString().slice(11, 19)}] ${line}\n`);
+};
+
+function pipelineOptions(bare: boolean, consumer: string) {
+  // Generous: a stuck pipeline is a failure to report, not something to wait out.
+  return { bare, consumer, concurrency: CONNECTIONS, timeoutMs: 120_000 };
+}
+
+async function measure(service: ServiceProcess, p: Profile) {
+  const random = seededRandom(p.seed);
+  const table = tableClient(service.info.ddbEndpoint);
+  const mismatches: string[] = [];
+
+  progress(`1. ack latency: warm-up, then ${p.ackRounds} rounds of baseline, notifyVirtualCardChange, notify-token-update (${p.ackSeconds} s each)`);
+  const ack = await ackPhase(service, { seconds: p.ackSeconds, warmupSeconds: p.ackWarmupSeconds, rounds: p.ackRounds, connections: CONNECTIONS });
+
+  const workload = callbackWorkload({ prefix: 'cb', total: p.callbacks, duplicateShare: DUPLICATE_SHARE, random });
+  const warmProduct = callbackWorkload({ prefix: 'wp', total: p.warmupCallbacks, duplicateShare: DUPLICATE_SHARE, random });
+  const warmBare = callbackWorkload({ prefix: 'wb', total: p.warmupCallbacks, duplicateShare: DUPLICATE_SHARE, random });
+  const updates = tokenUpdateWorkload({ prefix: 'tu', total: p.tokenUpdates, duplicateShare: DUPLICATE_SHARE, apiKey: BENCH_TR_API_KEY, random });
+  const resend = workload.distinct.filter((_, i) => i % 10 === 0);
+
+  const productOptions = pipelineOptions(false, CALLBACK_CONSUMER);
+  const bareOptions = pipelineOptions(true, BARE_CONSUMER);
+  const results = await withConsumers(service, ['product', 'bare'], async () => {
+    progress(`2. pipeline warm-up: ${p.warmupCallbacks} callbacks through each side`);
+    await runPipeline(service, { ...bareOptions, deliveries: warmBare.deliveries });
+    await runPipeline(service, { ...productOptions, deliveries: warmProduct.deliveries });
+
+    progress(`2. pipeline: ${p.callbacks} callbacks (${workload.duplicates} duplicates, ${workload.expected.length} tokens) through the product and bare, ${p.chunks} alternating chunks each`);
+    const { product, bare } = await runInterleaved(service, { product: productOptions, bare: bareOptions, deliveries: workload.deliveries, chunks: p.chunks });
+
+    progress(`3. duplicates only: re-sending ${resend.length} applied callbacks`);
+    const duplicates = await runPipeline(service, { ...productOptions, deliveries: resend });
+
+    progress(`2. token updates: ${p.tokenUpdates} notify-token-update deliveries (${updates.expected.length} tokens)`);
+    const tokenUpdates = await runPipeline(service, { ...pipelineOptions(false, TOKEN_UPDATE_CONSUMER), deliveries: updates.deliveries });
+
+    progress(`4. LCM: ${p.lcmOperations} operations through the back-office API, d1-submitter, the D1 simulator and the callback`);
+    const lcm = await lcmPhase(service, table, { operations: p.lcmOperations, concurrency: 8, timeoutMs: 60_000 });
+    return { product, bare, duplicates, tokenUpdates, lcm };
+  });
+
+  progress(`verifying ${workload.expected.length + warmProduct.expected.length} tokens, ${updates.expected.length} network tokens, ${results.lcm.created.length} operations`);
+  const tokenMismatches = await verifyTokens(table, service.info.tableName, [...warmProduct.expected, ...workload.expected]);
+  mismatches.push(
+    ...results.product.failures,
+    ...results.bare.failures,
+    ...results.tokenUpdates.failures,
+    ...tokenMismatches,
+    ...(await verifyNetworkTokens(table, service.info.tableName, updates.expected)),
+    ...(await verifyOperations(table, service.info.tableName, results.lcm.created)),
+  );
+
+  const memory = await service.memory();
+  table.destroy();
+  const verified = { tokens: workload.expected.length + warmProduct.expected.length, mismatches: tokenMismatches.length };
+  return { ack, ...results, memory, verified, mismatches, distinct: workload.distinct.length };
+}
+
+/** Drops per-record detail (counters stay) so latest.json stays readable. */
+const summary = ({ lags: _lags, ...run }: PipelineRun) => ({ ...run, failures: run.failures.length });
+
+async function main(): Promise<void> {
+  const started = Date.now();
+  const p = profile(process.argv.slice(2));
+  const host = machine();
+  progress(`${p.mode} run on ${host.cpu} × ${host.cores}, ${host.memoryGiB} GiB, Node ${host.node}`);
+
+  const logFile = path.join(os.tmpdir(), `token-lifecycle-bench-${process.pid}.log`);
+  const service = await startServiceProcess(logFile);
+  progress(`service up at ${service.info.gatewayUrl} (handler logs: ${logFile})`);
+  let results: Awaited<ReturnType<typeof measure>>;
+  try {
+    results = await measure(service, p);
+  } finally {
+    await service.stop();
+  }
+
+  const requests = requestFigures(results.product, results.distinct, results.duplicates, results.bare, results.tokenUpdates, results.lcm);
+  const cost = costFigures(results.product, results.lcm);
+  const rows = [
+    ...latencyRows(results.ack),
+    ...pipelineRows(results.product, results.bare, results.tokenUpdates, results.verified),
+    ...requestRows(requests),
+    ...costRows(cost),
+  ];
+  const seconds = (Date.now() - started) / 1000;
+  const date = new Date().toISOString();
+
+  console.log(`token-lifecycle bench — ${p.mode} — ${date}`);
+  console.log(`${host.cpu} × ${host.cores} cores, ${host.memoryGiB} GiB, Node ${host.node}, ${host.os}`);
+  console.log('');
+  console.log(formatTable(rows));
+  console.log('');
+  console.log(
+    `peak RSS: service process (gateway, handlers, pollers, fauxqs, simulator) ${Math.round(results.memory.serviceMb)} MB, ` +
+      `DynamoDB Local ${results.memory.javaMb === null ? 'n/a' : `${Math.round(results.memory.javaMb)} MB`}; run took ${seconds.toFixed(0)} s`,
+  );
+
+  writeJson(RESULTS_FILE, {
+    date,
+    mode: p.mode,
+    machine: host,
+    parameters: { ...p, connections: CONNECTIONS, duplicateShare: DUPLICATE_SHARE },
+    rows,
+    ack: results.ack,
+    pipeline: { product: summary(results.product), bare: summary(results.bare), duplicatesOnly: summary(results.duplicates), tokenUpdates: summary(results.tokenUpdates) },
+    lcm: { ...results.lcm, created: results.lcm.created.length },
+    requests,
+    cost,
+    prices: { recorded: PRICES_RECORDED, ...PRICES },
+    memory: results.memory,
+    verification: { mismatches: results.mismatches },
+    seconds,
+  });
+  console.log(`figures written to ${path.relative(process.cwd(), RESULTS_FILE)}`);
+
+  if (results.mismatches.length > 0) {
+    console.error(`\n!!! VERIFICATION FAILED: ${results.mismatches.length} mismatches between the table and the oracle !!!`);
+    for (const line of results.mismatches.slice(0, 25)) console.error(`  ${line}`);
+    console.error(`(handler logs kept in ${logFile})`);
+    process.exitCode = 1;
+    return;
+  }
+  rmSync(logFile, { force: true });
+}
+
+main().catch((err: unknown) => {
+  console.error('bench failed:', err);
+  process.exitCode = 1;
+});
