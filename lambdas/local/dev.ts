@@ -3,9 +3,11 @@
  * lambdas/topology.ts, the HTTP gateway in front of the real handler modules, the SQS pollers and the D1
  * simulator. Ctrl-C or SIGTERM stops everything, the JVM included.
  */
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { generateKeyPair, randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
+import { ZodError } from 'zod';
 import { ConfigError, envSchema } from '../config/env';
-import { provisionResources, startLocalAws, type LocalAwsEngines } from './local-aws';
+import { provisionResources, startLocalAws } from './local-aws';
 import { startLocalService, type LocalService } from './service';
 import { startD1Simulator, type D1Simulator } from './d1-simulator';
 import { seedDemoData } from './seed';
@@ -51,20 +53,33 @@ function localEnv(): NodeJS.ProcessEnv {
     LOCAL_SQS_PORT: '9324',
     LOG_LEVEL: 'INFO',
   };
-  const env: NodeJS.ProcessEnv = { ...defaults, ...process.env };
-  env.TR_JWE_PRIVATE_KEY ??= generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
-  env.DATA_KEY ??= randomBytes(32).toString('base64');
-  return env;
+  return { ...defaults, ...process.env };
+}
+
+/** The secrets `npm start` makes up when none are given; RSA generation runs on the threadpool, beside the JVM start. */
+async function generatedSecrets(env: NodeJS.ProcessEnv): Promise<Record<string, string>> {
+  const generated: Record<string, string> = {};
+  if (env.TR_JWE_PRIVATE_KEY === undefined) {
+    const { privateKey } = await promisify(generateKeyPair)('rsa', { modulusLength: 2048 });
+    generated.TR_JWE_PRIVATE_KEY = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+  }
+  if (env.DATA_KEY === undefined) generated.DATA_KEY = randomBytes(32).toString('base64');
+  return generated;
 }
 
 async function main(): Promise<void> {
-  const env = localEnv();
-  // Resource wiring is filled in below; validate everything the operator can set before starting anything.
-  const config = envSchema.omit({ TABLE_NAME: true, ISSUER_CALLBACKS_QUEUE_URL: true, TOKEN_UPDATES_QUEUE_URL: true, D1_REQUESTS_QUEUE_URL: true }).parse(env);
+  const operatorEnv = localEnv();
+  // Resource wiring and generated secrets are filled in below; validate everything the operator set before starting anything.
+  envSchema
+    .omit({ TABLE_NAME: true, ISSUER_CALLBACKS_QUEUE_URL: true, TOKEN_UPDATES_QUEUE_URL: true, D1_REQUESTS_QUEUE_URL: true })
+    .parse({ TR_JWE_PRIVATE_KEY: 'generated', DATA_KEY: Buffer.alloc(32).toString('base64'), ...operatorEnv });
   const log = (line: string): void => console.log(`[local] ${line}`);
 
-  const engines: LocalAwsEngines = await startLocalAws({ ddbPort: config.LOCAL_DDB_PORT, sqsPort: config.LOCAL_SQS_PORT });
-  stoppers.push(() => engines.stop());
+  const startingEngines = startLocalAws({ ddbPort: Number(operatorEnv.LOCAL_DDB_PORT), sqsPort: Number(operatorEnv.LOCAL_SQS_PORT) });
+  stoppers.push(async () => (await startingEngines.catch(() => undefined))?.stop());
+  const [engines, generated] = await Promise.all([startingEngines, generatedSecrets(operatorEnv)]);
+  const env = { ...operatorEnv, ...generated };
+  const config = envSchema.omit({ TABLE_NAME: true, ISSUER_CALLBACKS_QUEUE_URL: true, TOKEN_UPDATES_QUEUE_URL: true, D1_REQUESTS_QUEUE_URL: true }).parse(env);
   const resources = await provisionResources({ ddbEndpoint: engines.ddbEndpoint, sqsEndpoint: engines.sqsEndpoint });
   Object.assign(process.env, env, engines.env, resources.env);
   // The full schema now, as every Lambda will parse its part of it.
@@ -103,8 +118,10 @@ Ctrl-C stops everything.`);
 
 main().catch(async (err: unknown) => {
   if (stopping) return; // interrupted while starting: not an error
-  if (err instanceof ConfigError || (err as Error).name === 'ZodError') {
-    console.error(`configuration error: ${(err as Error).message}`);
+  if (err instanceof ZodError) {
+    console.error(`configuration error: ${err.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
+  } else if (err instanceof ConfigError) {
+    console.error(`configuration error: ${err.message}`);
   } else {
     console.error(err);
   }

@@ -42,6 +42,14 @@ export interface LocalService {
 export async function startLocalService(options: LocalServiceOptions): Promise<LocalService> {
   const sqs = new SQSClient({ endpoint: options.sqsEndpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
   const loadConsumer = options.loadConsumer ?? loadConsumerModule;
+  // The gateway first: it answers as soon as it listens; consumer modules load while it does.
+  const gateway = await startGateway({
+    port: options.port,
+    ...(options.host ? { host: options.host } : {}),
+    ...(options.routes ? { routes: options.routes } : {}),
+    ...(options.loadHandler ? { loadHandler: options.loadHandler } : {}),
+    ...(options.log ? { log: options.log } : {}),
+  });
   const pollers: Poller[] = [];
   for (const consumer of options.consumers ?? QUEUE_CONSUMERS) {
     const queue = options.queues[consumer.queue];
@@ -66,13 +74,7 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
     };
     timers.push(setInterval(run, options.scheduleIntervalMs ?? schedule.rateMinutes * 60_000));
   }
-  const gateway = await startGateway({
-    port: options.port,
-    ...(options.host ? { host: options.host } : {}),
-    ...(options.routes ? { routes: options.routes } : {}),
-    ...(options.loadHandler ? { loadHandler: options.loadHandler } : {}),
-    ...(options.log ? { log: options.log } : {}),
-  });
+
   return {
     gateway,
     pollers,
