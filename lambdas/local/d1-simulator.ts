@@ -28,7 +28,8 @@ export interface D1SimulatorOptions {
   host?: string; // default '127.0.0.1'
   issuerId: string; // 10 chars, sent as x-issuer-id on callbacks
   /** Base URL of OUR service's webhook gateway, e.g. http://127.0.0.1:3000 */
-  serviceBaseUrl: string;
+  /** Our service's base URL; a function when it is only known after the simulator started (tests). */
+  serviceBaseUrl: string | (() => string);
   log?: (line: string) => void;
   /** Pause between attempts of a callback that got a network error or 5xx (default 200 ms). */
   callbackRetryDelayMs?: number;
@@ -171,8 +172,9 @@ const count = (v: unknown, field: string, min = 0): number => {
 
 export async function startD1Simulator(opts: D1SimulatorOptions): Promise<D1Simulator> {
   const log = opts.log ?? (() => undefined);
-  const webhookUrl = new URL(CALLBACK_PATH, opts.serviceBaseUrl).toString();
-  const tokenUpdateUrl = new URL(TOKEN_UPDATE_PATH, opts.serviceBaseUrl).toString();
+  const baseUrl = (): string => (typeof opts.serviceBaseUrl === 'function' ? opts.serviceBaseUrl() : opts.serviceBaseUrl);
+  const webhookUrl = (): string => new URL(CALLBACK_PATH, baseUrl()).toString();
+  const tokenUpdateUrl = (): string => new URL(TOKEN_UPDATE_PATH, baseUrl()).toString();
   const jweKey = opts.trJwePublicKey === undefined ? undefined : toPublicKey(opts.trJwePublicKey);
   const retryDelayMs = opts.callbackRetryDelayMs ?? 200;
   const callbackTimeoutMs = opts.callbackTimeoutMs ?? 10_000;
@@ -266,7 +268,7 @@ export async function startD1Simulator(opts: D1SimulatorOptions): Promise<D1Simu
   async function deliver(item: Planned): Promise<DeliveryRecord> {
     const record = deliveryRecord(item);
     deliveries.push(record);
-    const url = item.kind === 'callback' ? webhookUrl : tokenUpdateUrl;
+    const url = item.kind === 'callback' ? webhookUrl() : tokenUpdateUrl();
     const headers = deliveryHeaders(item);
     const payload = JSON.stringify(item.body);
     for (let attempt = 1; !stopper.signal.aborted; attempt++) {
@@ -826,7 +828,7 @@ export async function startD1Simulator(opts: D1SimulatorOptions): Promise<D1Simu
   });
   const port = (server.address() as AddressInfo).port;
   const url = `http://${opts.host ?? '127.0.0.1'}:${port}`;
-  log(`D1 simulator on ${url}, callbacks to ${webhookUrl}, token updates to ${tokenUpdateUrl}` +
+  log(`D1 simulator on ${url}, callbacks to ${typeof opts.serviceBaseUrl === 'function' ? '(set later)' : webhookUrl()}, token updates to ${typeof opts.serviceBaseUrl === 'function' ? '(set later)' : tokenUpdateUrl()}` +
     `${opts.trApiKey === undefined ? ' (no trApiKey: sent without authorization)' : ''}` +
     `${jweKey ? '' : ' (no trJwePublicKey: Create Transaction answers 500)'}`);
 

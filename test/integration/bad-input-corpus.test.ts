@@ -1,7 +1,7 @@
 import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
-import type { SqsHandler } from '../../lambdas/local/sqs-poller';
 import { HTTP_ROUTES } from '../../lambdas/topology';
+import { spyOnConsumers } from '../support/consumers';
 import { eventually, startTestStack, TEST_ENV, type TestStack } from '../support/stack';
 
 /**
@@ -621,14 +621,7 @@ let corpusStarted = false;
 
 beforeAll(async () => {
   stack = await startTestStack({
-    loadConsumer: async (name) => {
-      const real = ((await import(`../../lambdas/handlers/${name}`)) as { handler: SqsHandler }).handler;
-      const spy: SqsHandler = async (event, context) => {
-        for (const record of event.Records) consumed.push({ consumer: name, phase: corpusStarted ? 'corpus' : 'seed', currentCase, body: record.body });
-        return real(event, context);
-      };
-      return spy;
-    },
+    loadConsumer: spyOnConsumers((consumer, body) => consumed.push({ consumer, phase: corpusStarted ? 'corpus' : 'seed', currentCase, body })),
   });
 }, 30_000);
 

@@ -2,11 +2,13 @@ import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { ChangeMessageVisibilityCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
 import type { SqsHandler } from '../../lambdas/local/sqs-poller';
 import { QUEUE_CONSUMERS } from '../../lambdas/topology';
 import { maskDigitRuns, summarizeBody, type DeadLetterPort } from '../../lambdas/use-cases/redrive-dlq';
 import { runDlq, type DlqIo } from '../../scripts/dlq';
+import { queueDepth, queueDrained } from '../support/queues';
+import { issuerRoutes } from '../support/routes';
 import { eventually, startTestStack, TEST_ENV, type TestStack } from '../support/stack';
 
 /**
@@ -48,10 +50,8 @@ const uid = (): string => randomUUID().slice(0, 8);
 const queues = () => stack.resources.queues.issuerCallbacks;
 
 async function depth(queueUrl: string): Promise<{ visible: number; inFlight: number }> {
-  const { Attributes: a = {} } = await stack.sqs.send(
-    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
-  );
-  return { visible: Number(a.ApproximateNumberOfMessages), inFlight: Number(a.ApproximateNumberOfMessagesNotVisible) };
+  const { visible, inFlight } = await queueDepth(stack, queueUrl);
+  return { visible: Number(visible), inFlight: Number(inFlight) };
 }
 
 /** Runs the CLI in process; output captured. `waitTimeSeconds: 0`: fauxqs answers an empty receive at once. */
@@ -85,26 +85,11 @@ const putInDlq = (body: string, origin?: string) =>
     }),
   );
 
-async function getJson<T>(p: string): Promise<{ status: number; body: T }> {
-  const res = await fetch(stack.url + p);
-  return { status: res.status, body: (await res.json()) as T };
-}
+const { getJson, history: historyOf } = issuerRoutes(() => stack.url);
 const tokenStatus = async (vc: string): Promise<number> => (await getJson(`/v1/tokens/${encodeURIComponent(vc)}`)).status;
-async function historyOf(vc: string): Promise<{ correlationId: string; outcome: string }[]> {
-  const { status, body } = await getJson<{ events: { correlationId: string; outcome: string }[] }>(`/v1/tokens/${encodeURIComponent(vc)}/history`);
-  expect(status).toBe(200);
-  return body.events;
-}
 
 /** Until the source queue is empty (visible and in flight) and no poller holds a message. */
-async function sourceDrained(): Promise<void> {
-  await eventually(async () => {
-    await stack.service.idle();
-    const d = await depth(queues().url);
-    return d.visible === 0 && d.inFlight === 0 ? true : undefined;
-  });
-  await stack.service.idle();
-}
+const sourceDrained = (): Promise<void> => queueDrained(stack, queues().url);
 
 describe('safe summary of a queue message (pure)', () => {
   it('shows only the id fields, masks 12+ digit runs, drops everything else', () => {

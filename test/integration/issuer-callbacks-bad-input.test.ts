@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { QueryCommand } from '@aws-sdk/lib-dynamodb';
-import type { SqsHandler } from '../../lambdas/local/sqs-poller';
-import { logger, metrics, MetricUnit } from '../../lambdas/observability';
+import { metrics, MetricUnit } from '../../lambdas/observability';
+import { captureOutput } from '../support/capture';
+import { spyOnIssuerCallbacks } from '../support/consumers';
+import type { ErrorBody } from '../support/contract-types';
+import { queueDepth as depthOf, queueDrained } from '../support/queues';
 import { eventually, startTestStack, TEST_ENV, type TestStack } from '../support/stack';
 
 /**
@@ -14,10 +16,6 @@ import { eventually, startTestStack, TEST_ENV, type TestStack } from '../support
 const WEBHOOK = '/issuer/igwapi/v2.0/notifyVirtualCardChange';
 const MAX_BODY = 64 * 1024;
 
-interface ErrorBody {
-  error: { code: string; message: string; fields?: { path: string; message: string }[] };
-}
-
 let stack: TestStack;
 /** Every SQS message body the real consumer was handed. */
 const consumed: string[] = [];
@@ -25,14 +23,7 @@ let consumedAtStart = 0;
 
 beforeAll(async () => {
   stack = await startTestStack({
-    loadConsumer: async () => {
-      const real = (await import('../../lambdas/handlers/apply-virtual-card-change')).handler;
-      const spy: SqsHandler = async (event, context) => {
-        for (const record of event.Records) consumed.push(record.body);
-        return real(event, context);
-      };
-      return spy;
-    },
+    loadConsumer: spyOnIssuerCallbacks(consumed),
   });
 });
 
@@ -76,25 +67,10 @@ function without(headers: Record<string, string>, ...names: string[]): Record<st
   return Object.fromEntries(Object.entries(headers).filter(([name]) => !names.includes(name)));
 }
 
-async function queueDepth(): Promise<{ visible: string | undefined; inFlight: string | undefined }> {
-  const depth = await stack.sqs.send(
-    new GetQueueAttributesCommand({
-      QueueUrl: stack.resources.queues.issuerCallbacks.url,
-      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
-    }),
-  );
-  return { visible: depth.Attributes?.ApproximateNumberOfMessages, inFlight: depth.Attributes?.ApproximateNumberOfMessagesNotVisible };
-}
+const queueDepth = () => depthOf(stack, stack.resources.queues.issuerCallbacks.url);
 
 /** Waits for the queue to be empty and the pollers idle (used after accepted callbacks). */
-async function drained(): Promise<void> {
-  await eventually(async () => {
-    await stack.service.idle();
-    const { visible, inFlight } = await queueDepth();
-    return visible === '0' && inFlight === '0' ? true : undefined;
-  });
-  await stack.service.idle();
-}
+const drained = (): Promise<void> => queueDrained(stack, stack.resources.queues.issuerCallbacks.url);
 
 async function itemsFor(vc: string): Promise<number> {
   const result = await stack.ddb.send(
@@ -130,36 +106,6 @@ function expectValidationFailed(res: { status: number; body: unknown }, paths: s
 function expectError(res: { status: number; body: unknown }, status: number, code: string): void {
   expect(res.status).toBe(status);
   expect(res.body).toEqual({ error: { code, message: expect.any(String) } });
-}
-
-/**
- * Runs `fn` with the service logger at INFO and everything written to stdout/stderr captured (not printed).
- * Powertools' injectLambdaContext middleware resets the level to the constructor's (LOG_LEVEL=SILENT in tests) at
- * every warm invocation through `refreshSampleRateCalculation()`, so a bare `logger.setLogLevel('INFO')` would
- * not survive the first request: that reset is suspended for the capture window.
- */
-async function captureOutput(fn: () => Promise<void>): Promise<string> {
-  const captured: string[] = [];
-  const capture = ((chunk: unknown): boolean => {
-    captured.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'));
-    return true;
-  }) as typeof process.stdout.write;
-  const originalOut = process.stdout.write;
-  const originalErr = process.stderr.write;
-  const previousLevel = logger.getLevelName() as Parameters<typeof logger.setLogLevel>[0];
-  const keepLevel = jest.spyOn(logger, 'refreshSampleRateCalculation').mockImplementation(() => undefined);
-  logger.setLogLevel('INFO');
-  process.stdout.write = capture;
-  process.stderr.write = capture;
-  try {
-    await fn();
-  } finally {
-    process.stdout.write = originalOut;
-    process.stderr.write = originalErr;
-    keepLevel.mockRestore();
-    logger.setLogLevel(previousLevel);
-  }
-  return captured.join('');
 }
 
 describe('headers', () => {

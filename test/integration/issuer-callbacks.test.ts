@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import type { SqsHandler } from '../../lambdas/local/sqs-poller';
-import { logger } from '../../lambdas/observability';
+import { captureOutput } from '../support/capture';
+import { spyOnIssuerCallbacks } from '../support/consumers';
+import type { CardPage, ErrorBody, HistoryEvent, HistoryPage, Token } from '../support/contract-types';
+import { queueDrained } from '../support/queues';
+import { issuerRoutes } from '../support/routes';
 import { eventually, startTestStack, TEST_ENV, type TestStack } from '../support/stack';
 
 /**
@@ -17,60 +19,13 @@ const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const TOKEN_KEYS = ['issuerCardRefId', 'lastAction', 'lastChangeSource', 'lastOperationId', 'lastRenewedAt', 'renewals', 'state', 'updatedAt', 'virtualCardId', 'walletProviderId'];
 const EVENT_KEYS = ['action', 'at', 'correlationId', 'errorCode', 'operationId', 'outcome', 'source', 'stateAfter'];
 
-interface Token {
-  virtualCardId: string;
-  issuerCardRefId: string;
-  walletProviderId: string | null;
-  state: string;
-  lastAction: string | null;
-  lastChangeSource: string | null;
-  lastOperationId: string | null;
-  renewals: number;
-  lastRenewedAt: string | null;
-  updatedAt: string;
-}
-
-interface HistoryEvent {
-  at: string;
-  action: string;
-  source: string;
-  correlationId: string;
-  operationId: string | null;
-  errorCode: number | null;
-  outcome: string;
-  stateAfter: string | null;
-}
-
-interface HistoryPage {
-  virtualCardId: string;
-  events: HistoryEvent[];
-  nextToken: string | null;
-}
-
-interface CardPage {
-  issuerCardRefId: string;
-  tokens: Token[];
-  nextToken: string | null;
-}
-
-interface ErrorBody {
-  error: { code: string; message: string; fields?: { path: string; message: string }[] };
-}
-
 let stack: TestStack;
 /** Every SQS message body the real consumer was handed, in order. */
 const consumed: string[] = [];
 
 beforeAll(async () => {
   stack = await startTestStack({
-    loadConsumer: async () => {
-      const real = (await import('../../lambdas/handlers/apply-virtual-card-change')).handler;
-      const spy: SqsHandler = async (event, context) => {
-        for (const record of event.Records) consumed.push(record.body);
-        return real(event, context);
-      };
-      return spy;
-    },
+    loadConsumer: spyOnIssuerCallbacks(consumed),
   });
 });
 
@@ -116,18 +71,7 @@ async function deliver(cb: Callback): Promise<string> {
 }
 
 /** Waits until the issuer-callbacks queue is empty (visible and in flight) and no poller holds a message. */
-async function drained(): Promise<void> {
-  const queueUrl = stack.resources.queues.issuerCallbacks.url;
-  await eventually(async () => {
-    await stack.service.idle();
-    const depth = await stack.sqs.send(
-      new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
-    );
-    const { ApproximateNumberOfMessages: visible, ApproximateNumberOfMessagesNotVisible: inFlight } = depth.Attributes ?? {};
-    return visible === '0' && inFlight === '0' ? true : undefined;
-  });
-  await stack.service.idle();
-}
+const drained = (): Promise<void> => queueDrained(stack, stack.resources.queues.issuerCallbacks.url);
 
 /** Delivers a callback and waits until the consumer has taken it and the queue is empty again. */
 async function deliverAndSettle(cb: Callback): Promise<string> {
@@ -137,35 +81,18 @@ async function deliverAndSettle(cb: Callback): Promise<string> {
   return cid;
 }
 
-async function getJson<T>(path: string): Promise<{ status: number; body: T }> {
-  const res = await fetch(stack.url + path);
-  return { status: res.status, body: (await res.json()) as T };
-}
+const { getJson, getToken: token, tokenWhen, historyPage } = issuerRoutes(() => stack.url);
 
 const tokenPath = (vc: string) => `/v1/tokens/${encodeURIComponent(vc)}`;
 const historyPath = (vc: string, query = '') => `/v1/tokens/${encodeURIComponent(vc)}/history${query}`;
 const cardPath = (card: string, query = '') => `/v1/cards/${encodeURIComponent(card)}/tokens${query}`;
 
-async function token(vc: string): Promise<Token> {
-  const { status, body } = await getJson<Token>(tokenPath(vc));
-  expect(status).toBe(200);
-  return body;
-}
-
+/** The whole history, which must fit in one page. */
 async function history(vc: string): Promise<HistoryEvent[]> {
-  const { status, body } = await getJson<HistoryPage>(historyPath(vc));
-  expect(status).toBe(200);
+  const body = await historyPage(vc);
   expect(body.virtualCardId).toBe(vc);
   expect(body.nextToken).toBeNull();
   return body.events;
-}
-
-/** Polls the read route until the token exists and satisfies `ready`. */
-function tokenWhen(vc: string, ready: (t: Token) => boolean): Promise<Token> {
-  return eventually(async () => {
-    const { status, body } = await getJson<Token>(tokenPath(vc));
-    return status === 200 && ready(body) ? body : undefined;
-  });
 }
 
 function expectTokenShape(t: Token): void {
@@ -183,36 +110,6 @@ async function expectNotFound(path: string): Promise<void> {
   const { status, body } = await getJson<ErrorBody>(path);
   expect(status).toBe(404);
   expect(body.error.code).toBe('NOT_FOUND');
-}
-
-/**
- * Runs `fn` with the service logger at INFO and everything written to stdout/stderr captured (not printed).
- * Powertools' injectLambdaContext middleware resets the level to the constructor's (LOG_LEVEL=SILENT in tests) at
- * every warm invocation through `refreshSampleRateCalculation()`, so a bare `logger.setLogLevel('INFO')` would
- * not survive the first request: that reset is suspended for the capture window.
- */
-async function captureOutput(fn: () => Promise<void>): Promise<string> {
-  const captured: string[] = [];
-  const capture = ((chunk: unknown): boolean => {
-    captured.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'));
-    return true;
-  }) as typeof process.stdout.write;
-  const originalOut = process.stdout.write;
-  const originalErr = process.stderr.write;
-  const previousLevel = logger.getLevelName() as Parameters<typeof logger.setLogLevel>[0];
-  const keepLevel = jest.spyOn(logger, 'refreshSampleRateCalculation').mockImplementation(() => undefined);
-  logger.setLogLevel('INFO');
-  process.stdout.write = capture;
-  process.stderr.write = capture;
-  try {
-    await fn();
-  } finally {
-    process.stdout.write = originalOut;
-    process.stderr.write = originalErr;
-    keepLevel.mockRestore();
-    logger.setLogLevel(previousLevel);
-  }
-  return captured.join('');
 }
 
 describe('ACTIVATE and learning tokens (rules 6, 7)', () => {

@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { startD1Simulator, type D1Simulator, type RequestRecord } from '../../lambdas/local/d1-simulator';
-import { freePort } from '../../lambdas/local/ports';
-import { eventually, startTestStack, TEST_ENV, type TestStack } from '../support/stack';
+import type { D1Simulator, RequestRecord } from '../../lambdas/local/d1-simulator';
+import type { ErrorBody, Operation } from '../support/contract-types';
+import { issuerRoutes } from '../support/routes';
+import { startStackWithSimulator, type StackWithSimulator } from '../support/simulator';
+import { eventually, type TestStack } from '../support/stack';
 
 /**
  * The LCM API end to end (DESIGN §2 rules 3, 5, 8, 9; §3 LCM API; §4 outbound) on the real local stack:
@@ -18,73 +20,25 @@ const OPERATION_KEYS = ['action', 'correlationId', 'createdAt', 'failure', 'issu
 const FINAL = ['SUCCEEDED', 'PARTIALLY_FAILED', 'FAILED'];
 const RANK: Record<string, number> = { PENDING: 0, SUBMITTED: 1, SUCCEEDED: 2, PARTIALLY_FAILED: 2, FAILED: 2 };
 
-interface TokenOutcome {
-  virtualCardId: string;
-  outcome: string;
-  errorCode?: number;
-  at: string;
-}
-
-interface Operation {
-  operationId: string;
-  correlationId: string;
-  action: string;
-  scope: string;
-  issuerCardRefId: string;
-  virtualCardId: string | null;
-  status: string;
-  submitAttempts: number;
-  failure: { reason: string; responseCode?: number; errorCode?: number } | null;
-  tokens: TokenOutcome[];
-  createdAt: string;
-  updatedAt: string;
-}
-
-interface Token {
-  virtualCardId: string;
-  issuerCardRefId: string;
-  state: string;
-  lastAction: string | null;
-  lastChangeSource: string | null;
-  lastOperationId: string | null;
-  updatedAt: string;
-}
-
-interface HistoryEvent {
-  at: string;
-  action: string;
-  source: string;
-  correlationId: string;
-  operationId: string | null;
-  errorCode: number | null;
-  outcome: string;
-  stateAfter: string | null;
-}
-
-interface ErrorBody {
-  error: { code: string; message: string; fields?: { path: string; message: string }[] };
-}
-
+let d1: StackWithSimulator;
 let stack: TestStack;
 let sim: D1Simulator;
 
 beforeAll(async () => {
-  // The stack must know D1's URL before its handler modules load; the simulator must know the stack's URL.
-  const simPort = await freePort();
-  stack = await startTestStack({
-    env: { D1_ISSUER_BASE_URL: `http://127.0.0.1:${simPort}`, D1_RETRY_BASE_DELAY_MS: '200', D1_MAX_ATTEMPTS: '3', D1_TIMEOUT_MS: '500' },
+  d1 = await startStackWithSimulator({
+    d1BaseUrlEnv: 'D1_ISSUER_BASE_URL',
+    env: { D1_RETRY_BASE_DELAY_MS: '200', D1_MAX_ATTEMPTS: '3', D1_TIMEOUT_MS: '500' },
   });
-  sim = await startD1Simulator({ port: simPort, issuerId: TEST_ENV.ISSUER_ID, serviceBaseUrl: stack.url });
+  ({ stack, sim } = d1);
 }, 30_000);
 
 afterEach(async () => {
   // A fault left armed (times not used up) must not leak into the next test.
-  await simCall('DELETE', '/_sim/faults');
+  await d1.clearFaults();
 });
 
 afterAll(async () => {
-  await sim?.stop();
-  await stack?.stop();
+  await d1?.stop();
 });
 
 // ---------------------------------------------------------------------------------------------------------
@@ -95,70 +49,24 @@ function ids(label: string) {
   return { card: `card-${label}-${suffix}`, vc: `vc-${label}-${suffix}`, key: `idem-${label}-${randomUUID()}` };
 }
 
-async function simCall<T = unknown>(method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(sim.url + path, {
-    method,
-    ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  if (res.status >= 300) throw new Error(`simulator ${method} ${path} → ${res.status} ${text}`);
-  return (text ? JSON.parse(text) : {}) as T;
-}
-
-const setFaults = (faults: Record<string, unknown>) => simCall('POST', '/_sim/faults', faults);
-
 /** Every updateCardState our service sent to the simulator, in arrival order. */
-async function d1Requests(filter: (r: RequestRecord) => boolean = () => true): Promise<RequestRecord[]> {
-  const { requests } = await simCall<{ requests: RequestRecord[] }>('GET', '/_sim/requests');
-  return requests.filter((r) => r.path.endsWith('/updateCardState') && filter(r));
-}
+const d1Requests = (filter?: (r: RequestRecord) => boolean): Promise<RequestRecord[]> => d1.simRequests('/updateCardState', filter);
 const requestsFor = (correlationId: string) => d1Requests((r) => r.headers['x-correlation-id'] === correlationId);
 const requestsForCard = (card: string) => d1Requests((r) => (r.body as { issuerCardRefId?: string } | null)?.issuerCardRefId === card);
 
-async function getJson<T>(path: string): Promise<{ status: number; body: T }> {
-  const res = await fetch(stack.url + path);
-  return { status: res.status, body: (await res.json()) as T };
-}
+const { getJson, getToken, tokenWhen, history, getOperation, operationWhen } = issuerRoutes(() => stack.url);
 
-async function getToken(vc: string): Promise<Token> {
-  const { status, body } = await getJson<Token>(`/v1/tokens/${encodeURIComponent(vc)}`);
-  expect(status).toBe(200);
-  return body;
-}
-
-function tokenWhen(vc: string, ready: (t: Token) => boolean): Promise<Token> {
-  return eventually(async () => {
-    const { status, body } = await getJson<Token>(`/v1/tokens/${encodeURIComponent(vc)}`);
-    return status === 200 && ready(body) ? body : undefined;
-  });
-}
-
-async function history(vc: string): Promise<HistoryEvent[]> {
-  const { status, body } = await getJson<{ events: HistoryEvent[] }>(`/v1/tokens/${encodeURIComponent(vc)}/history`);
-  expect(status).toBe(200);
-  return body.events;
-}
-
-/** Seeds the card at D1 and teaches our service its tokens with ACTIVATE callbacks (how we learn tokens). */
-async function seedCard(card: string, vcs: string[]): Promise<void> {
-  await simCall('POST', '/_sim/cards', { issuerCardRefId: card, tokens: vcs.map((virtualCardId) => ({ virtualCardId })) });
-  for (const vc of vcs) {
-    await simCall('POST', '/_sim/callbacks?wait=true', { issuerCardRefId: card, virtualCardId: vc, action: 'ACTIVATE', source: 'WALLET' });
-    await tokenWhen(vc, (t) => t.state === 'ACTIVE');
-  }
-}
-
-const seedToken = (card: string, vc: string) => seedCard(card, [vc]);
+const seedToken = (card: string, vc: string) => d1.seedCard(card, [vc]);
 
 /** A change D1 reports that we did not start (a wallet deletion, say), applied by the time this resolves. */
 async function walletChange(card: string, vc: string, action: string, state: string): Promise<void> {
-  await simCall('POST', '/_sim/callbacks?wait=true', { issuerCardRefId: card, virtualCardId: vc, action, source: 'WALLET' });
+  await d1.simCallback({ issuerCardRefId: card, virtualCardId: vc, action, source: 'WALLET' });
   await tokenWhen(vc, (t) => t.state === state);
 }
 
 /** A callback "from D1" for one of our operations, delivered by the test through the simulator. */
 async function operationCallback(op: Operation, vc: string, extra: Record<string, unknown> = {}): Promise<void> {
-  const res = await simCall<{ statuses: number[] }>('POST', '/_sim/callbacks?wait=true', {
+  const res = await d1.simCallback({
     issuerCardRefId: op.issuerCardRefId,
     virtualCardId: vc,
     action: op.action,
@@ -190,25 +98,6 @@ async function accepted(body: Record<string, unknown>, key?: string): Promise<Op
   return res.body;
 }
 
-async function getOperation(id: string): Promise<Operation> {
-  const { status, body } = await getJson<Operation>(`${OPERATIONS}/${encodeURIComponent(id)}`);
-  expect(status).toBe(200);
-  return body;
-}
-
-/**
- * Polls the operation until `ready` holds (or the deadline passes) and returns the last one read, so a failed
- * wait shows the operation as it was rather than a bare timeout. Every status seen is kept in `seen`.
- */
-async function operationWhen(id: string, ready: (op: Operation) => boolean, timeoutMs = 10_000, seen: string[] = []): Promise<Operation> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const op = await getOperation(id);
-    if (seen[seen.length - 1] !== op.status) seen.push(op.status);
-    if (ready(op) || Date.now() > deadline) return op;
-    await sleep(25);
-  }
-}
 const finalOperation = (id: string, seen?: string[]) => operationWhen(id, (op) => FINAL.includes(op.status), 10_000, seen);
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -266,7 +155,7 @@ async function storedOperationItems(): Promise<Record<string, unknown>[]> {
 describe('TOKEN scope', () => {
   it('SUSPEND: 202 with location, then SUCCEEDED; token SUSPENDED by ISSUER; one updateCardState with our correlation id', async () => {
     const { card, vc } = ids('tok');
-    await seedCard(card, [vc]);
+    await d1.seedCard(card, [vc]);
 
     const res = await post({ action: 'SUSPEND', issuerCardRefId: card, virtualCardId: vc });
     expect(res.status).toBe(202);
@@ -313,7 +202,7 @@ describe('TOKEN scope', () => {
 
   it('a POST for a token we do not know is forwarded (202) and its callback teaches us the token', async () => {
     const { card, vc } = ids('unknown');
-    await simCall('POST', '/_sim/cards', { issuerCardRefId: card, tokens: [{ virtualCardId: vc }] }); // D1 knows it, we do not
+    await d1.simCall('POST', '/_sim/cards', { issuerCardRefId: card, tokens: [{ virtualCardId: vc }] }); // D1 knows it, we do not
     expect((await getJson(`/v1/tokens/${encodeURIComponent(vc)}`)).status).toBe(404);
 
     const op = await accepted({ action: 'SUSPEND', issuerCardRefId: card, virtualCardId: vc });
@@ -325,7 +214,7 @@ describe('TOKEN scope', () => {
 
   it('409 TOKEN_DELETED for a token we know as DELETED, and nothing is sent to D1', async () => {
     const { card, vc } = ids('deleted');
-    await seedCard(card, [vc]);
+    await d1.seedCard(card, [vc]);
     await walletChange(card, vc, 'DELETE_FROM_APP', 'DELETED');
 
     const res = await post<ErrorBody>({ action: 'RESUME', issuerCardRefId: card, virtualCardId: vc });
@@ -344,7 +233,7 @@ describe('CARD scope', () => {
   it('sends no virtualCardId key to D1 and SUCCEEDS once every non-deleted known token reported', async () => {
     const { card } = ids('card');
     const [vc1, vc2, gone] = [`${card}-a`, `${card}-b`, `${card}-gone`];
-    await seedCard(card, [vc1, vc2, gone]);
+    await d1.seedCard(card, [vc1, vc2, gone]);
     await walletChange(card, gone, 'DELETE', 'DELETED');
 
     const res = await post({ action: 'SUSPEND', issuerCardRefId: card, reason: 'card reported lost' });
@@ -373,9 +262,9 @@ describe('CARD scope', () => {
   it('stays SUBMITTED until every expected token reported, then PARTIALLY_FAILED when one failed (221)', async () => {
     const { card } = ids('partial');
     const [ok, bad] = [`${card}-ok`, `${card}-bad`];
-    await seedCard(card, [ok, bad]);
+    await d1.seedCard(card, [ok, bad]);
     // D1 accepts but its callbacks are dropped: this test delivers them itself, one at a time.
-    await setFaults({ callbacks: { drop: true, times: 1 } });
+    await d1.setFaults({ callbacks: { drop: true, times: 1 } });
 
     const op = await accepted({ action: 'SUSPEND', issuerCardRefId: card });
     const submitted = await operationWhen(op.operationId, (o) => o.status !== 'PENDING');
@@ -402,8 +291,8 @@ describe('CARD scope', () => {
   it('every expected token failed → FAILED {CALLBACK_ERROR, errorCode 221}, token states unchanged', async () => {
     const { card } = ids('allfail');
     const vcs = [`${card}-a`, `${card}-b`];
-    await seedCard(card, vcs);
-    await setFaults({ callbacks: { errorCode: 221, times: 1 } });
+    await d1.seedCard(card, vcs);
+    await d1.setFaults({ callbacks: { errorCode: 221, times: 1 } });
 
     const op = await accepted({ action: 'SUSPEND', issuerCardRefId: card });
     const done = await finalOperation(op.operationId);
@@ -415,7 +304,7 @@ describe('CARD scope', () => {
 
   it('a card whose known tokens are all DELETED is still forwarded (202, never 409) and waits SUBMITTED', async () => {
     const { card, vc } = ids('alldeleted');
-    await seedCard(card, [vc]);
+    await d1.seedCard(card, [vc]);
     await walletChange(card, vc, 'DELETE', 'DELETED');
 
     const res = await post({ action: 'SUSPEND', issuerCardRefId: card });
@@ -434,7 +323,7 @@ describe('CARD scope', () => {
 describe('idempotency-key', () => {
   it('same key + same body (other key order, whitespace) → 200 with the current operation; no second operation or D1 call', async () => {
     const { card, vc, key } = ids('idem');
-    await seedCard(card, [vc]);
+    await d1.seedCard(card, [vc]);
     const body = { action: 'SUSPEND', issuerCardRefId: card, virtualCardId: vc, reason: 'fraud' };
     const first = await post(body, { key });
     expect(first.status).toBe(202);
@@ -462,7 +351,7 @@ describe('idempotency-key', () => {
 
   it('same key + different body → 422 IDEMPOTENCY_KEY_REUSED, nothing new sent', async () => {
     const { card, vc, key } = ids('reuse');
-    await seedCard(card, [vc]);
+    await d1.seedCard(card, [vc]);
     const op = await accepted({ action: 'SUSPEND', issuerCardRefId: card, virtualCardId: vc }, key);
     await finalOperation(op.operationId);
 
@@ -482,7 +371,7 @@ describe('idempotency-key', () => {
 
   it('a rejected request (400, 409) does not claim its key: a later valid request with it → 202', async () => {
     const { card, vc, key } = ids('noclaim');
-    await seedCard(card, [vc]);
+    await d1.seedCard(card, [vc]);
 
     const bad = await post<ErrorBody>({ action: 'FREEZE', issuerCardRefId: card, virtualCardId: vc }, { key });
     expect(bad.status).toBe(400);
@@ -492,7 +381,7 @@ describe('idempotency-key', () => {
 
     const gone = `${vc}-gone`;
     const key2 = `${key}-2`;
-    await simCall('POST', '/_sim/cards', { issuerCardRefId: card, tokens: [{ virtualCardId: gone }] });
+    await d1.simCall('POST', '/_sim/cards', { issuerCardRefId: card, tokens: [{ virtualCardId: gone }] });
     await walletChange(card, gone, 'ACTIVATE', 'ACTIVE');
     await walletChange(card, gone, 'DELETE', 'DELETED');
     const conflict = await post<ErrorBody>({ action: 'SUSPEND', issuerCardRefId: card, virtualCardId: gone }, { key: key2 });
@@ -566,9 +455,9 @@ describe('validation (rule 13)', () => {
 describe('ordering and completion (rules 3, 5, 8)', () => {
   it('rule 5: SUSPEND (op1) then RESUME (op2), op1 callback late → token ACTIVE, op1 outcome SUPERSEDED', async () => {
     const { card, vc } = ids('order');
-    await seedCard(card, [vc]);
+    await d1.seedCard(card, [vc]);
     // Only the first updateCardState (op1's) gets its callback held back.
-    await setFaults({ callbacks: { delayMs: 2000, times: 1 } });
+    await d1.setFaults({ callbacks: { delayMs: 2000, times: 1 } });
 
     const op1 = await accepted({ action: 'SUSPEND', issuerCardRefId: card, virtualCardId: vc });
     await eventually(async () => ((await requestsFor(op1.correlationId)).some((r) => r.status === 200) ? true : undefined));
@@ -583,7 +472,7 @@ describe('ordering and completion (rules 3, 5, 8)', () => {
     expect(done1.status).toBe('SUCCEEDED');
 
     // Precondition of the scenario: D1 delivered op2's callback before op1's.
-    const { deliveries } = await simCall<{ deliveries: { correlationId: string; status: number }[] }>('GET', '/_sim/deliveries');
+    const { deliveries } = await d1.simCall<{ deliveries: { correlationId: string; status: number }[] }>('GET', '/_sim/deliveries');
     const order = deliveries.filter((d) => d.correlationId === op1.correlationId || d.correlationId === op2.correlationId).map((d) => d.correlationId);
     expect(order).toEqual([op2.correlationId, op1.correlationId]);
 
@@ -599,8 +488,8 @@ describe('ordering and completion (rules 3, 5, 8)', () => {
 
   it('rule 8: callbacks before D1 answers → SUCCEEDED, never back to SUBMITTED, submitAttempts 1', async () => {
     const { card, vc } = ids('early');
-    await seedCard(card, [vc]);
-    await setFaults({ callbacks: { beforeAnswer: true, times: 1 } });
+    await d1.seedCard(card, [vc]);
+    await d1.setFaults({ callbacks: { beforeAnswer: true, times: 1 } });
 
     const op = await accepted({ action: 'SUSPEND', issuerCardRefId: card, virtualCardId: vc });
     const seen: string[] = [];
@@ -619,7 +508,7 @@ describe('ordering and completion (rules 3, 5, 8)', () => {
     const { card, vc } = ids('inflight');
     await seedToken(card, vc);
     // D1 holds the first updateCardState open; our client gives up after D1_TIMEOUT_MS (500 ms), a transient answer.
-    await setFaults({ updateCardState: { mode: 'timeout', times: 1 } });
+    await d1.setFaults({ updateCardState: { mode: 'timeout', times: 1 } });
 
     const op = await accepted({ action: 'SUSPEND', issuerCardRefId: card, virtualCardId: vc });
     await eventually(async () => ((await requestsFor(op.correlationId)).length === 1 ? true : undefined), 5_000, 10);
@@ -639,8 +528,8 @@ describe('ordering and completion (rules 3, 5, 8)', () => {
 
   it('rule 3: a failed callback then a success for the same operation and token → the FAILED outcome wins, the success is IGNORED', async () => {
     const { card, vc } = ids('firstwins');
-    await seedCard(card, [vc]);
-    await setFaults({ callbacks: { errorCode: 221, times: 1 } });
+    await d1.seedCard(card, [vc]);
+    await d1.setFaults({ callbacks: { errorCode: 221, times: 1 } });
 
     const op = await accepted({ action: 'SUSPEND', issuerCardRefId: card, virtualCardId: vc });
     const failed = await finalOperation(op.operationId);

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { startD1Simulator, type D1Simulator, type RequestRecord } from '../../lambdas/local/d1-simulator';
-import { freePort } from '../../lambdas/local/ports';
-import { eventually, startTestStack, TEST_ENV, type TestStack } from '../support/stack';
+import type { D1Simulator, RequestRecord } from '../../lambdas/local/d1-simulator';
+import type { Operation } from '../support/contract-types';
+import { issuerRoutes } from '../support/routes';
+import { startStackWithSimulator, type StackWithSimulator } from '../support/simulator';
+import { eventually, type TestStack } from '../support/stack';
 
 /**
  * DESIGN §4 retry policy and rule 9 end to end: the real d1-submitter against the D1 simulator's injected faults,
@@ -14,41 +16,26 @@ const FINAL = ['SUCCEEDED', 'PARTIALLY_FAILED', 'FAILED'];
 const RANK: Record<string, number> = { PENDING: 0, SUBMITTED: 1, SUCCEEDED: 2, PARTIALLY_FAILED: 2, FAILED: 2 };
 const MAX_ATTEMPTS = 3;
 
-interface Operation {
-  operationId: string;
-  correlationId: string;
-  action: string;
-  scope: string;
-  issuerCardRefId: string;
-  virtualCardId: string | null;
-  status: string;
-  submitAttempts: number;
-  failure: { reason: string; responseCode?: number; errorCode?: number } | null;
-  tokens: { virtualCardId: string; outcome: string; errorCode?: number; at: string }[];
-  createdAt: string;
-  updatedAt: string;
-}
-
+let d1: StackWithSimulator;
 let stack: TestStack;
 let sim: D1Simulator;
 /** Every operation this file created, for the file-wide correlation-id check at the end. */
 const created: Operation[] = [];
 
 beforeAll(async () => {
-  const simPort = await freePort();
-  stack = await startTestStack({
-    env: { D1_ISSUER_BASE_URL: `http://127.0.0.1:${simPort}`, D1_RETRY_BASE_DELAY_MS: '200', D1_MAX_ATTEMPTS: String(MAX_ATTEMPTS), D1_TIMEOUT_MS: '500' },
+  d1 = await startStackWithSimulator({
+    d1BaseUrlEnv: 'D1_ISSUER_BASE_URL',
+    env: { D1_RETRY_BASE_DELAY_MS: '200', D1_MAX_ATTEMPTS: String(MAX_ATTEMPTS), D1_TIMEOUT_MS: '500' },
   });
-  sim = await startD1Simulator({ port: simPort, issuerId: TEST_ENV.ISSUER_ID, serviceBaseUrl: stack.url });
+  ({ stack, sim } = d1);
 }, 30_000);
 
 afterEach(async () => {
-  await simCall('DELETE', '/_sim/faults');
+  await d1.clearFaults();
 });
 
 afterAll(async () => {
-  await sim?.stop();
-  await stack?.stop();
+  await d1?.stop();
 });
 
 // ---------------------------------------------------------------------------------------------------------
@@ -59,43 +46,13 @@ function ids(label: string) {
   return { card: `card-${label}-${suffix}`, vc: `vc-${label}-${suffix}` };
 }
 
-async function simCall<T = unknown>(method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(sim.url + path, {
-    method,
-    ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  if (res.status >= 300) throw new Error(`simulator ${method} ${path} → ${res.status} ${text}`);
-  return (text ? JSON.parse(text) : {}) as T;
-}
-
-const setFaults = (faults: Record<string, unknown>) => simCall('POST', '/_sim/faults', faults);
-
-async function d1Requests(filter: (r: RequestRecord) => boolean = () => true): Promise<RequestRecord[]> {
-  const { requests } = await simCall<{ requests: RequestRecord[] }>('GET', '/_sim/requests');
-  return requests.filter((r) => r.path.endsWith('/updateCardState') && filter(r));
-}
+/** Every updateCardState our service sent to the simulator, in arrival order. */
+const d1Requests = (filter?: (r: RequestRecord) => boolean): Promise<RequestRecord[]> => d1.simRequests('/updateCardState', filter);
 const requestsForCard = (card: string) => d1Requests((r) => (r.body as { issuerCardRefId?: string } | null)?.issuerCardRefId === card);
 
-async function getJson<T>(path: string): Promise<{ status: number; body: T }> {
-  const res = await fetch(stack.url + path);
-  return { status: res.status, body: (await res.json()) as T };
-}
+const { getToken, operationWhen, getOperation } = issuerRoutes(() => stack.url);
 
-async function getToken(vc: string) {
-  const { status, body } = await getJson<{ state: string; lastOperationId: string | null }>(`/v1/tokens/${encodeURIComponent(vc)}`);
-  expect(status).toBe(200);
-  return body;
-}
-
-async function seedToken(card: string, vc: string): Promise<void> {
-  await simCall('POST', '/_sim/cards', { issuerCardRefId: card, tokens: [{ virtualCardId: vc }] });
-  await simCall('POST', '/_sim/callbacks?wait=true', { issuerCardRefId: card, virtualCardId: vc, action: 'ACTIVATE', source: 'WALLET' });
-  await eventually(async () => {
-    const { status, body } = await getJson<{ state: string }>(`/v1/tokens/${encodeURIComponent(vc)}`);
-    return status === 200 && body.state === 'ACTIVE' ? true : undefined;
-  });
-}
+const seedToken = (card: string, vc: string) => d1.seedCard(card, [vc]);
 
 async function requestOperation(body: Record<string, unknown>): Promise<Operation> {
   const res = await fetch(stack.url + OPERATIONS, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -105,24 +62,11 @@ async function requestOperation(body: Record<string, unknown>): Promise<Operatio
   return op;
 }
 
-async function getOperation(id: string): Promise<Operation> {
-  const { status, body } = await getJson<Operation>(`${OPERATIONS}/${encodeURIComponent(id)}`);
-  expect(status).toBe(200);
-  return body;
-}
-
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Polls until the operation is final (or the deadline passes); records every status seen, in order. */
-async function finalOperation(id: string, seen: string[] = [], timeoutMs = 15_000): Promise<Operation> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const op = await getOperation(id);
-    if (seen[seen.length - 1] !== op.status) seen.push(op.status);
-    if (FINAL.includes(op.status) || Date.now() > deadline) return op;
-    await sleep(25);
-  }
-}
+const finalOperation = (id: string, seen: string[] = [], timeoutMs = 15_000): Promise<Operation> =>
+  operationWhen(id, (op) => FINAL.includes(op.status), timeoutMs, seen);
 
 function expectForwardOnly(seen: string[]): void {
   for (let i = 1; i < seen.length; i++) {
@@ -142,7 +86,7 @@ function expectSameCall(requests: RequestRecord[], op: Operation): void {
 async function suspendUnder(label: string, fault: Record<string, unknown>) {
   const { card, vc } = ids(label);
   await seedToken(card, vc);
-  await setFaults({ updateCardState: fault });
+  await d1.setFaults({ updateCardState: fault });
   const op = await requestOperation({ action: 'SUSPEND', issuerCardRefId: card, virtualCardId: vc });
   const seen: string[] = [];
   const done = await finalOperation(op.operationId, seen);
@@ -220,15 +164,15 @@ describe('late answers (rule 8)', () => {
   it('the last attempt times out after a success callback arrived → stays SUCCEEDED, never D1_UNAVAILABLE', async () => {
     const { card, vc } = ids('late-unavailable');
     await seedToken(card, vc);
-    await setFaults({ updateCardState: { mode: 'http500', times: MAX_ATTEMPTS - 1 } });
+    await d1.setFaults({ updateCardState: { mode: 'http500', times: MAX_ATTEMPTS - 1 } });
     const op = await requestOperation({ action: 'SUSPEND', issuerCardRefId: card, virtualCardId: vc });
 
     // Once the transient failures are used up, D1 holds the last attempt open (it will time out: transient, and
     // no attempts left) and, meanwhile, reports the change as done.
     await eventually(async () => ((await requestsForCard(card)).length === MAX_ATTEMPTS - 1 ? true : undefined), 10_000, 20);
-    await setFaults({ updateCardState: { mode: 'timeout', times: 1 } });
+    await d1.setFaults({ updateCardState: { mode: 'timeout', times: 1 } });
     await eventually(async () => ((await requestsForCard(card)).length === MAX_ATTEMPTS ? true : undefined), 10_000, 10);
-    const cb = await simCall<{ statuses: number[] }>('POST', '/_sim/callbacks?wait=true', {
+    const cb = await d1.simCallback({
       issuerCardRefId: card,
       virtualCardId: vc,
       action: 'SUSPEND',

@@ -1,17 +1,19 @@
-import { generateKeyPairSync, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import { GetCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { EnvelopeCredentialVault, rawAesKeyring } from '../../lambdas/adapters/credential-vault';
 import { D1CofClient } from '../../lambdas/adapters/d1-cof-client';
 import { DynamoDbNetworkTokenStore } from '../../lambdas/adapters/dynamodb-network-token-store';
 import { JoseJweDecrypter } from '../../lambdas/adapters/jwe-decrypter';
 import type { TokenUpdate } from '../../lambdas/domain/network-token';
-import { startD1Simulator, type D1Simulator, type RequestRecord } from '../../lambdas/local/d1-simulator';
-import { freePort } from '../../lambdas/local/ports';
-import { logger } from '../../lambdas/observability';
+import type { D1Simulator, RequestRecord } from '../../lambdas/local/d1-simulator';
 import type { CreateTransactionAnswer, D1CofGateway } from '../../lambdas/ports/network-tokens';
 import { createTransaction } from '../../lambdas/use-cases/network-token-credentials';
 import { applyTokenUpdateUseCase } from '../../lambdas/use-cases/token-updates';
-import { eventually, startTestStack, TEST_ENV, type TestStack } from '../support/stack';
+import { captureOutput } from '../support/capture';
+import type { ErrorBody, NetworkTokenView } from '../support/contract-types';
+import { networkTokenRoutes } from '../support/routes';
+import { merchantJweKeyPem, merchantSimulator, startStackWithSimulator, type StackWithSimulator } from '../support/simulator';
+import { TEST_ENV, type TestStack } from '../support/stack';
 
 /**
  * Create Transaction and the stored token PAN end to end (DESIGN §2 rules 11, 14; §3 network-token API; §4
@@ -23,17 +25,6 @@ import { eventually, startTestStack, TEST_ENV, type TestStack } from '../support
  */
 
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
-
-interface NetworkTokenView {
-  tokenId: string;
-  merchantId: string;
-  state: string | null;
-  tokenLastDigits: string | null;
-  tokenExpiryDate: string | null;
-  lastUpdateTimestamp: string;
-  tokenPanStored: boolean;
-  updatedAt: string;
-}
 
 interface Transaction {
   transactionId: string;
@@ -50,10 +41,6 @@ interface TokenPan {
   tokenExpiryDate: string;
 }
 
-interface ErrorBody {
-  error: { code: string; message: string; fields?: { path: string; message: string }[] };
-}
-
 interface SimNetworkToken {
   tokenId: string;
   tokenLastDigits: string;
@@ -61,39 +48,28 @@ interface SimNetworkToken {
   tokenState: string;
 }
 
-const { privateKey: privatePem } = generateKeyPairSync('rsa', {
-  modulusLength: 2048,
-  privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
-  publicKeyEncoding: { type: 'spki', format: 'pem' },
-});
+const privatePem = merchantJweKeyPem();
 
+let d1: StackWithSimulator;
 let stack: TestStack;
 let sim: D1Simulator;
 
 beforeAll(async () => {
-  // The stack must know D1's URL before its handler modules load; the simulator must know the stack's URL.
-  const simPort = await freePort();
-  stack = await startTestStack({
-    env: { D1_COF_BASE_URL: `http://127.0.0.1:${simPort}`, TR_JWE_PRIVATE_KEY: privatePem, D1_TIMEOUT_MS: '500' },
+  d1 = await startStackWithSimulator({
+    d1BaseUrlEnv: 'D1_COF_BASE_URL',
+    env: { TR_JWE_PRIVATE_KEY: privatePem, D1_TIMEOUT_MS: '500' },
+    simulator: merchantSimulator(privatePem),
   });
-  sim = await startD1Simulator({
-    port: simPort,
-    issuerId: TEST_ENV.ISSUER_ID,
-    serviceBaseUrl: stack.url,
-    trApiKey: TEST_ENV.TR_API_KEY,
-    cofApiKey: TEST_ENV.D1_COF_API_KEY,
-    trJwePublicKey: privatePem,
-  });
+  ({ stack, sim } = d1);
 }, 30_000);
 
 afterEach(async () => {
   // A fault left armed must not leak into the next test.
-  await simCall('DELETE', '/_sim/faults');
+  await d1.clearFaults();
 });
 
 afterAll(async () => {
-  await sim?.stop();
-  await stack?.stop();
+  await d1?.stop();
 });
 
 // ---------------------------------------------------------------------------------------------------------
@@ -101,47 +77,14 @@ afterAll(async () => {
 
 const newTokenId = (label: string): string => `ntx-${label}-${randomUUID().slice(0, 8)}`;
 
-async function simCall<T = unknown>(method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(sim.url + path, {
-    method,
-    ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  if (res.status >= 300) throw new Error(`simulator ${method} ${path} → ${res.status} ${text}`);
-  return (text ? JSON.parse(text) : {}) as T;
-}
-
-const setTransactionFault = (mode: string, times = 1) => simCall('POST', '/_sim/faults', { transactions: { mode, times } });
+const setTransactionFault = (mode: string, times = 1) => d1.setFaults({ transactions: { mode, times } });
 
 /** Create Transaction calls our service made to the simulator for one token. */
-async function cofRequests(tokenId: string): Promise<RequestRecord[]> {
-  const { requests } = await simCall<{ requests: RequestRecord[] }>('GET', '/_sim/requests');
-  return requests.filter((r) => r.path.endsWith('/transactions') && (r.body as { tokenId?: string } | null)?.tokenId === tokenId);
+function cofRequests(tokenId: string): Promise<RequestRecord[]> {
+  return d1.simRequests('/transactions', (r) => (r.body as { tokenId?: string } | null)?.tokenId === tokenId);
 }
 
-async function getJson<T>(path: string): Promise<{ status: number; body: T }> {
-  const res = await fetch(stack.url + path);
-  return { status: res.status, body: (await res.json()) as T };
-}
-
-async function getToken(tokenId: string): Promise<NetworkTokenView | undefined> {
-  const res = await getJson<NetworkTokenView>(`/v1/network-tokens/${tokenId}`);
-  if (res.status === 404) return undefined;
-  expect(res.status).toBe(200);
-  return res.body;
-}
-
-async function tokenNow(tokenId: string): Promise<NetworkTokenView> {
-  const t = await getToken(tokenId);
-  if (!t) throw new Error(`network token ${tokenId} not found`);
-  return t;
-}
-
-const tokenWhen = (tokenId: string, predicate: (t: NetworkTokenView) => boolean): Promise<NetworkTokenView> =>
-  eventually(async () => {
-    const t = await getToken(tokenId);
-    return t && predicate(t) ? t : undefined;
-  }, 15_000);
+const { getJson, getToken, tokenNow, tokenWhen } = networkTokenRoutes(() => stack.url);
 
 const getTokenPan = (tokenId: string) => getJson<TokenPan & ErrorBody>(`/v1/network-tokens/${tokenId}/token-pan`);
 
@@ -175,7 +118,7 @@ async function storedItem(tokenId: string): Promise<Record<string, unknown>> {
 
 /** A token update delivered by the simulator (its model moves too) and acknowledged 204 by our webhook. */
 async function simUpdate(tokenId: string, changes: Record<string, unknown>, merchantId?: string): Promise<string> {
-  const sent = await simCall<{ statuses: number[]; correlationId: string }>('POST', '/_sim/token-updates?wait=true', {
+  const sent = await d1.simCall<{ statuses: number[]; correlationId: string }>('POST', '/_sim/token-updates?wait=true', {
     tokenId,
     ...(merchantId ? { merchantId } : {}),
     changes,
@@ -200,37 +143,12 @@ async function notifyDirect(body: Record<string, unknown>): Promise<void> {
  */
 async function provision(label: string, lastDigits = '4242'): Promise<{ tokenId: string; simToken: SimNetworkToken; ours: NetworkTokenView }> {
   const tokenId = newTokenId(label);
-  const simToken = await simCall<SimNetworkToken>('POST', '/_sim/network-tokens', { tokenId, merchantId: 'merchant-tx', tokenLastDigits: lastDigits });
+  const simToken = await d1.simCall<SimNetworkToken>('POST', '/_sim/network-tokens', { tokenId, merchantId: 'merchant-tx', tokenLastDigits: lastDigits });
   expect(simToken.tokenLastDigits).toBe(lastDigits);
   await simUpdate(tokenId, { tokenState: 'ACTIVE', tokenLastDigits: lastDigits, tokenExpiryDate: simToken.tokenExpiryDate });
   const ours = await tokenWhen(tokenId, (t) => t.state === 'ACTIVE' && t.tokenLastDigits === lastDigits);
   expect(ours.tokenPanStored).toBe(false);
   return { tokenId, simToken, ours };
-}
-
-/** Captures stdout/stderr (the JSON logs) with the logger at INFO; Powertools' sample-rate refresh is held off. */
-async function captureOutput(fn: () => Promise<void>): Promise<string> {
-  const captured: string[] = [];
-  const capture = ((chunk: unknown): boolean => {
-    captured.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'));
-    return true;
-  }) as typeof process.stdout.write;
-  const originalOut = process.stdout.write;
-  const originalErr = process.stderr.write;
-  const previousLevel = logger.getLevelName() as Parameters<typeof logger.setLogLevel>[0];
-  const keepLevel = jest.spyOn(logger, 'refreshSampleRateCalculation').mockImplementation(() => undefined);
-  logger.setLogLevel('INFO');
-  process.stdout.write = capture;
-  process.stderr.write = capture;
-  try {
-    await fn();
-  } finally {
-    process.stdout.write = originalOut;
-    process.stderr.write = originalErr;
-    keepLevel.mockRestore();
-    logger.setLogLevel(previousLevel);
-  }
-  return captured.join('');
 }
 
 /** The real adapters the credentials Lambda is wired with, on this stack's table and keys. */
@@ -367,7 +285,7 @@ describe('POST /v1/network-tokens/{tokenId}/transactions', () => {
 
   it('an unknown token → 404 NOT_FOUND with nothing sent to D1, even when D1 knows it', async () => {
     const tokenId = newTokenId('unknown');
-    await simCall('POST', '/_sim/network-tokens', { tokenId, merchantId: 'merchant-tx', tokenLastDigits: '4242' });
+    await d1.simCall('POST', '/_sim/network-tokens', { tokenId, merchantId: 'merchant-tx', tokenLastDigits: '4242' });
     const res = await postTransaction(tokenId);
     expect(res.status).toBe(404);
     expect(res.body.error.code).toBe('NOT_FOUND');

@@ -1,14 +1,15 @@
-import { generateKeyPairSync, randomUUID } from 'node:crypto';
-import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
+import { randomUUID } from 'node:crypto';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoDbNetworkTokenStore } from '../../lambdas/adapters/dynamodb-network-token-store';
 import type { TokenUpdate, TokenUpdateDecision } from '../../lambdas/domain/network-token';
-import { startD1Simulator, type D1Simulator } from '../../lambdas/local/d1-simulator';
-import { freePort } from '../../lambdas/local/ports';
-import type { SqsHandler } from '../../lambdas/local/sqs-poller';
-import { logger } from '../../lambdas/observability';
 import { applyTokenUpdateUseCase } from '../../lambdas/use-cases/token-updates';
-import { eventually, startTestStack, TEST_ENV, type TestStack } from '../support/stack';
+import { captureOutput } from '../support/capture';
+import { spyOnConsumers } from '../support/consumers';
+import type { ErrorBody } from '../support/contract-types';
+import { queueDrained } from '../support/queues';
+import { networkTokenRoutes } from '../support/routes';
+import { merchantJweKeyPem, merchantSimulator, startStackWithSimulator, type StackWithSimulator } from '../support/simulator';
+import { eventually, TEST_ENV, type TestStack } from '../support/stack';
 
 /**
  * The merchant-side webhook and the network-token read routes end to end (DESIGN §2 rules 10–14, §3
@@ -36,64 +37,25 @@ const VIEW_KEYS = [
   'updatedAt',
 ];
 
-interface NetworkTokenView {
-  tokenId: string;
-  merchantId: string;
-  state: string | null;
-  tokenLastDigits: string | null;
-  tokenExpiryDate: string | null;
-  cardLastDigits: string | null;
-  cardExpiryDate: string | null;
-  cardBin: string | null;
-  par: string | null;
-  cardArt: Record<string, unknown> | null;
-  lastUpdateTimestamp: string;
-  tokenPanStored: boolean;
-  updatedAt: string;
-}
+const privatePem = merchantJweKeyPem();
 
-interface ErrorBody {
-  error: { code: string; message: string; fields?: { path: string; message: string }[] };
-}
-
-const { privateKey: privatePem } = generateKeyPairSync('rsa', {
-  modulusLength: 2048,
-  privateKeyEncoding: { type: 'pkcs8', format: 'pem' },
-  publicKeyEncoding: { type: 'spki', format: 'pem' },
-});
-
+let d1: StackWithSimulator;
 let stack: TestStack;
-let sim: D1Simulator;
 /** Every token-updates message body the real consumer was handed, in order. */
 const consumed: string[] = [];
 
 beforeAll(async () => {
-  const simPort = await freePort();
-  stack = await startTestStack({
-    env: { D1_COF_BASE_URL: `http://127.0.0.1:${simPort}`, TR_JWE_PRIVATE_KEY: privatePem, D1_TIMEOUT_MS: '500' },
-    loadConsumer: async (name) => {
-      const real = ((await import(`../../lambdas/handlers/${name}`)) as { handler: SqsHandler }).handler;
-      if (name !== 'apply-token-update') return real;
-      const spy: SqsHandler = async (event, context) => {
-        for (const record of event.Records) consumed.push(record.body);
-        return real(event, context);
-      };
-      return spy;
-    },
+  d1 = await startStackWithSimulator({
+    d1BaseUrlEnv: 'D1_COF_BASE_URL',
+    env: { TR_JWE_PRIVATE_KEY: privatePem, D1_TIMEOUT_MS: '500' },
+    simulator: merchantSimulator(privatePem),
+    loadConsumer: spyOnConsumers((_consumer, body) => consumed.push(body), 'apply-token-update'),
   });
-  sim = await startD1Simulator({
-    port: simPort,
-    issuerId: TEST_ENV.ISSUER_ID,
-    serviceBaseUrl: stack.url,
-    trApiKey: TEST_ENV.TR_API_KEY,
-    cofApiKey: TEST_ENV.D1_COF_API_KEY,
-    trJwePublicKey: privatePem,
-  });
+  ({ stack } = d1);
 }, 30_000);
 
 afterAll(async () => {
-  await sim?.stop();
-  await stack?.stop();
+  await d1?.stop();
 });
 
 // ---------------------------------------------------------------------------------------------------------
@@ -130,18 +92,7 @@ async function notify(body: Record<string, unknown>, cid: string = randomUUID())
 }
 
 /** Waits until the token-updates queue is empty (visible and in flight) and no poller holds a message. */
-async function drained(): Promise<void> {
-  const queueUrl = stack.resources.queues.tokenUpdates.url;
-  await eventually(async () => {
-    await stack.service.idle();
-    const depth = await stack.sqs.send(
-      new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
-    );
-    const { ApproximateNumberOfMessages: visible, ApproximateNumberOfMessagesNotVisible: inFlight } = depth.Attributes ?? {};
-    return visible === '0' && inFlight === '0' ? true : undefined;
-  }, 15_000);
-  await stack.service.idle();
-}
+const drained = (): Promise<void> => queueDrained(stack, stack.resources.queues.tokenUpdates.url, 15_000);
 
 const consumedWith = (cid: string): string[] => consumed.filter((body) => (JSON.parse(body) as { correlationId?: string }).correlationId === cid);
 
@@ -158,30 +109,7 @@ async function notifyAndSettle(body: Record<string, unknown>): Promise<string> {
   return cid;
 }
 
-async function getJson<T>(path: string): Promise<{ status: number; body: T }> {
-  const res = await fetch(stack.url + path);
-  return { status: res.status, body: (await res.json()) as T };
-}
-
-async function getToken(tokenId: string): Promise<NetworkTokenView | undefined> {
-  const res = await getJson<NetworkTokenView>(`/v1/network-tokens/${encodeURIComponent(tokenId)}`);
-  if (res.status === 404) return undefined;
-  expect(res.status).toBe(200);
-  return res.body;
-}
-
-async function tokenNow(tokenId: string): Promise<NetworkTokenView> {
-  const t = await getToken(tokenId);
-  if (!t) throw new Error(`network token ${tokenId} not found`);
-  return t;
-}
-
-async function tokenWhen(tokenId: string, predicate: (t: NetworkTokenView) => boolean): Promise<NetworkTokenView> {
-  return eventually(async () => {
-    const t = await getToken(tokenId);
-    return t && predicate(t) ? t : undefined;
-  }, 15_000);
-}
+const { getJson, getToken, tokenNow, tokenWhen } = networkTokenRoutes(() => stack.url);
 
 async function expectNotFound(tokenId: string): Promise<void> {
   const res = await getJson<ErrorBody>(`/v1/network-tokens/${encodeURIComponent(tokenId)}`);
@@ -202,41 +130,6 @@ async function expectNothingWritten(tokenId: string, cid: string | null): Promis
   expect(consumed.some((body) => body.includes(tokenId))).toBe(false);
   await expectNotFound(tokenId);
   expect(await storedItem(tokenId)).toBeUndefined();
-}
-
-/** Captures stdout/stderr (the JSON logs) with the logger at INFO; Powertools' sample-rate refresh is held off. */
-async function captureOutput(fn: () => Promise<void>): Promise<string> {
-  const captured: string[] = [];
-  const capture = ((chunk: unknown): boolean => {
-    captured.push(typeof chunk === 'string' ? chunk : Buffer.from(chunk as Uint8Array).toString('utf8'));
-    return true;
-  }) as typeof process.stdout.write;
-  const originalOut = process.stdout.write;
-  const originalErr = process.stderr.write;
-  const previousLevel = logger.getLevelName() as Parameters<typeof logger.setLogLevel>[0];
-  const keepLevel = jest.spyOn(logger, 'refreshSampleRateCalculation').mockImplementation(() => undefined);
-  logger.setLogLevel('INFO');
-  process.stdout.write = capture;
-  process.stderr.write = capture;
-  try {
-    await fn();
-  } finally {
-    process.stdout.write = originalOut;
-    process.stderr.write = originalErr;
-    keepLevel.mockRestore();
-    logger.setLogLevel(previousLevel);
-  }
-  return captured.join('');
-}
-
-async function simCall<T = unknown>(method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(sim.url + path, {
-    method,
-    ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  if (res.status >= 300) throw new Error(`simulator ${method} ${path} → ${res.status} ${text}`);
-  return (text ? JSON.parse(text) : {}) as T;
 }
 
 interface SimSendResult {
@@ -713,7 +606,7 @@ describe('validation (rule 13): 400 naming the path, nothing written', () => {
 describe('token updates delivered by the D1 simulator', () => {
   it('?wait=true reports 204 and the update lands', async () => {
     const tokenId = newTokenId('sim');
-    const sent = await simCall<SimSendResult>('POST', '/_sim/token-updates?wait=true', {
+    const sent = await d1.simCall<SimSendResult>('POST', '/_sim/token-updates?wait=true', {
       tokenId,
       merchantId: 'merchant-sim',
       changes: { tokenState: 'ACTIVE', tokenLastDigits: '4321', tokenExpiryDate: '1129', cardBin: '45342100' },
@@ -729,7 +622,7 @@ describe('token updates delivered by the D1 simulator', () => {
     ['missing', 401],
   ])('delivery with apiKey %s → [%d] and nothing written', async (apiKey, status) => {
     const tokenId = newTokenId('simkey');
-    const sent = await simCall<SimSendResult>('POST', '/_sim/token-updates?wait=true', {
+    const sent = await d1.simCall<SimSendResult>('POST', '/_sim/token-updates?wait=true', {
       tokenId,
       merchantId: 'merchant-sim',
       changes: { tokenState: 'ACTIVE' },
@@ -741,7 +634,7 @@ describe('token updates delivered by the D1 simulator', () => {
 
   it('an update delivered three times (two duplicates) is acknowledged three times and applied once', async () => {
     const tokenId = newTokenId('simdup');
-    const sent = await simCall<SimSendResult>('POST', '/_sim/token-updates?wait=true', {
+    const sent = await d1.simCall<SimSendResult>('POST', '/_sim/token-updates?wait=true', {
       tokenId,
       merchantId: 'merchant-sim',
       changes: { tokenState: 'SUSPENDED', cardArt: { v: 'dup' } },
@@ -761,7 +654,7 @@ describe('token updates delivered by the D1 simulator', () => {
 
   it('concurrent duplicate deliveries are applied once', async () => {
     const tokenId = newTokenId('simconc');
-    const sent = await simCall<SimSendResult>('POST', '/_sim/token-updates?wait=true', {
+    const sent = await d1.simCall<SimSendResult>('POST', '/_sim/token-updates?wait=true', {
       tokenId,
       merchantId: 'merchant-sim',
       changes: { tokenState: 'ACTIVE', par: 'PAR-CONCURRENT' },
@@ -776,7 +669,7 @@ describe('token updates delivered by the D1 simulator', () => {
 
   it('a batch delivered in reverse order (t1 SUSPENDED, t2 ACTIVE) ends ACTIVE at t2', async () => {
     const tokenId = newTokenId('simrev');
-    const sent = await simCall<SimSendResult>('POST', '/_sim/token-updates/batch?wait=true', {
+    const sent = await d1.simCall<SimSendResult>('POST', '/_sim/token-updates/batch?wait=true', {
       order: 'reverse',
       updates: [
         { tokenId, merchantId: 'merchant-sim', changes: { tokenState: 'SUSPENDED', cardArt: { v: 1 } } },

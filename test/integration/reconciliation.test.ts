@@ -6,9 +6,11 @@ import { reconciliationDeps } from '../../lambdas/composition/reconciliation';
 import type { CardInfoAnswer } from '../../lambdas/ports/d1-issuer';
 import { applyVirtualCardChangeUseCase } from '../../lambdas/use-cases/apply-virtual-card-change';
 import { reconcileCard, type ReconcileDeps } from '../../lambdas/use-cases/reconcile-card';
-import { startD1Simulator, type D1Simulator, type RequestRecord } from '../../lambdas/local/d1-simulator';
-import { freePort } from '../../lambdas/local/ports';
-import { eventually, startTestStack, TEST_ENV, type TestStack } from '../support/stack';
+import type { D1Simulator, RequestRecord } from '../../lambdas/local/d1-simulator';
+import type { Operation, Token } from '../support/contract-types';
+import { issuerRoutes } from '../support/routes';
+import { startStackWithSimulator, type StackWithSimulator } from '../support/simulator';
+import { TEST_ENV, type TestStack } from '../support/stack';
 
 /**
  * Issue 8: reconciliation with D1 (DESIGN §3 reconcile route, §5 RECONCILE_AFTER_MS) on the real local stack.
@@ -23,82 +25,36 @@ const WEBHOOK = '/issuer/igwapi/v2.0/notifyVirtualCardChange';
 const OPERATIONS = '/v1/lcm-operations';
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 
-interface Token {
-  virtualCardId: string;
-  issuerCardRefId: string;
-  walletProviderId: string | null;
-  state: string;
-  lastAction: string | null;
-  lastChangeSource: string | null;
-  lastOperationId: string | null;
-  renewals: number;
-  lastRenewedAt: string | null;
-  updatedAt: string;
-}
-
-interface HistoryEvent {
-  at: string;
-  action: string;
-  source: string;
-  correlationId: string;
-  operationId: string | null;
-  errorCode: number | null;
-  outcome: string;
-  stateAfter: string | null;
-}
-
-interface Operation {
-  operationId: string;
-  correlationId: string;
-  action: string;
-  scope: string;
-  issuerCardRefId: string;
-  virtualCardId: string | null;
-  status: string;
-  submitAttempts: number;
-  failure: { reason: string; responseCode?: number; errorCode?: number } | null;
-  tokens: { virtualCardId: string; outcome: string; errorCode?: number; at: string }[];
-  createdAt: string;
-  updatedAt: string;
-}
-
 interface Reconciled {
   issuerCardRefId: string;
   corrected: { virtualCardId: string; from: string | null; to: string }[];
   settledOperations: string[];
 }
 
+let d1: StackWithSimulator;
 let stack: TestStack;
 let sim: D1Simulator;
-let simPort: number;
-
-async function startSim(): Promise<D1Simulator> {
-  return startD1Simulator({ port: simPort, issuerId: TEST_ENV.ISSUER_ID, serviceBaseUrl: stack.url });
-}
 
 beforeAll(async () => {
-  // The stack must know D1's URL before its handler modules load; the simulator must know the stack's URL.
-  simPort = await freePort();
-  stack = await startTestStack({
+  d1 = await startStackWithSimulator({
+    d1BaseUrlEnv: 'D1_ISSUER_BASE_URL',
     env: {
-      D1_ISSUER_BASE_URL: `http://127.0.0.1:${simPort}`,
       RECONCILE_AFTER_MS: String(RECONCILE_AFTER_MS),
       D1_RETRY_BASE_DELAY_MS: '200',
       D1_MAX_ATTEMPTS: '3',
       D1_TIMEOUT_MS: '500',
     },
   });
-  sim = await startSim();
+  ({ stack, sim } = d1);
 }, 30_000);
 
 afterEach(async () => {
   // A fault left armed must not leak into the next test.
-  await simCall('DELETE', '/_sim/faults');
+  await d1.clearFaults();
 });
 
 afterAll(async () => {
-  await sim?.stop();
-  await stack?.stop();
+  await d1?.stop();
 });
 
 // ---------------------------------------------------------------------------------------------------------
@@ -111,49 +67,16 @@ function ids(label: string) {
   return { card: `card-${label}-${suffix}`, vc: (n: number | string) => `vc-${label}-${n}-${suffix}` };
 }
 
-async function simCall<T = unknown>(method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(sim.url + path, {
-    method,
-    ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
-  });
-  const text = await res.text();
-  if (res.status >= 300) throw new Error(`simulator ${method} ${path} → ${res.status} ${text}`);
-  return (text ? JSON.parse(text) : {}) as T;
-}
-
 /** D1's own view of the card: adds or replaces these tokens in the simulator's model (no callback is sent). */
 async function d1Has(card: string, tokens: { virtualCardId: string; status: string; walletProviderId?: string }[]): Promise<void> {
-  await simCall('POST', '/_sim/cards', { issuerCardRefId: card, tokens });
+  await d1.simCall('POST', '/_sim/cards', { issuerCardRefId: card, tokens });
 }
 
-async function getCardInfoRequests(card: string): Promise<RequestRecord[]> {
-  const { requests } = await simCall<{ requests: RequestRecord[] }>('GET', '/_sim/requests');
-  return requests.filter((r) => r.path.endsWith('/getCardInfo') && (r.body as { issuerCardRefId?: string } | null)?.issuerCardRefId === card);
+function getCardInfoRequests(card: string): Promise<RequestRecord[]> {
+  return d1.simRequests('/getCardInfo', (r) => (r.body as { issuerCardRefId?: string } | null)?.issuerCardRefId === card);
 }
 
-async function getJson<T>(path: string): Promise<{ status: number; body: T }> {
-  const res = await fetch(stack.url + path);
-  return { status: res.status, body: (await res.json()) as T };
-}
-
-async function getToken(vc: string): Promise<Token> {
-  const { status, body } = await getJson<Token>(`/v1/tokens/${encodeURIComponent(vc)}`);
-  expect(status).toBe(200);
-  return body;
-}
-
-function tokenWhen(vc: string, ready: (t: Token) => boolean): Promise<Token> {
-  return eventually(async () => {
-    const { status, body } = await getJson<Token>(`/v1/tokens/${encodeURIComponent(vc)}`);
-    return status === 200 && ready(body) ? body : undefined;
-  });
-}
-
-async function history(vc: string): Promise<HistoryEvent[]> {
-  const { status, body } = await getJson<{ events: HistoryEvent[] }>(`/v1/tokens/${encodeURIComponent(vc)}/history`);
-  expect(status).toBe(200);
-  return body.events;
-}
+const { getJson, getToken, tokenWhen, history, getOperation, operationWhen } = issuerRoutes(() => stack.url);
 
 async function cardTokens(card: string): Promise<Token[]> {
   const { status, body } = await getJson<{ tokens: Token[] }>(`/v1/cards/${encodeURIComponent(card)}/tokens`);
@@ -195,21 +118,6 @@ async function reconciled(card: string): Promise<Reconciled> {
 }
 
 const byId = <T extends { virtualCardId: string }>(items: T[]): T[] => [...items].sort((a, b) => a.virtualCardId.localeCompare(b.virtualCardId));
-
-async function getOperation(id: string): Promise<Operation> {
-  const { status, body } = await getJson<Operation>(`${OPERATIONS}/${encodeURIComponent(id)}`);
-  expect(status).toBe(200);
-  return body;
-}
-
-async function operationWhen(id: string, ready: (op: Operation) => boolean, timeoutMs = 10_000): Promise<Operation> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const op = await getOperation(id);
-    if (ready(op) || Date.now() > deadline) return op;
-    await sleep(25);
-  }
-}
 
 /** POSTs an LCM operation and waits until D1 accepted it (SUBMITTED). */
 async function submitted(body: Record<string, unknown>): Promise<Operation> {
@@ -416,7 +324,7 @@ describe('lost callbacks: SUBMITTED operations settled from the D1 view', () => 
   it('TOKEN scope: callback dropped → reconcile settles the operation SUCCEEDED and corrects the token', async () => {
     const { card, vc } = ids('lost-tok');
     await inSync(card, [vc(1)]);
-    await simCall('POST', '/_sim/faults', { callbacks: { drop: true } });
+    await d1.simCall('POST', '/_sim/faults', { callbacks: { drop: true } });
 
     const op = await submitted({ action: 'SUSPEND', issuerCardRefId: card, virtualCardId: vc(1) });
     await sim.idle();
@@ -440,7 +348,7 @@ describe('lost callbacks: SUBMITTED operations settled from the D1 view', () => 
     await inSync(card, [vc('r'), vc('d')]);
     await ours(card, vc('r'), 'SUSPEND', 'SUSPENDED');
     await d1Has(card, [{ virtualCardId: vc('r'), status: 'SUSPENDED' }]);
-    await simCall('POST', '/_sim/faults', { callbacks: { drop: true } });
+    await d1.simCall('POST', '/_sim/faults', { callbacks: { drop: true } });
 
     const resume = await submitted({ action: 'RESUME', issuerCardRefId: card, virtualCardId: vc('r') });
     const del = await submitted({ action: 'DELETE', issuerCardRefId: card, virtualCardId: vc('d') });
@@ -465,7 +373,7 @@ describe('lost callbacks: SUBMITTED operations settled from the D1 view', () => 
     await inSync(card, [vc(1), vc(2), vc('dead')]);
     await ours(card, vc('dead'), 'DELETE_FROM_APP', 'DELETED'); // not expected: DELETED when the operation is created
     await d1Has(card, [{ virtualCardId: vc('dead'), status: 'DELETED' }]);
-    await simCall('POST', '/_sim/faults', { callbacks: { drop: true } });
+    await d1.simCall('POST', '/_sim/faults', { callbacks: { drop: true } });
 
     const op = await submitted({ action: 'SUSPEND', issuerCardRefId: card });
     expect(op.scope).toBe('CARD');
@@ -492,7 +400,7 @@ describe('lost callbacks: SUBMITTED operations settled from the D1 view', () => 
   it('CARD scope, D1 reached the target on one token only: SUBMITTED with that outcome before RECONCILE_AFTER_MS, PARTIALLY_FAILED after', async () => {
     const { card, vc } = ids('partial');
     await inSync(card, [vc('ok'), vc('stuck')]);
-    await simCall('POST', '/_sim/faults', { callbacks: { drop: true } });
+    await d1.simCall('POST', '/_sim/faults', { callbacks: { drop: true } });
     const op = await submitted({ action: 'SUSPEND', issuerCardRefId: card });
     await sim.idle();
     await d1Has(card, [{ virtualCardId: vc('stuck'), status: 'RESUMED' }]); // D1 did not get there for this one
@@ -519,7 +427,7 @@ describe('lost callbacks: SUBMITTED operations settled from the D1 view', () => 
     const { card, vc } = ids('never');
     await inSync(card, [vc(1)]);
     // D1 accepts the request but the change fails there and no callback ever arrives.
-    await simCall('POST', '/_sim/faults', { callbacks: { drop: true, errorCode: 221 } });
+    await d1.simCall('POST', '/_sim/faults', { callbacks: { drop: true, errorCode: 221 } });
     const op = await submitted({ action: 'SUSPEND', issuerCardRefId: card, virtualCardId: vc(1) });
     await sim.idle();
 
@@ -545,15 +453,15 @@ describe('scheduled sweep (reconcile-sweep handler, called directly)', () => {
   it('does nothing when nothing is pending: cards 0, no getCardInfo; a SUBMITTED operation not yet overdue is left alone', async () => {
     const { card, vc } = ids('sweep-idle');
     await inSync(card, [vc(1)]);
-    await simCall('DELETE', '/_sim/requests');
+    await d1.simCall('DELETE', '/_sim/requests');
     expect(await sweep()).toEqual({ cards: 0, failures: 0 });
 
-    await simCall('POST', '/_sim/faults', { callbacks: { drop: true } });
+    await d1.simCall('POST', '/_sim/faults', { callbacks: { drop: true } });
     const op = await submitted({ action: 'SUSPEND', issuerCardRefId: card, virtualCardId: vc(1) });
-    await simCall('DELETE', '/_sim/requests');
+    await d1.simCall('DELETE', '/_sim/requests');
     expect(await sweep()).toEqual({ cards: 0, failures: 0 });
     expect(Date.now() - Date.parse(op.createdAt)).toBeLessThan(RECONCILE_AFTER_MS); // the precondition of this step
-    const { requests } = await simCall<{ requests: RequestRecord[] }>('GET', '/_sim/requests');
+    const { requests } = await d1.simCall<{ requests: RequestRecord[] }>('GET', '/_sim/requests');
     expect(requests.filter((r) => r.path.endsWith('/getCardInfo'))).toEqual([]);
     expect(await getOperation(op.operationId)).toMatchObject({ status: 'SUBMITTED', tokens: [] });
     expect((await getToken(vc(1))).state).toBe('ACTIVE');
@@ -567,7 +475,7 @@ describe('scheduled sweep (reconcile-sweep handler, called directly)', () => {
     const b = ids('sweep-card');
     await inSync(a.card, [a.vc(1)]);
     await inSync(b.card, [b.vc(1), b.vc(2)]);
-    await simCall('POST', '/_sim/faults', { callbacks: { drop: true } });
+    await d1.simCall('POST', '/_sim/faults', { callbacks: { drop: true } });
     const tokenOp = await submitted({ action: 'SUSPEND', issuerCardRefId: a.card, virtualCardId: a.vc(1) });
     const cardOp = await submitted({ action: 'DELETE', issuerCardRefId: b.card });
     await sim.idle();
@@ -586,9 +494,9 @@ describe('scheduled sweep (reconcile-sweep handler, called directly)', () => {
     await expectCorrected(b.vc(1), b.card, 'DELETED');
     await expectCorrected(b.vc(2), b.card, 'DELETED');
 
-    await simCall('DELETE', '/_sim/requests');
+    await d1.simCall('DELETE', '/_sim/requests');
     expect(await sweep()).toEqual({ cards: 0, failures: 0 });
-    const { requests } = await simCall<{ requests: RequestRecord[] }>('GET', '/_sim/requests');
+    const { requests } = await d1.simCall<{ requests: RequestRecord[] }>('GET', '/_sim/requests');
     expect(requests).toEqual([]);
   });
 });
@@ -686,7 +594,7 @@ describe('D1 unreachable', () => {
     const { card, vc } = ids('down');
     await inSync(card, [vc(1), vc(2)]);
     await d1Has(card, [{ virtualCardId: vc(2), status: 'SUSPENDED' }]); // drift a reconciliation would repair
-    await simCall('POST', '/_sim/faults', { callbacks: { drop: true } });
+    await d1.simCall('POST', '/_sim/faults', { callbacks: { drop: true } });
     const op = await submitted({ action: 'SUSPEND', issuerCardRefId: card, virtualCardId: vc(1) }); // lost callback
     await sim.idle();
     await untilOverdue(op); // overdue too: an answer from D1 would settle it either way
@@ -705,7 +613,7 @@ describe('D1 unreachable', () => {
       expect(await storedItems([vc(1), vc(2)], [op.operationId])).toEqual(before);
       expect(await getOperation(op.operationId)).toMatchObject({ status: 'SUBMITTED', tokens: [] });
     } finally {
-      sim = await startSim(); // same port; its model starts empty
+      sim = await d1.restartSimulator(); // same port; its model starts empty
     }
 
     await d1Has(card, [

@@ -2,6 +2,7 @@ import { decideCallback } from '../../lambdas/domain/callback';
 import { newOperation, recordSubmission, type LcmAction, type Operation } from '../../lambdas/domain/operation';
 import type { Token, TokenState } from '../../lambdas/domain/token';
 import { applyVirtualCardChange, type VirtualCardChange } from '../../lambdas/domain/virtual-card-change';
+import { deepFreeze } from '../support/freeze';
 
 /**
  * decideCallback (DESIGN §2 rules 3, 5, 6, 7, 8): the token side (applyVirtualCardChange) composed with the
@@ -13,14 +14,6 @@ const T_OP2 = new Date('2026-03-01T09:00:01.000Z');
 const R1 = '2026-03-01T09:01:00.000Z';
 const R2 = '2026-03-01T09:02:00.000Z';
 const R3 = '2026-03-01T09:03:00.000Z';
-
-function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === 'object') {
-    Object.values(value).forEach(deepFreeze);
-    Object.freeze(value);
-  }
-  return value;
-}
 
 function token(state: TokenState, overrides: Partial<Token> = {}): Token {
   return deepFreeze({

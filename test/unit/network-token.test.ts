@@ -1,4 +1,5 @@
 import { applyTokenUpdate, networkTokenView, type NetworkToken, type TokenUpdate } from '../../lambdas/domain/network-token';
+import { deepFreeze } from '../support/freeze';
 
 /**
  * Rules 10 and 11 (DESIGN §2) on the pure domain function, and the §3 network-token view. Every input is
@@ -8,14 +9,6 @@ import { applyTokenUpdate, networkTokenView, type NetworkToken, type TokenUpdate
 const T1 = Date.parse('2026-05-01T10:00:00.000Z');
 const T2 = T1 + 1; // one millisecond later: the precision rule 10 compares at
 const RECEIVED = '2026-05-02T00:00:00.000Z';
-
-function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === 'object') {
-    Object.values(value).forEach(deepFreeze);
-    Object.freeze(value);
-  }
-  return value;
-}
 
 function stored(overrides: Partial<NetworkToken> = {}): NetworkToken {
   return deepFreeze({

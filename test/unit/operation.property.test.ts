@@ -11,6 +11,7 @@ import {
 } from '../../lambdas/domain/operation';
 import type { Token, TokenState } from '../../lambdas/domain/token';
 import { dedupeKey, type HistoryEvent, type VirtualCardChange } from '../../lambdas/domain/virtual-card-change';
+import { deepFreeze } from '../support/freeze';
 
 /**
  * Properties of DESIGN §2 rules 2, 3, 4, 5 and 8 over random interleavings, for ONE token and up to 4 TOKEN-scope
@@ -186,14 +187,6 @@ const isDuplicateFree = (arrivals: Arrival[]): Arrival[] => {
 };
 
 // ---------------------------------------------------------------------------------------------------- simulated store
-
-function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === 'object') {
-    Object.values(value).forEach(deepFreeze);
-    Object.freeze(value);
-  }
-  return value;
-}
 
 interface Snapshot {
   token: Token;

@@ -13,6 +13,7 @@ import {
   type OperationStatus,
   type OperationTokenOutcome,
 } from '../../lambdas/domain/operation';
+import { deepFreeze } from '../support/freeze';
 
 /**
  * Pure domain of an LCM operation (DESIGN §2 rules 3, 8, 9; §3 "Operation"; §4 retry policy). No I/O.
@@ -25,14 +26,6 @@ const AT1 = '2026-02-01T10:00:10.000Z';
 const AT2 = '2026-02-01T10:00:20.000Z';
 const AT3 = '2026-02-01T10:00:30.000Z';
 const AT4 = '2026-02-01T10:00:40.000Z';
-
-function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === 'object') {
-    Object.values(value).forEach(deepFreeze);
-    Object.freeze(value);
-  }
-  return value;
-}
 
 function tokenOp(overrides: Partial<Operation> = {}, action: LcmAction = 'SUSPEND'): Operation {
   const base = newOperation({ operationId: 'op-1', action, issuerCardRefId: 'card-1', virtualCardId: 'vc-1', reason: 'lost phone', expectedTokens: ['vc-1'], now: CREATED });

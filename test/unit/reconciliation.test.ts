@@ -8,6 +8,7 @@ import {
   type D1VirtualCard,
 } from '../../lambdas/domain/reconciliation';
 import type { Token, TokenState } from '../../lambdas/domain/token';
+import { deepFreeze } from '../support/freeze';
 
 /**
  * Reconciliation with D1's own view (DESIGN §3 reconcile route, §5 RECONCILE_AFTER_MS; issue 8): the pure half.
@@ -22,14 +23,6 @@ const AFTER_MS = 1_000;
 const NOT_OVERDUE = new Date(CREATED.getTime() + AFTER_MS - 1);
 const JUST_OVERDUE = new Date(CREATED.getTime() + AFTER_MS);
 const LATE = new Date(CREATED.getTime() + 10 * AFTER_MS);
-
-function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === 'object') {
-    Object.values(value).forEach(deepFreeze);
-    Object.freeze(value);
-  }
-  return value;
-}
 
 function token(virtualCardId: string, state: TokenState, overrides: Partial<Token> = {}): Token {
   return deepFreeze({

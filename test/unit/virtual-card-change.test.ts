@@ -9,20 +9,13 @@ import {
   type VirtualCardChange,
 } from '../../lambdas/domain/virtual-card-change';
 import { ORACLE_KNOWN_ACTIONS } from '../support/callback-oracle';
+import { deepFreeze } from '../support/freeze';
 
 /** Pure domain: no I/O. Every input is deep-frozen, so an in-place mutation by the product throws. */
 
 const T0 = '2026-01-01T00:00:00.000Z';
 const T1 = '2026-01-02T00:00:00.000Z';
 const RECEIVED = '2026-03-04T05:06:07.890Z';
-
-function deepFreeze<T>(value: T): T {
-  if (value !== null && typeof value === 'object') {
-    Object.values(value).forEach(deepFreeze);
-    Object.freeze(value);
-  }
-  return value;
-}
 
 function token(state: TokenState, overrides: Partial<Token> = {}): Token {
   return deepFreeze({
