@@ -47,7 +47,7 @@ export async function startStackWithSimulator(options: StackWithSimulatorOptions
     return stack.url;
   };
   const startSim = (port: number) => startD1Simulator({ port, issuerId: TEST_ENV.ISSUER_ID, serviceBaseUrl, ...simulator });
-  let sim: D1Simulator = await startSim(0);
+  const sim: D1Simulator = await startSim(0);
   const simPort = sim.port;
   const simUrl = `http://127.0.0.1:${simPort}`;
   try {
