@@ -9,7 +9,6 @@ import { applyTokenUpdateUseCase } from '../use-cases/token-updates';
 
 const env = loadEnv(['TABLE_NAME']);
 const store = new DynamoDbNetworkTokenStore(documentClient(), env.TABLE_NAME);
-const processor = new BatchProcessor(EventType.SQS);
 
 const OUTCOME_METRIC = { APPLIED: 'TokenUpdatesApplied', DUPLICATE: 'TokenUpdatesDuplicate', STALE: 'TokenUpdatesStale' } as const;
 
@@ -21,11 +20,15 @@ async function applyRecord(record: SQSRecord): Promise<void> {
   logger.info('token update processed', { correlationId: update.correlationId, tokenId: update.tokenId, outcome: decision.outcome, tokenPanDropped: decision.dropTokenPan });
 }
 
-/** SQS consumer of token-updates: each update applied at most once and never over a newer one. */
+/**
+ * SQS consumer of token-updates: each update applied at most once and never over a newer one.
+ * The BatchProcessor holds one invocation's records and failures: a new one per invocation, so concurrent
+ * invocations of this module (the local pollers run several) can never report each other's failures.
+ */
 export const handler = async (event: SQSEvent, context: Context) => {
   logger.addContext(context);
   try {
-    return await processPartialResponse(event, applyRecord, processor, { context });
+    return await processPartialResponse(event, applyRecord, new BatchProcessor(EventType.SQS), { context });
   } finally {
     if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
   }

@@ -12,7 +12,6 @@ const env = loadEnv(['TABLE_NAME', 'HISTORY_RETENTION_DAYS']);
 const client = documentClient();
 const store = new DynamoDbTokenStore(client, { tableName: env.TABLE_NAME, historyRetentionDays: env.HISTORY_RETENTION_DAYS });
 const operations = new DynamoDbOperationStore(client, env.TABLE_NAME);
-const processor = new BatchProcessor(EventType.SQS);
 
 const OUTCOME_METRIC = {
   APPLIED: 'CallbacksApplied',
@@ -41,11 +40,15 @@ async function applyRecord(record: SQSRecord): Promise<void> {
   });
 }
 
-/** SQS consumer of the issuer-callbacks queue: each record applied once; failures reported per record. */
+/**
+ * SQS consumer of the issuer-callbacks queue: each record applied once; failures reported per record.
+ * The BatchProcessor holds one invocation's records and failures: a new one per invocation, so concurrent
+ * invocations of this module (the local pollers run several) can never report each other's failures.
+ */
 export const handler = async (event: SQSEvent, context: Context) => {
   logger.addContext(context);
   try {
-    return await processPartialResponse(event, applyRecord, processor, { context });
+    return await processPartialResponse(event, applyRecord, new BatchProcessor(EventType.SQS), { context });
   } finally {
     if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
   }

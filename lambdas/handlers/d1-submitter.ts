@@ -34,7 +34,6 @@ function compose() {
   };
 }
 type SubmitDeps = ReturnType<typeof compose>;
-const processor = new BatchProcessor(EventType.SQS);
 
 const EVENT_METRIC = {
   SUBMITTED: 'OperationsSubmitted',
@@ -58,13 +57,17 @@ async function submitRecord(deps: SubmitDeps, record: SQSRecord): Promise<void> 
   log('updateCardState attempt recorded', { ...keys, event: result.event, status: result.operation.status, failure: result.operation.failure });
 }
 
-/** SQS consumer of d1-requests: one updateCardState attempt per message; concurrency capped by the event source. */
+/**
+ * SQS consumer of d1-requests: one updateCardState attempt per message; concurrency capped by the event source.
+ * The BatchProcessor holds one invocation's records and failures: a new one per invocation, so concurrent
+ * invocations of this module (the local pollers run several) can never report each other's failures.
+ */
 export const handler = withSecrets(['D1_CLIENT_CERT', 'D1_CLIENT_KEY'], () => {
   const deps = compose();
   return async (event: SQSEvent, context: Context) => {
     logger.addContext(context);
     try {
-      return await processPartialResponse(event, (record: SQSRecord) => submitRecord(deps, record), processor, { context });
+      return await processPartialResponse(event, (record: SQSRecord) => submitRecord(deps, record), new BatchProcessor(EventType.SQS), { context });
     } finally {
       if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
     }
