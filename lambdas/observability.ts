@@ -17,12 +17,25 @@ const PAN_LIKE = /(?<!\d)\d(?:[ -]?\d){12,18}(?!\d)/g;
 
 /**
  * The last line of defence for rule 14: callers log ids and field paths only, and anything that still looks like
- * card data is masked before the line is written. Applied to every key/value Powertools serialises.
+ * card data (a Luhn-valid run of 13–19 digits) is masked before the line is written. Applied to every key/value
+ * Powertools serialises.
  */
 export function redactLogValue(key: string, value: unknown): unknown {
   if (SENSITIVE_KEYS.has(key)) return '[REDACTED]';
-  if (typeof value === 'string') return value.replace(PAN_LIKE, '[PAN-REDACTED]');
+  if (typeof value === 'string') return value.replace(PAN_LIKE, (run) => (looksLikePan(run.replace(/[ -]/g, '')) ? '[PAN-REDACTED]' : run));
   return value;
+}
+
+/** Luhn-valid, and not an epoch-millisecond timestamp (13 digits, 2001–2033), which logs carry all the time. */
+function looksLikePan(digits: string): boolean {
+  if (digits.length === 13 && Number(digits) >= 1e12 && Number(digits) < 2e12) return false;
+  let sum = 0;
+  for (let i = 0; i < digits.length; i++) {
+    let d = Number(digits[digits.length - 1 - i]);
+    if (i % 2 === 1) d = d * 2 > 9 ? d * 2 - 9 : d * 2;
+    sum += d;
+  }
+  return sum % 10 === 0;
 }
 
 export const logger = new Logger({ serviceName: SERVICE_NAME, logLevel: (process.env.LOG_LEVEL ?? 'INFO') as LogLevel, jsonReplacerFn: redactLogValue });

@@ -11,6 +11,10 @@ describe('log redaction (last line of defence for rule 14)', () => {
     ['last digits 4242', 'last digits 4242'],
     ['12345678901', '12345678901'],
     ['arn:aws:lambda:us-east-1:000000000000:function:x', 'arn:aws:lambda:us-east-1:000000000000:function:x'],
+    ['SentTimestamp 1795490465924', 'SentTimestamp 1795490465924'],
+    ['at 1700000000000 and 1999999999998', 'at 1700000000000 and 1999999999998'],
+    ['4111111111111112 fails Luhn', '4111111111111112 fails Luhn'],
+    ['amex 378282246310005', 'amex [PAN-REDACTED]'],
   ])('masks PAN-like runs in %p', (input, expected) => {
     expect(redactLogValue('message', input)).toBe(expected);
   });
