@@ -1,10 +1,10 @@
-import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { SQSRecord } from 'aws-lambda';
 import { documentClient } from '../adapters/dynamodb-client';
 import { DynamoDbNetworkTokenStore } from '../adapters/dynamodb-network-token-store';
 import { loadEnv } from '../config/env';
 import { tokenUpdateMessage } from '../domain/schemas';
 import { logger, metrics, MetricUnit } from '../observability';
+import { sqsConsumer } from '../sqs/consumer';
 import { applyTokenUpdateUseCase } from '../use-cases/token-updates';
 
 const env = loadEnv(['TABLE_NAME']);
@@ -20,16 +20,5 @@ async function applyRecord(record: SQSRecord): Promise<void> {
   logger.info('token update processed', { correlationId: update.correlationId, tokenId: update.tokenId, outcome: decision.outcome, tokenPanDropped: decision.dropTokenPan });
 }
 
-/**
- * SQS consumer of token-updates: each update applied at most once and never over a newer one.
- * The BatchProcessor holds one invocation's records and failures: a new one per invocation, so concurrent
- * invocations of this module (the local pollers run several) can never report each other's failures.
- */
-export const handler = async (event: SQSEvent, context: Context) => {
-  logger.addContext(context);
-  try {
-    return await processPartialResponse(event, applyRecord, new BatchProcessor(EventType.SQS), { context });
-  } finally {
-    if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
-  }
-};
+/** SQS consumer of token-updates: each update applied at most once and never over a newer one. */
+export const handler = sqsConsumer(applyRecord);

@@ -1,11 +1,11 @@
-import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { SQSRecord } from 'aws-lambda';
 import { documentClient } from '../adapters/dynamodb-client';
 import { DynamoDbOperationStore } from '../adapters/dynamodb-operation-store';
 import { DynamoDbTokenStore } from '../adapters/dynamodb-token-store';
 import { loadEnv } from '../config/env';
 import { virtualCardChangeMessage } from '../domain/schemas';
 import { logger, metrics, MetricUnit } from '../observability';
+import { sqsConsumer } from '../sqs/consumer';
 import { applyVirtualCardChangeUseCase } from '../use-cases/apply-virtual-card-change';
 
 const env = loadEnv(['TABLE_NAME', 'HISTORY_RETENTION_DAYS']);
@@ -40,16 +40,5 @@ async function applyRecord(record: SQSRecord): Promise<void> {
   });
 }
 
-/**
- * SQS consumer of the issuer-callbacks queue: each record applied once; failures reported per record.
- * The BatchProcessor holds one invocation's records and failures: a new one per invocation, so concurrent
- * invocations of this module (the local pollers run several) can never report each other's failures.
- */
-export const handler = async (event: SQSEvent, context: Context) => {
-  logger.addContext(context);
-  try {
-    return await processPartialResponse(event, applyRecord, new BatchProcessor(EventType.SQS), { context });
-  } finally {
-    if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
-  }
-};
+/** SQS consumer of the issuer-callbacks queue: each record applied once; failures reported per record. */
+export const handler = sqsConsumer(applyRecord);

@@ -1,5 +1,4 @@
-import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
-import type { Context, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { SQSRecord } from 'aws-lambda';
 import { D1IssuerClient } from '../adapters/d1-issuer-client';
 import { d1ClientTls, d1Fetch } from '../adapters/d1-transport';
 import { documentClient } from '../adapters/dynamodb-client';
@@ -9,6 +8,7 @@ import { loadEnv } from '../config/env';
 import { withSecrets } from '../config/secrets';
 import { submissionMessage } from '../domain/schemas';
 import { logger, metrics, MetricUnit } from '../observability';
+import { sqsConsumer } from '../sqs/consumer';
 import { submitOperation } from '../use-cases/submit-operation';
 
 function compose() {
@@ -57,19 +57,8 @@ async function submitRecord(deps: SubmitDeps, record: SQSRecord): Promise<void> 
   log('updateCardState attempt recorded', { ...keys, event: result.event, status: result.operation.status, failure: result.operation.failure });
 }
 
-/**
- * SQS consumer of d1-requests: one updateCardState attempt per message; concurrency capped by the event source.
- * The BatchProcessor holds one invocation's records and failures: a new one per invocation, so concurrent
- * invocations of this module (the local pollers run several) can never report each other's failures.
- */
+/** SQS consumer of d1-requests: one updateCardState attempt per message; concurrency capped by the event source. */
 export const handler = withSecrets(['D1_CLIENT_CERT', 'D1_CLIENT_KEY'], () => {
   const deps = compose();
-  return async (event: SQSEvent, context: Context) => {
-    logger.addContext(context);
-    try {
-      return await processPartialResponse(event, (record: SQSRecord) => submitRecord(deps, record), new BatchProcessor(EventType.SQS), { context });
-    } finally {
-      if (metrics.hasStoredMetrics()) metrics.publishStoredMetrics();
-    }
-  };
+  return sqsConsumer((record) => submitRecord(deps, record));
 });
