@@ -28,7 +28,7 @@ export interface OperationRef {
 }
 
 export type ChangeOutcome = 'APPLIED' | 'SUPERSEDED' | 'FAILED' | 'IGNORED';
-export type IgnoredReason = 'UNKNOWN_ACTION' | 'TOKEN_DELETED' | 'SECOND_OUTCOME';
+export type IgnoredReason = 'UNKNOWN_ACTION' | 'TOKEN_DELETED' | 'SECOND_OUTCOME' | 'OUT_OF_ORDER';
 
 export interface HistoryEvent {
   at: string;
@@ -91,6 +91,9 @@ export function dedupeKey(change: Pick<VirtualCardChange, 'correlationId' | 'vir
  * - Rule 7: an unknown action is recorded as IGNORED and changes nothing; RENEW counts a renewal, keeps state.
  * - Rule 4: DELETED is terminal: any later change to a deleted token is IGNORED.
  * - Rule 5: a success of operation N is SUPERSEDED when the last applied change came from a later operation.
+ *   External changes apply in arrival order: one that arrived before the change already applied was overtaken in
+ *   the queue and is IGNORED (OUT_OF_ORDER) — except a DELETE (terminal whatever the order) and a RENEW (no state
+ *   change; the renewal still counts).
  * - Rule 6: a known, successful action on a token we never saw creates it (that is how we learn tokens).
  */
 export function applyVirtualCardChange(current: Token | null, change: VirtualCardChange, operation: OperationRef | null = null): ChangeDecision {
@@ -120,6 +123,8 @@ export function applyVirtualCardChange(current: Token | null, change: VirtualCar
   if (operation && current?.lastOperationOrder != null && current.lastOperationOrder > operation.order) {
     return unchanged('SUPERSEDED', null);
   }
+  const orderFree = change.action === 'RENEW' || nextState(null) === 'DELETED';
+  if (!operation && current && !orderFree && change.receivedAt < current.updatedAt) return unchanged('IGNORED', 'OUT_OF_ORDER');
 
   const renewed = change.action === 'RENEW';
   const token: Token = {

@@ -207,7 +207,7 @@ async function checkApplied(sent: Sent[]): Promise<{ violations: string[]; event
     history.forEach((e, n) => {
       const cb = distinct.get(ids[n]!);
       if (!cb) return;
-      const verdict = oracle.callback(cb);
+      const verdict = oracle.callback({ ...cb, receivedAt: e.at }); // arrival = the webhook's stamp (rule 5)
       if (verdict.duplicate) return;
       if (verdict.outcome !== e.outcome || verdict.stateAfter !== e.stateAfter || verdict.source !== e.source) {
         v.push(`${vc}: event ${n} ${ids[n]} is ${e.outcome}/${e.stateAfter}/${e.source}, oracle ${verdict.outcome}/${verdict.stateAfter}/${verdict.source}`);

@@ -440,3 +440,40 @@ describe('dedupeKey (rule 2)', () => {
     expect(long).toHaveLength(short.length);
   });
 });
+
+describe('rule 5: external changes apply in arrival order (receivedAt)', () => {
+  const EARLIER = '2026-01-01T12:00:00.000Z'; // before T1, the token's updatedAt
+
+  it.each(['ACTIVATE', 'RESUME', 'SUSPEND'])('an external %s that arrived before the applied change is IGNORED (OUT_OF_ORDER), token untouched', (action) => {
+    const current = token('ACTIVE');
+    const before = snapshot(current);
+    const d = applyVirtualCardChange(current, change({ action, receivedAt: EARLIER }));
+    expect(d).toMatchObject({ outcome: 'IGNORED', reason: 'OUT_OF_ORDER', tokenChanged: false });
+    expect(d.token).toEqual(before);
+    expect(d.event).toMatchObject({ at: EARLIER, outcome: 'IGNORED', stateAfter: 'ACTIVE' });
+  });
+
+  it.each(['DELETE', 'DELETE_FROM_APP'])('an overtaken %s still applies (terminal whatever the order)', (action) => {
+    const d = applyVirtualCardChange(token('ACTIVE'), change({ action, receivedAt: EARLIER }));
+    expect(d).toMatchObject({ outcome: 'APPLIED', token: { state: 'DELETED' } });
+  });
+
+  it('an overtaken RENEW still applies and counts (no state change)', () => {
+    const d = applyVirtualCardChange(token('SUSPENDED'), change({ action: 'RENEW', receivedAt: EARLIER }));
+    expect(d).toMatchObject({ outcome: 'APPLIED', token: { state: 'SUSPENDED', renewals: 3 } });
+  });
+
+  it('a change that arrived at the same instant or later applies', () => {
+    expect(applyVirtualCardChange(token('ACTIVE'), change({ action: 'SUSPEND', receivedAt: T1 })).outcome).toBe('APPLIED');
+    expect(applyVirtualCardChange(token('ACTIVE'), change({ action: 'SUSPEND' })).outcome).toBe('APPLIED');
+  });
+
+  it("our operation's callback is not subject to arrival order (rule 5 by creation order)", () => {
+    const d = applyVirtualCardChange(token('ACTIVE'), change({ action: 'SUSPEND', receivedAt: EARLIER, source: 'ISSUER' }), op('0002'));
+    expect(d).toMatchObject({ outcome: 'APPLIED', token: { state: 'SUSPENDED' } });
+  });
+
+  it('a failed overtaken callback is still FAILED (rule 3 first)', () => {
+    expect(applyVirtualCardChange(token('ACTIVE'), change({ action: 'SUSPEND', errorCode: 221, receivedAt: EARLIER })).outcome).toBe('FAILED');
+  });
+});

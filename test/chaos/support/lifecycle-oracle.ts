@@ -11,7 +11,13 @@
  *    no state, it does not clear rule 5's "last change came from operation M": an older operation's late success
  *    is still SUPERSEDED after it;
  *  - CALLBACK_ERROR's `failure.errorCode` is the code of the failed expected token listed first;
- *  - a failed callback with an unknown action is FAILED (rule 3 read before rule 7), and changes nothing.
+ *  - a failed callback with an unknown action is FAILED (rule 3 read before rule 7), and changes nothing;
+ *  - rule 5 "external changes apply in arrival order": arrival is the callback's `receivedAt` (the webhook's stamp,
+ *    which becomes the token's updatedAt when applied). An external state-changing callback that arrived before the
+ *    change already applied (receivedAt < the token's updatedAt) was overtaken in the queue and is IGNORED
+ *    (OUT_OF_ORDER), state unchanged — except a DELETE / DELETE_FROM_APP (terminal whatever the order) and a RENEW
+ *    (sets no state; the renewal still counts). Our operations' callbacks follow creation order instead. A callback
+ *    given without receivedAt, or a token whose updatedAt is unknown, is never out of order.
  */
 
 export const KNOWN_ACTIONS = ['ACTIVATE', 'RESUME', 'SUSPEND', 'DELETE', 'DELETE_FROM_APP', 'RENEW'] as const;
@@ -32,6 +38,8 @@ export interface Callback {
   action: string;
   errorCode: number | null;
   source: string | null;
+  /** When the webhook accepted it (arrival); absent = no arrival-order check. */
+  receivedAt?: string | undefined;
 }
 
 /** Rule 2: the identity of a callback. */
@@ -48,6 +56,8 @@ export interface TokenModel {
   lastOperationId: string | null;
   /** Rule 5: creation rank of the operation of ours whose change stands, null when an external change does. */
   standingOperation: number | null;
+  /** receivedAt of the last applied change (the product's updatedAt); null = unknown. */
+  updatedAt: string | null;
 }
 
 export interface OpTokenOutcome {
@@ -93,7 +103,7 @@ export function isTransientAnswer(a: Answer): boolean {
 
 export type CallbackVerdict =
   | { duplicate: true }
-  | { duplicate: false; outcome: EventOutcome; stateAfter: State | null; operationId: string | null; source: Source; opOutcome: OpTokenOutcome | null };
+  | { duplicate: false; outcome: EventOutcome; reason: 'OUT_OF_ORDER' | null; stateAfter: State | null; operationId: string | null; source: Source; opOutcome: OpTokenOutcome | null };
 
 const STATE_AFTER: Record<string, State | 'KEEP'> = {
   ACTIVATE: 'ACTIVE',
@@ -120,6 +130,7 @@ export class LifecycleOracle {
       lastChangeSource: null,
       lastOperationId: null,
       standingOperation: null,
+      updatedAt: null,
       ...token,
     });
   }
@@ -180,9 +191,10 @@ export class LifecycleOracle {
     const op = this.ops.get(cb.correlationId) ?? null;
     const source: Source = op ? 'ISSUER' : cb.source === 'WALLET' || cb.source === 'TSP' || cb.source === 'ISSUER' ? cb.source : 'UNKNOWN';
     const token = this.tokens.get(cb.virtualCardId) ?? null;
-    const verdict = (outcome: EventOutcome, opOutcome: OpTokenOutcome | null): CallbackVerdict => ({
+    const verdict = (outcome: EventOutcome, opOutcome: OpTokenOutcome | null, reason: 'OUT_OF_ORDER' | null = null): CallbackVerdict => ({
       duplicate: false,
       outcome,
+      reason,
       stateAfter: this.tokens.get(cb.virtualCardId)?.state ?? null,
       operationId: op?.operationId ?? null,
       source,
@@ -206,6 +218,16 @@ export class LifecycleOracle {
     } else if (op && token && token.standingOperation !== null && token.standingOperation > op.rank) {
       outcome = 'SUPERSEDED'; // rule 5
       opOutcome = { virtualCardId: cb.virtualCardId, outcome: 'SUPERSEDED' };
+    } else if (
+      !op &&
+      token &&
+      effect !== 'KEEP' &&
+      effect !== 'DELETED' &&
+      cb.receivedAt !== undefined &&
+      token.updatedAt !== null &&
+      cb.receivedAt < token.updatedAt
+    ) {
+      return verdict('IGNORED', null, 'OUT_OF_ORDER'); // rule 5: overtaken by a change that arrived later
     } else {
       outcome = 'APPLIED'; // rules 6, 7: a known successful action creates an unknown token
       const state: State = effect === 'KEEP' ? (token?.state ?? 'ACTIVE') : effect;
@@ -218,6 +240,7 @@ export class LifecycleOracle {
         lastChangeSource: source,
         lastOperationId: op?.operationId ?? null,
         standingOperation: op ? op.rank : cb.action === 'RENEW' ? (token?.standingOperation ?? null) : null,
+        updatedAt: cb.receivedAt ?? null,
       });
       opOutcome = op ? { virtualCardId: cb.virtualCardId, outcome: 'SUCCEEDED' } : null;
     }
