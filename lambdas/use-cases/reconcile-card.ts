@@ -5,6 +5,7 @@ import type { Token } from '../domain/token';
 import type { D1IssuerGateway } from '../ports/d1-issuer';
 import type { OperationStore } from '../ports/operation-store';
 import type { TokenStore } from '../ports/token-store';
+import { allCardTokens } from './card-tokens';
 
 export interface ReconcileDeps {
   tokens: TokenStore;
@@ -19,17 +20,6 @@ export interface ReconcileResult {
   issuerCardRefId: string;
   corrected: { virtualCardId: string; from: Correction['from']; to: Correction['to'] }[];
   settledOperations: string[];
-}
-
-async function allCardTokens(tokens: TokenStore, issuerCardRefId: string): Promise<Token[]> {
-  const all: Token[] = [];
-  let nextToken: string | undefined;
-  do {
-    const page = await tokens.listCardTokens(issuerCardRefId, { limit: 100, nextToken });
-    all.push(...page.items);
-    nextToken = page.nextToken ?? undefined;
-  } while (nextToken);
-  return all;
 }
 
 /**

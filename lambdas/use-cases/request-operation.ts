@@ -4,6 +4,7 @@ import { newOperation, type LcmAction, type Operation } from '../domain/operatio
 import type { SubmissionQueue } from '../ports/d1-issuer';
 import type { OperationStore } from '../ports/operation-store';
 import type { TokenStore } from '../ports/token-store';
+import { allCardTokens } from './card-tokens';
 
 export interface OperationRequest {
   action: LcmAction;
@@ -85,12 +86,5 @@ async function expectedTokensOf(deps: RequestDeps, request: OperationRequest): P
     if (token?.state === 'DELETED') throw new DomainError('TOKEN_DELETED', 'the token is deleted');
     return [request.virtualCardId];
   }
-  const expected: string[] = [];
-  let nextToken: string | undefined;
-  do {
-    const page = await deps.tokens.listCardTokens(request.issuerCardRefId, { limit: 100, nextToken });
-    expected.push(...page.items.filter((t) => t.state !== 'DELETED').map((t) => t.virtualCardId));
-    nextToken = page.nextToken ?? undefined;
-  } while (nextToken);
-  return expected;
+  return (await allCardTokens(deps.tokens, request.issuerCardRefId)).filter((t) => t.state !== 'DELETED').map((t) => t.virtualCardId);
 }
