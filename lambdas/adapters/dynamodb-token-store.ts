@@ -37,6 +37,7 @@ const TOKEN_FIELDS = [
   'lastRenewedAt',
   'updatedAt',
   'lastOperationOrder',
+  'lastStateChangeAt',
   'version',
 ] as const satisfies readonly (keyof Token)[];
 

@@ -78,6 +78,7 @@ export function applyCorrection(current: Token | null, issuerCardRefId: string, 
     updatedAt: at,
     // D1's view now stands: no operation of ours is the last applied change.
     lastOperationOrder: null,
+    lastStateChangeAt: at,
     version: current?.version ?? 0,
   };
   const event: HistoryEvent = {

@@ -23,12 +23,18 @@ export interface Token {
    * change was external. An older operation's late success is SUPERSEDED only against this.
    */
   lastOperationOrder: string | null;
+  /**
+   * Rule 5, arrival order: when the change that set the current state arrived (its receivedAt). A RENEW sets no
+   * state and leaves it alone, so an external change overtaken in the queue only by RENEWs still applies. Null
+   * when no change has set the state yet (a token first seen through RENEW).
+   */
+  lastStateChangeAt: string | null;
   /** Bumped by every write to the token (one per recorded event): optimistic concurrency and history order. */
   version: number;
 }
 
 /** The public view (DESIGN §3 Token): bookkeeping fields stay inside. */
-export function tokenView(token: Token): Omit<Token, 'lastOperationOrder' | 'version'> {
-  const { lastOperationOrder: _order, version: _version, ...view } = token;
+export function tokenView(token: Token): Omit<Token, 'lastOperationOrder' | 'lastStateChangeAt' | 'version'> {
+  const { lastOperationOrder: _order, lastStateChangeAt: _stateAt, version: _version, ...view } = token;
   return view;
 }

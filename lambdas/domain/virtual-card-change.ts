@@ -91,11 +91,15 @@ export function dedupeKey(change: Pick<VirtualCardChange, 'correlationId' | 'vir
  * - Rule 7: an unknown action is recorded as IGNORED and changes nothing; RENEW counts a renewal, keeps state.
  * - Rule 4: DELETED is terminal: any later change to a deleted token is IGNORED.
  * - Rule 5: a success of operation N is SUPERSEDED when the last applied change came from a later operation.
- *   External changes apply in arrival order: one that arrived before the change already applied was overtaken in
- *   the queue and is IGNORED (OUT_OF_ORDER) — except a DELETE (terminal whatever the order) and a RENEW (no state
- *   change; the renewal still counts).
+ *   External changes apply in arrival order (the webhook's receivedAt): a state change that arrived before the one
+ *   that set the current state was overtaken in the queue and is IGNORED (OUT_OF_ORDER) — except a DELETE (terminal
+ *   whatever the order). A RENEW sets no state: it never makes another change late, and a late one still counts.
+ *   A late change applied behind a later-arrived RENEW leaves lastAction/lastChangeSource/updatedAt to that RENEW,
+ *   so the token ends as it would had they been applied in arrival order.
  * - Rule 6: a known, successful action on a token we never saw creates it (that is how we learn tokens).
  */
+const latest = (a: string, b: string | null): string => (b !== null && b > a ? b : a);
+
 export function applyVirtualCardChange(current: Token | null, change: VirtualCardChange, operation: OperationRef | null = null): ChangeDecision {
   const source = changeSource(change, operation);
   const event = (outcome: ChangeOutcome, stateAfter: TokenState | null): HistoryEvent => ({
@@ -123,23 +127,30 @@ export function applyVirtualCardChange(current: Token | null, change: VirtualCar
   if (operation && current?.lastOperationOrder != null && current.lastOperationOrder > operation.order) {
     return unchanged('SUPERSEDED', null);
   }
-  const orderFree = change.action === 'RENEW' || nextState(null) === 'DELETED';
-  if (!operation && current && !orderFree && change.receivedAt < current.updatedAt) return unchanged('IGNORED', 'OUT_OF_ORDER');
-
   const renewed = change.action === 'RENEW';
+  const deletes = nextState(null) === 'DELETED';
+  // Arrival order for external changes: a state change that arrived before the one that set the current state was
+  // overtaken in the queue. DELETE is terminal whatever the order; RENEW sets no state.
+  if (!operation && current?.lastStateChangeAt != null && !renewed && !deletes && change.receivedAt < current.lastStateChangeAt) {
+    return unchanged('IGNORED', 'OUT_OF_ORDER');
+  }
+  // Overtaken only by changes that set no state (RENEWs): the state is this change's, but the last applied change,
+  // in arrival order, is still the later one. Our operations and DELETEs always stand as the last change.
+  const late = !operation && !deletes && current !== null && change.receivedAt < current.updatedAt;
+  const last = late && current
+    ? { lastAction: current.lastAction, lastChangeSource: current.lastChangeSource, lastOperationId: current.lastOperationId, updatedAt: current.updatedAt }
+    : { lastAction: change.action, lastChangeSource: source, lastOperationId: operation?.operationId ?? null, updatedAt: change.receivedAt };
   const token: Token = {
     virtualCardId: change.virtualCardId,
     issuerCardRefId: change.issuerCardRefId,
     walletProviderId: change.walletProviderId ?? current?.walletProviderId ?? null,
     state: nextState(current?.state ?? null),
-    lastAction: change.action,
-    lastChangeSource: source,
-    lastOperationId: operation?.operationId ?? null,
+    ...last,
     renewals: (current?.renewals ?? 0) + (renewed ? 1 : 0),
-    lastRenewedAt: renewed ? change.receivedAt : (current?.lastRenewedAt ?? null),
-    updatedAt: change.receivedAt,
-    // A RENEW changes no state, so the state still comes from whichever change set it: keep its order.
+    lastRenewedAt: renewed ? latest(change.receivedAt, current?.lastRenewedAt ?? null) : (current?.lastRenewedAt ?? null),
+    // A RENEW changes no state, so the state still comes from whichever change set it: keep its order and arrival.
     lastOperationOrder: renewed && !operation ? (current?.lastOperationOrder ?? null) : (operation?.order ?? null),
+    lastStateChangeAt: renewed ? (current?.lastStateChangeAt ?? null) : change.receivedAt,
     version: current?.version ?? 0,
   };
   return { outcome: 'APPLIED', reason: null, token, tokenChanged: true, event: event('APPLIED', token.state) };

@@ -57,9 +57,9 @@ const READ_TO_CALL_MS = 250;
  * together to consumers in either order; the apply step IGNOREs (OUT_OF_ORDER) an external state change that arrived
  * (receivedAt) before the change already applied. Strict (the full run's default; bounded runs count E2 swaps, as
  * one bounded run in ~20 failed once with an unrecorded cause): E2 fails when an
- * overtaken external state change was nevertheless APPLIED, E4 when a token's final fields differ from the
- * arrival-order replay — except tokens with a swap involving our operations' callbacks (creation order) or a RENEW
- * (it moves updatedAt without setting state): those are counted. CHAOS_STRICT_ORDER=0 counts E2 swaps instead.
+ * overtaken external state change was nevertheless APPLIED after a later-arrived state change, E4 when a token's
+ * final fields differ from the arrival-order replay — except tokens with a swap involving our operations' callbacks
+ * (creation order): those are counted. CHAOS_STRICT_ORDER=0 counts E2 swaps instead.
  */
 const STRICT_ORDER = (process.env.CHAOS_STRICT_ORDER ?? (FULL ? '1' : '0')) === '1';
 const QUIESCE_TIMEOUT_MS = 45_000;
@@ -362,6 +362,7 @@ const stats = {
   toleratedSwaps: 0,
   appliedSwaps: 0,
   raceAffectedTokens: 0,
+  deleteSwapTokens: 0,
   raceGaps: [] as number[],
   consumerFailures: {} as Record<string, number>,
   maxReceiveCount: 0,
@@ -436,6 +437,10 @@ async function checkLane(lane: Lane, deliveriesAll: CallbackDeliveryRecord[], re
 
   // E1: exactly once.
   const swappedTokens = new Set<string>();
+  // DELETED is terminal whatever the order: around a swapped DELETE only the state follows arrival order (a RENEW
+  // on either side may or may not have counted; of two DELETEs the first applied stands). E4 compares the state.
+  const deleteSwapTokens = new Set<string>();
+  const isDelete = (e: HistoryEventView) => e.action === 'DELETE' || e.action === 'DELETE_FROM_APP';
   for (const vc of lane.vcs) {
     const ids = histories.get(vc)!.map((e) => eventIdentity(vc, e));
     const seen = new Set<string>();
@@ -445,12 +450,14 @@ async function checkLane(lane: Lane, deliveriesAll: CallbackDeliveryRecord[], re
       if (!firstAt.has(id)) v.push(`E1: ${vc}'s history has ${id}, which the simulator never delivered`);
     }
     for (const id of accepted) if (JSON.parse(id)[1] === vc && !seen.has(id)) v.push(`E1: delivered ${id} (200) is missing from ${vc}'s history`);
-    // E2: arrival order. Arrival = the webhook's receivedAt (the event's `at`). A pair applied out of arrival order
-    // (a swap) is fine when the overtaken one did not apply as a state change (IGNORED OUT_OF_ORDER, FAILED, …), or
-    // is a DELETE (terminal whatever the order); swaps involving our operations' callbacks (creation order) or a
-    // RENEW (moves updatedAt without setting state) are tolerated and counted.
+    // E2: arrival order. Arrival = the webhook's receivedAt (the event's `at`). A pair recorded out of arrival order
+    // (a swap) breaks rule 5 only when the later-arrived one, recorded first, set the state (APPLIED, not a RENEW)
+    // and the overtaken one then set it too (APPLIED, not a RENEW, not a DELETE: terminal whatever the order). A
+    // FAILED, IGNORED or RENEW event sets no state, so swaps with them are harmless. Swaps involving our operations'
+    // callbacks follow creation order instead: tolerated and counted.
     const hist = histories.get(vc)!;
     const ours = (e: HistoryEventView) => e.operationId !== null;
+    const setsState = (e: HistoryEventView) => e.outcome === 'APPLIED' && e.action !== 'RENEW';
     for (let i = 0; i < ids.length; i++) {
       for (let j = i + 1; j < ids.length; j++) {
         const a = Date.parse(hist[i]!.at);
@@ -458,13 +465,14 @@ async function checkLane(lane: Lane, deliveriesAll: CallbackDeliveryRecord[], re
         if (b < a) {
           stats.raceSwaps++;
           stats.raceGaps.push(a - b);
-          if (ours(hist[i]!) || ours(hist[j]!) || hist[i]!.action === 'RENEW' || hist[j]!.action === 'RENEW') {
+          if (ours(hist[i]!) || ours(hist[j]!)) {
             stats.toleratedSwaps++;
             swappedTokens.add(vc);
             continue;
           }
+          if (isDelete(hist[i]!) || isDelete(hist[j]!)) deleteSwapTokens.add(vc);
           const overtaken = hist[j]!;
-          if (overtaken.outcome !== 'APPLIED' || overtaken.stateAfter === 'DELETED') continue;
+          if (!setsState(hist[i]!) || !setsState(overtaken) || overtaken.stateAfter === 'DELETED') continue;
           if (STRICT_ORDER) {
             const failures = consumerFailures.filter((f) => f.body.includes(JSON.stringify(vc))).map((f) => `${f.consumer} failed ${f.body} at ${new Date(f.at).toISOString().slice(11, 23)}`);
             v.push(`E2: ${vc}: ${ids[j]} arrived ${a - b} ms before ${ids[i]} but was applied (as a state change) after it; consumer failures on this token: ${failures.join('; ') || 'none'}`);
@@ -501,6 +509,13 @@ async function checkLane(lane: Lane, deliveriesAll: CallbackDeliveryRecord[], re
     const got = tokenFields((tokens.get(vc) ?? null) as never);
     const want = tokenFields(byDelivery.oracle.tokens.get(vc) ?? null);
     if (got === want) continue;
+    if (deleteSwapTokens.has(vc) && !swappedTokens.has(vc)) {
+      const gotState = tokens.get(vc)?.state ?? null;
+      const wantState = byDelivery.oracle.tokens.get(vc)?.state ?? null;
+      if (gotState === wantState) stats.deleteSwapTokens++;
+      else v.push(`E4: token ${vc} is ${gotState} (a DELETE swapped); in arrival (receivedAt) order the oracle says ${wantState}`);
+      continue;
+    }
     if (swappedTokens.has(vc)) {
       stats.raceAffectedTokens++;
       if (raceExamples.length < 3) {
@@ -654,7 +669,8 @@ describe('end-to-end chaos against the local stack and the D1 simulator', () => 
       'requests refused 409': stats.refused,
       'D1 updateCardState calls': stats.d1Calls,
       'order checks (E2/E4)': STRICT_ORDER ? 'strict' : 'counting swaps (CHAOS_STRICT_ORDER=1 to fail on them)',
-      'arrival-order swaps (pairs) / tolerated (ours or RENEW) / overtaken one APPLIED (E2 when strict) / tokens off arrival order (tolerated)': `${stats.raceSwaps} / ${stats.toleratedSwaps} / ${stats.appliedSwaps} / ${stats.raceAffectedTokens}`,
+      'arrival-order swaps (pairs) / tolerated (ours) / overtaken one APPLIED (E2 when strict) / tokens off arrival order (tolerated)': `${stats.raceSwaps} / ${stats.toleratedSwaps} / ${stats.appliedSwaps} / ${stats.raceAffectedTokens}`,
+      'tokens whose fields differ from arrival order only around a swapped DELETE (state compared)': stats.deleteSwapTokens,
       'swap gaps (arrival distance) median / max / over 1 s': (() => {
         const gaps = [...stats.raceGaps].sort((a, b) => a - b);
         return gaps.length ? `${gaps[Math.floor(gaps.length / 2)]} ms / ${gaps[gaps.length - 1]} ms / ${gaps.filter((g) => g > 1000).length}` : 'none';

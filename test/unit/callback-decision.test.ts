@@ -28,6 +28,7 @@ function token(state: TokenState, overrides: Partial<Token> = {}): Token {
     lastRenewedAt: null,
     updatedAt: '2026-02-01T00:00:00.000Z',
     lastOperationOrder: null,
+    lastStateChangeAt: '2026-02-01T00:00:00.000Z',
     version: 3,
     ...overrides,
   });

@@ -223,6 +223,7 @@ function initialToken(state: TokenState): Token {
     lastRenewedAt: null,
     updatedAt: new Date(T0 - 86_400_000).toISOString(),
     lastOperationOrder: null,
+    lastStateChangeAt: new Date(T0 - 86_400_000).toISOString(),
     version: 1,
   });
 }

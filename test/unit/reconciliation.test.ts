@@ -37,6 +37,7 @@ function token(virtualCardId: string, state: TokenState, overrides: Partial<Toke
     lastRenewedAt: T0,
     updatedAt: T1,
     lastOperationOrder: '#000000000000007',
+    lastStateChangeAt: T1,
     version: 7,
     ...overrides,
   });
@@ -227,6 +228,7 @@ describe('applyCorrection: the corrected token and its history event', () => {
       lastRenewedAt: T0,
       updatedAt: LATE.toISOString(),
       lastOperationOrder: null,
+      lastStateChangeAt: LATE.toISOString(),
       version: 7, // the store writes version + 1 on the condition that it is still 7
     });
     expect(event).toEqual({
@@ -256,6 +258,7 @@ describe('applyCorrection: the corrected token and its history event', () => {
       lastRenewedAt: null,
       updatedAt: LATE.toISOString(),
       lastOperationOrder: null,
+      lastStateChangeAt: LATE.toISOString(),
       version: 0,
     });
     expect(event).toMatchObject({ action: 'RECONCILE', source: 'RECONCILIATION', outcome: 'APPLIED', stateAfter: 'INACTIVE', operationId: null, errorCode: null, correlationId: 'rec-2' });

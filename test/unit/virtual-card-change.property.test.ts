@@ -72,6 +72,7 @@ const initialArb: fc.Arbitrary<Token | null> = fc.option(
       lastRenewedAt: null,
       updatedAt: new Date(T0 - 86_400_000).toISOString(),
       lastOperationOrder: null,
+      lastStateChangeAt: new Date(T0 - 86_400_000).toISOString(),
       version: t.version,
     }),
   ),

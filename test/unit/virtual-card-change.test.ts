@@ -30,6 +30,7 @@ function token(state: TokenState, overrides: Partial<Token> = {}): Token {
     lastRenewedAt: T0,
     updatedAt: T1,
     lastOperationOrder: null,
+    lastStateChangeAt: T1,
     version: 7,
     ...overrides,
   });
@@ -121,6 +122,8 @@ describe('applyVirtualCardChange: every known action from every state (success, 
         lastRenewedAt: renewed ? RECEIVED : from === null ? null : T0,
         updatedAt: RECEIVED,
         lastOperationOrder: null,
+        // A RENEW sets no state: the arrival of the change that did is kept (none for a token first seen by it).
+        lastStateChangeAt: renewed ? (from === null ? null : T1) : RECEIVED,
         // The decision carries the version it read; the store bumps it on write.
         version: from === null ? 0 : 7,
       });
@@ -475,5 +478,44 @@ describe('rule 5: external changes apply in arrival order (receivedAt)', () => {
 
   it('a failed overtaken callback is still FAILED (rule 3 first)', () => {
     expect(applyVirtualCardChange(token('ACTIVE'), change({ action: 'SUSPEND', errorCode: 221, receivedAt: EARLIER })).outcome).toBe('FAILED');
+  });
+  describe('a RENEW sets no state, so it never makes a state change late', () => {
+    const SUSPEND_AT = '2026-01-01T12:00:00.000Z';
+    const RENEW_AT = '2026-01-01T12:00:00.040Z';
+
+    it('SUSPEND arrived, then RENEW; the RENEW applied first: the SUSPEND still applies, the RENEW stays the last change', () => {
+      const renewed = applyVirtualCardChange(token('ACTIVE', { updatedAt: T0, lastStateChangeAt: T0 }), change({ correlationId: 'c-renew', action: 'RENEW', source: 'TSP', receivedAt: RENEW_AT }));
+      expect(renewed.token).toMatchObject({ state: 'ACTIVE', lastAction: 'RENEW', updatedAt: RENEW_AT, lastStateChangeAt: T0 });
+      const d = applyVirtualCardChange(renewed.token, change({ correlationId: 'c-suspend', action: 'SUSPEND', source: 'WALLET', receivedAt: SUSPEND_AT }));
+      expect(d.outcome).toBe('APPLIED');
+      // In arrival order (SUSPEND, RENEW) the token is SUSPENDED and its last applied change is the RENEW.
+      expect(d.token).toMatchObject({ state: 'SUSPENDED', lastAction: 'RENEW', lastChangeSource: 'TSP', updatedAt: RENEW_AT, lastStateChangeAt: SUSPEND_AT, renewals: 3 });
+      expect(d.event).toMatchObject({ at: SUSPEND_AT, outcome: 'APPLIED', stateAfter: 'SUSPENDED' });
+    });
+
+    it('a token first seen through a RENEW takes an earlier-arrived state change', () => {
+      const renewed = applyVirtualCardChange(null, change({ action: 'RENEW', receivedAt: RENEW_AT }));
+      expect(renewed.token).toMatchObject({ state: 'ACTIVE', lastStateChangeAt: null });
+      const d = applyVirtualCardChange(renewed.token, change({ correlationId: 'c-suspend', action: 'SUSPEND', receivedAt: SUSPEND_AT }));
+      expect(d.token).toMatchObject({ state: 'SUSPENDED', lastAction: 'RENEW', renewals: 1 });
+    });
+
+    it('a state change that arrived before the last state change is still OUT_OF_ORDER behind a RENEW', () => {
+      const current = token('SUSPENDED', { lastAction: 'RENEW', updatedAt: RENEW_AT, lastStateChangeAt: SUSPEND_AT });
+      const d = applyVirtualCardChange(current, change({ action: 'RESUME', receivedAt: '2026-01-01T11:59:59.999Z' }));
+      expect(d).toMatchObject({ outcome: 'IGNORED', reason: 'OUT_OF_ORDER', tokenChanged: false });
+    });
+
+    it('a late RENEW counts but leaves the last change and lastRenewedAt to what arrived later', () => {
+      const current = token('SUSPENDED', { lastAction: 'SUSPEND', lastChangeSource: 'WALLET', updatedAt: RENEW_AT, lastStateChangeAt: RENEW_AT, lastRenewedAt: RENEW_AT });
+      const d = applyVirtualCardChange(current, change({ action: 'RENEW', source: 'TSP', receivedAt: SUSPEND_AT }));
+      expect(d.token).toMatchObject({ state: 'SUSPENDED', renewals: 3, lastAction: 'SUSPEND', lastChangeSource: 'WALLET', updatedAt: RENEW_AT, lastRenewedAt: RENEW_AT, lastStateChangeAt: RENEW_AT });
+    });
+
+    it('an overtaken DELETE takes the last change whatever arrived later (terminal)', () => {
+      const current = token('ACTIVE', { lastAction: 'RENEW', updatedAt: RENEW_AT, lastStateChangeAt: T0 });
+      const d = applyVirtualCardChange(current, change({ action: 'DELETE', receivedAt: SUSPEND_AT }));
+      expect(d.token).toMatchObject({ state: 'DELETED', lastAction: 'DELETE', lastStateChangeAt: SUSPEND_AT });
+    });
   });
 });

@@ -12,12 +12,13 @@
  *    is still SUPERSEDED after it;
  *  - CALLBACK_ERROR's `failure.errorCode` is the code of the failed expected token listed first;
  *  - a failed callback with an unknown action is FAILED (rule 3 read before rule 7), and changes nothing;
- *  - rule 5 "external changes apply in arrival order": arrival is the callback's `receivedAt` (the webhook's stamp,
- *    which becomes the token's updatedAt when applied). An external state-changing callback that arrived before the
- *    change already applied (receivedAt < the token's updatedAt) was overtaken in the queue and is IGNORED
- *    (OUT_OF_ORDER), state unchanged — except a DELETE / DELETE_FROM_APP (terminal whatever the order) and a RENEW
- *    (sets no state; the renewal still counts). Our operations' callbacks follow creation order instead. A callback
- *    given without receivedAt, or a token whose updatedAt is unknown, is never out of order.
+ *  - rule 5 "external changes apply in arrival order": arrival is the callback's `receivedAt` (the webhook's stamp).
+ *    An external state-changing callback that arrived before the change that set the token's current state was
+ *    overtaken in the queue and is IGNORED (OUT_OF_ORDER), state unchanged — except a DELETE / DELETE_FROM_APP
+ *    (terminal whatever the order). A RENEW sets no state, so it never makes a change late, and a late RENEW still
+ *    counts. An external change applied behind a later-arrived RENEW leaves lastAction/lastChangeSource/
+ *    lastOperationId to that RENEW: the token ends as arrival order says. Our operations' callbacks follow creation
+ *    order instead. A callback given without receivedAt, or a token whose times are unknown, is never late.
  */
 
 export const KNOWN_ACTIONS = ['ACTIVATE', 'RESUME', 'SUSPEND', 'DELETE', 'DELETE_FROM_APP', 'RENEW'] as const;
@@ -56,8 +57,10 @@ export interface TokenModel {
   lastOperationId: string | null;
   /** Rule 5: creation rank of the operation of ours whose change stands, null when an external change does. */
   standingOperation: number | null;
-  /** receivedAt of the last applied change (the product's updatedAt); null = unknown. */
+  /** receivedAt of the last applied change in arrival order (the product's updatedAt); null = unknown. */
   updatedAt: string | null;
+  /** receivedAt of the change that set the current state (a RENEW sets none); null = unknown. */
+  stateChangedAt: string | null;
 }
 
 export interface OpTokenOutcome {
@@ -131,6 +134,7 @@ export class LifecycleOracle {
       lastOperationId: null,
       standingOperation: null,
       updatedAt: null,
+      stateChangedAt: null,
       ...token,
     });
   }
@@ -224,23 +228,26 @@ export class LifecycleOracle {
       effect !== 'KEEP' &&
       effect !== 'DELETED' &&
       cb.receivedAt !== undefined &&
-      token.updatedAt !== null &&
-      cb.receivedAt < token.updatedAt
+      token.stateChangedAt !== null &&
+      cb.receivedAt < token.stateChangedAt
     ) {
-      return verdict('IGNORED', null, 'OUT_OF_ORDER'); // rule 5: overtaken by a change that arrived later
+      return verdict('IGNORED', null, 'OUT_OF_ORDER'); // rule 5: overtaken by a state change that arrived later
     } else {
       outcome = 'APPLIED'; // rules 6, 7: a known successful action creates an unknown token
       const state: State = effect === 'KEEP' ? (token?.state ?? 'ACTIVE') : effect;
+      // Behind a later-arrived RENEW: in arrival order that RENEW is still the last applied change.
+      const behind = !op && effect !== 'DELETED' && token !== null && cb.receivedAt !== undefined && token.updatedAt !== null && cb.receivedAt < token.updatedAt;
       this.tokens.set(cb.virtualCardId, {
         virtualCardId: cb.virtualCardId,
         issuerCardRefId: cb.issuerCardRefId,
         state,
         renewals: (token?.renewals ?? 0) + (cb.action === 'RENEW' ? 1 : 0),
-        lastAction: cb.action,
-        lastChangeSource: source,
-        lastOperationId: op?.operationId ?? null,
+        lastAction: behind ? token.lastAction : cb.action,
+        lastChangeSource: behind ? token.lastChangeSource : source,
+        lastOperationId: behind ? token.lastOperationId : (op?.operationId ?? null),
         standingOperation: op ? op.rank : cb.action === 'RENEW' ? (token?.standingOperation ?? null) : null,
-        updatedAt: cb.receivedAt ?? null,
+        updatedAt: behind ? token.updatedAt : (cb.receivedAt ?? null),
+        stateChangedAt: effect === 'KEEP' ? (token?.stateChangedAt ?? null) : (cb.receivedAt ?? null),
       });
       opOutcome = op ? { virtualCardId: cb.virtualCardId, outcome: 'SUCCEEDED' } : null;
     }
