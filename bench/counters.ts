@@ -4,8 +4,8 @@
  *
  * DynamoDB write cost is counted twice, on purpose:
  * - `wru`: computed from the request per the AWS rules (1 WRU per started KB of item, ×2 inside a transaction,
- *   a ConditionCheck in a transaction = 2, +1 per started KB for each secondary index whose keys the item
- *   carries; failed conditional writes are billed like successful ones). This is what the cost model uses.
+ *   a ConditionCheck in a transaction = 2, +1 per index entry a put adds or removes — see `indexed`; failed
+ *   conditional writes are billed like successful ones). This is what the cost model uses.
  * - `localCapacity`: what DynamoDB Local reports with ReturnConsumedCapacity=INDEXES (injected here). It matches
  *   the rules for single-item calls but is inconsistent for transactions (measured: two small puts report 2, not
  *   4) and absent on failures, so it is shown for comparison only.
@@ -87,13 +87,42 @@ export function itemBytes(item: Record<string, unknown>): number {
 
 const kbUnits = (bytes: number): number => Math.max(1, Math.ceil(bytes / 1024));
 
-/** Index entries a put writes: one per index whose key attributes the item carries (projection ALL → full size). */
-function indexWrites(item: Record<string, unknown>): number {
-  const size = kbUnits(itemBytes(item));
+/**
+ * What each item last put into each index (its index keys and projected attributes), by table key: an index is
+ * written only when that changes (AWS: a write that changes no indexed key or projected attribute writes no index
+ * entry) — 1 unit to add an entry, 1 to remove one, 2 to move it. Items this process never wrote count as absent
+ * (a conservative overestimate on their first write). Updated only after a write succeeded.
+ */
+const indexed = new Map<string, string>();
+
+function indexEntries(table: string, item: Record<string, unknown>): Array<{ slot: string; entry: string | undefined }> {
+  return TABLE.globalIndexes.map((gsi) => {
+    const slot = JSON.stringify([table, gsi.name, item[TABLE.partitionKey], item[TABLE.sortKey]]);
+    const carries = item[gsi.partitionKey] !== undefined && item[gsi.sortKey] !== undefined;
+    const projected = [gsi.partitionKey, gsi.sortKey, ...gsi.projectedAttributes].map((a) => item[a] ?? null);
+    return { slot, entry: carries ? JSON.stringify(projected) : undefined };
+  });
+}
+
+function indexWrites(table: string, item: Record<string, unknown>): number {
   let units = 0;
-  for (const gsi of TABLE.globalIndexes) if (item[gsi.partitionKey] !== undefined && item[gsi.sortKey] !== undefined) units += size;
-  for (const lsi of TABLE.localIndexes) if (item[lsi.sortKey] !== undefined) units += size;
+  for (const { slot, entry } of indexEntries(table, item)) {
+    const before = indexed.get(slot);
+    if (before === entry) continue;
+    units += (before === undefined ? 0 : 1) + (entry === undefined ? 0 : kbUnits(Buffer.byteLength(entry)));
+  }
   return units;
+}
+
+function recordIndexed(command: string, input: Record<string, unknown>): void {
+  const puts: Array<{ TableName?: string; Item: Record<string, unknown> }> =
+    command === 'PutItem' ? [input as never] : command === 'TransactWriteItems' ? ((input.TransactItems ?? []) as TransactItem[]).flatMap((a) => (a.Put ? [a.Put] : [])) : [];
+  for (const put of puts) {
+    for (const { slot, entry } of indexEntries(String(put.TableName), put.Item)) {
+      if (entry === undefined) indexed.delete(slot);
+      else indexed.set(slot, entry);
+    }
+  }
 }
 
 /** Size of an UpdateItem's new values: a floor (the item's other attributes are unknown here). */
@@ -104,7 +133,7 @@ function updateValueBytes(input: Record<string, unknown>): number {
 }
 
 interface TransactItem {
-  Put?: { Item: Record<string, unknown> };
+  Put?: { TableName?: string; Item: Record<string, unknown> };
   Update?: Record<string, unknown>;
   Delete?: unknown;
   ConditionCheck?: unknown;
@@ -115,12 +144,12 @@ export function computedWriteUnits(command: string, input: Record<string, unknow
   switch (command) {
     case 'PutItem': {
       const item = input.Item as Record<string, unknown>;
-      return kbUnits(itemBytes(item)) + indexWrites(item);
+      return kbUnits(itemBytes(item)) + indexWrites(String(input.TableName), item);
     }
     case 'TransactWriteItems': {
       let units = 0;
       for (const action of (input.TransactItems ?? []) as TransactItem[]) {
-        if (action.Put) units += 2 * kbUnits(itemBytes(action.Put.Item)) + indexWrites(action.Put.Item);
+        if (action.Put) units += 2 * kbUnits(itemBytes(action.Put.Item)) + indexWrites(String(action.Put.TableName), action.Put.Item);
         else if (action.Update) units += 2 * kbUnits(updateValueBytes(action.Update));
         else units += 2; // Delete or ConditionCheck of an item ≤ 1 KB
       }
@@ -156,6 +185,7 @@ const dynamoDbCounter: InitializeMiddleware<DynamoDbInput, DynamoDbOutput> = (ne
   const withCapacity = DATA_COMMANDS.has(command) ? { ...args, input: { ...input, ReturnConsumedCapacity: 'INDEXES' } as unknown as DynamoDbInput } : args;
   try {
     const result = await next(withCapacity);
+    recordIndexed(command, input);
     const reported = reportedUnits(result.output);
     count.localCapacity += reported;
     if (READ_COMMANDS.has(command)) count.rru += reported;

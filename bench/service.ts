@@ -200,7 +200,7 @@ async function bareWrite(client: DynamoDBDocumentClient, message: Record<string,
             {
               Put: {
                 TableName: tableName,
-                Item: { pk, sk: `EVT#${identity}`, lsi1sk: `EVT#${at}`, entity: 'EVENT', ...message, at },
+                Item: { pk, sk: `EVT#${identity}`, seq: `EVT#${at}`, entity: 'EVENT', ...message, at },
                 ConditionExpression: 'attribute_not_exists(pk)',
               },
             },

@@ -19,12 +19,13 @@ export const TABLE = {
   /** Epoch seconds; DynamoDB TTL deletes expired dedupe records and idempotency keys. */
   ttlAttribute: 'expiresAt',
   globalIndexes: [
-    /** Tokens of a card: gsi1pk = CARD#<issuerCardRefId>, gsi1sk = TOKEN#<virtualCardId>. */
-    { name: 'gsi1', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
-  ],
-  localIndexes: [
-    /** History of a token in application order: lsi1sk = EVT#<zero-padded sequence>. */
-    { name: 'lsi1', sortKey: 'lsi1sk' },
+    /**
+     * Tokens of a card (gsi1pk = CARD#<issuerCardRefId>, gsi1sk = TOKEN#<virtualCardId>) and open operations
+     * (gsi1pk = OPEN_OPERATIONS, sparse). It projects only the keys and `issuerCardRefId` (for the open-operations
+     * filter), none of which a token or operation write changes: the index is written when an item enters or
+     * leaves it, not on every state change (one WRU per callback saved). Readers fetch the items by key.
+     */
+    { name: 'gsi1', partitionKey: 'gsi1pk', sortKey: 'gsi1sk', projectedAttributes: ['issuerCardRefId'] },
   ],
 } as const;
 

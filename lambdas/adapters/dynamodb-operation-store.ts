@@ -3,6 +3,7 @@ import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, TransactW
 import { isFinal, type Operation } from '../domain/operation';
 import type { CreateResult, IdempotencyClaim, OperationStore } from '../ports/operation-store';
 import { TABLE } from '../topology';
+import { batchGetInOrder } from './dynamodb-batch-get';
 
 /**
  * Item layout (single table):
@@ -110,7 +111,7 @@ export class DynamoDbOperationStore implements OperationStore {
   }
 
   async listOpen(filter: { issuerCardRefId?: string; createdBefore?: string }): Promise<Operation[]> {
-    const operations: Operation[] = [];
+    const keys: Array<Record<string, string>> = [];
     let exclusiveStartKey: Record<string, unknown> | undefined;
     do {
       const result = await this.client.send(
@@ -127,10 +128,13 @@ export class DynamoDbOperationStore implements OperationStore {
           ExclusiveStartKey: exclusiveStartKey,
         }),
       );
-      operations.push(...(result.Items ?? []).map(fromItem));
+      keys.push(...(result.Items ?? []).map((entry) => ({ [TABLE.partitionKey]: String(entry[TABLE.partitionKey]), [TABLE.sortKey]: String(entry[TABLE.sortKey]) })));
       exclusiveStartKey = result.LastEvaluatedKey;
     } while (exclusiveStartKey);
-    return operations;
+    // The index holds keys (and issuerCardRefId, for the filter) only. An operation that became final since the
+    // index was read is still returned: callers decide on the status they read, as before.
+    const items = await batchGetInOrder(this.client, this.tableName, keys, [TABLE.partitionKey, TABLE.sortKey]);
+    return items.filter((item) => item.entity === 'OPERATION').map(fromItem);
   }
 
   async get(operationId: string): Promise<Operation | null> {

@@ -11,19 +11,22 @@ import type { HistoryEvent } from '../domain/virtual-card-change';
 import type { ChangeRecord, Page, PageRequest, RecordResult, TokenStore } from '../ports/token-store';
 import { TABLE } from '../topology';
 import { operationItem } from './dynamodb-operation-store';
+import { batchGetInOrder } from './dynamodb-batch-get';
 import { decodePageToken, encodePageToken } from './pagination';
 
 /**
  * Item layout (single table, DESIGN §7):
  *   token   pk=TOKEN#<virtualCardId> sk=TOKEN             gsi1pk=CARD#<issuerCardRefId> gsi1sk=TOKEN#<virtualCardId>
- *   event   pk=TOKEN#<virtualCardId> sk=EVT#<dedupeKey>   lsi1sk=EVT#<token version, zero-padded>
- * The event item is both the dedupe record (its key is the callback's identity) and the history entry (the LSI
- * orders it by the token version its write produced).
+ *   event   pk=TOKEN#<virtualCardId> sk=EVT#<dedupeKey>   seq=EVT#<token version, zero-padded>
+ * The event item is both the dedupe record (its key is the callback's identity) and the history entry; `seq`, the
+ * token version its write produced, orders the history. It is a plain attribute, not an index key: an LSI on it
+ * would cost a write per callback, while a token's history is short and read rarely (read whole, sorted here).
  */
 const tokenKey = (virtualCardId: string) => ({ pk: `TOKEN#${virtualCardId}`, sk: 'TOKEN' });
 const sequence = (version: number): string => `EVT#${String(version).padStart(10, '0')}`;
 const GSI = TABLE.globalIndexes[0];
-const LSI = TABLE.localIndexes[0];
+const HISTORY_ORDER = 'seq';
+const TABLE_KEY = [TABLE.partitionKey, TABLE.sortKey] as const;
 
 const TOKEN_FIELDS = [
   'virtualCardId',
@@ -68,54 +71,66 @@ export class DynamoDbTokenStore implements TokenStore {
   async listCardTokens(issuerCardRefId: string, page: PageRequest): Promise<Page<Token>> {
     const gsi1pk = `CARD#${issuerCardRefId}`;
     const keyNames = [TABLE.partitionKey, TABLE.sortKey, GSI.partitionKey, GSI.sortKey];
-    return this.query(
-      {
+    // The index holds keys only: page through it, then read the tokens themselves (consistently) by key.
+    const result = await this.client.send(
+      new QueryCommand({
+        TableName: this.options.tableName,
         IndexName: GSI.name,
         KeyConditionExpression: '#p = :p',
         ExpressionAttributeNames: { '#p': GSI.partitionKey },
         ExpressionAttributeValues: { ':p': gsi1pk },
         ExclusiveStartKey: decodePageToken(page.nextToken, { attribute: GSI.partitionKey, value: gsi1pk }, keyNames),
-      },
-      page.limit,
-      keyNames,
-      (item) => pick<Token>(item, TOKEN_FIELDS),
+        Limit: page.limit + 1, // one more than asked, so nextToken is null exactly on the last page
+      }),
     );
+    const entries = result.Items ?? [];
+    const pageEntries = entries.slice(0, page.limit);
+    const last = pageEntries[pageEntries.length - 1];
+    const more = entries.length > page.limit;
+    const keys = pageEntries.map((e) => Object.fromEntries(TABLE_KEY.map((k) => [k, String(e[k])])));
+    const items = await batchGetInOrder(this.client, this.options.tableName, keys, TABLE_KEY);
+    return {
+      items: items.map((item) => pick<Token>(item, TOKEN_FIELDS)),
+      nextToken: more && last ? encodePageToken(Object.fromEntries(keyNames.map((k) => [k, String(last[k])]))) : null,
+    };
   }
 
   async history(virtualCardId: string, page: PageRequest): Promise<Page<HistoryEvent>> {
     const { pk } = tokenKey(virtualCardId);
-    const keyNames = [TABLE.partitionKey, TABLE.sortKey, LSI.sortKey];
-    return this.query(
-      {
-        IndexName: LSI.name,
-        KeyConditionExpression: '#pk = :pk AND begins_with(#seq, :evt)',
-        ExpressionAttributeNames: { '#pk': TABLE.partitionKey, '#seq': LSI.sortKey },
-        ExpressionAttributeValues: { ':pk': pk, ':evt': 'EVT#' },
-        ScanIndexForward: true,
-        ExclusiveStartKey: decodePageToken(page.nextToken, { attribute: TABLE.partitionKey, value: pk }, keyNames),
-      },
-      page.limit,
-      keyNames,
-      (item) => pick<HistoryEvent>(item, EVENT_FIELDS),
-    );
+    const keyNames = [TABLE.partitionKey, TABLE.sortKey, HISTORY_ORDER];
+    const after = decodePageToken(page.nextToken, { attribute: TABLE.partitionKey, value: pk }, keyNames);
+    const position = (item: Record<string, unknown>): [string, string] => [String(item[HISTORY_ORDER]), String(item[TABLE.sortKey])];
+    const before = (a: [string, string], b: [string, string]): boolean => a[0] < b[0] || (a[0] === b[0] && a[1] < b[1]);
+    const events = (await this.allEvents(pk)).sort((a, b) => (before(position(a), position(b)) ? -1 : 1));
+    const from = after ? [after[HISTORY_ORDER]!, after[TABLE.sortKey]!] as [string, string] : null;
+    const rest = from ? events.filter((e) => before(from, position(e))) : events;
+    const pageItems = rest.slice(0, page.limit);
+    const last = pageItems[pageItems.length - 1];
+    return {
+      items: pageItems.map((item) => pick<HistoryEvent>(item, EVENT_FIELDS)),
+      nextToken: rest.length > page.limit && last ? encodePageToken(Object.fromEntries(keyNames.map((k) => [k, String(last[k])]))) : null,
+    };
   }
 
-  /** Reads one item more than asked, so `nextToken` is null exactly on the last page. */
-  private async query<T>(
-    input: Omit<ConstructorParameters<typeof QueryCommand>[0], 'TableName' | 'Limit'>,
-    limit: number,
-    keyNames: readonly string[],
-    map: (item: Record<string, unknown>) => T,
-  ): Promise<Page<T>> {
-    const result = await this.client.send(new QueryCommand({ ...input, TableName: this.options.tableName, Limit: limit + 1 }));
-    const items = result.Items ?? [];
-    const pageItems = items.slice(0, limit);
-    const last = pageItems[pageItems.length - 1];
-    const more = items.length > limit || (items.length === limit + 1 && result.LastEvaluatedKey !== undefined);
-    return {
-      items: pageItems.map(map),
-      nextToken: more && last ? encodePageToken(Object.fromEntries(keyNames.map((k) => [k, String(last[k])]))) : null,
-    };
+  /** Every event item of a token (the dedupe records are the history entries). */
+  private async allEvents(pk: string): Promise<Record<string, unknown>[]> {
+    const items: Record<string, unknown>[] = [];
+    let exclusiveStartKey: Record<string, unknown> | undefined;
+    do {
+      const result = await this.client.send(
+        new QueryCommand({
+          TableName: this.options.tableName,
+          KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :evt)',
+          ExpressionAttributeNames: { '#pk': TABLE.partitionKey, '#sk': TABLE.sortKey },
+          ExpressionAttributeValues: { ':pk': pk, ':evt': 'EVT#' },
+          ConsistentRead: true,
+          ExclusiveStartKey: exclusiveStartKey,
+        }),
+      );
+      items.push(...(result.Items ?? []));
+      exclusiveStartKey = result.LastEvaluatedKey;
+    } while (exclusiveStartKey);
+    return items;
   }
 
   async recordChange(record: ChangeRecord): Promise<RecordResult> {
@@ -137,7 +152,7 @@ export class DynamoDbTokenStore implements TokenStore {
             pk,
             sk: `EVT#${record.dedupeKey}`,
             // A callback recorded before the token is known sorts ahead of the token's own events.
-            [LSI.sortKey]: record.token ? sequence(newVersion) : `${sequence(0)}#${record.event.at}`,
+            [HISTORY_ORDER]: record.token ? sequence(newVersion) : `${sequence(0)}#${record.event.at}`,
             entity: 'EVENT',
             virtualCardId: record.virtualCardId,
             ...record.event,

@@ -160,7 +160,6 @@ export async function provisionResources(options: ProvisionOptions): Promise<Pro
       TABLE.partitionKey,
       TABLE.sortKey,
       ...TABLE.globalIndexes.flatMap((i) => [i.partitionKey, i.sortKey]),
-      ...TABLE.localIndexes.map((i) => i.sortKey),
     ]);
     const attributeDefinitions: AttributeDefinition[] = [...keyNames].map((name) => ({ AttributeName: name, AttributeType: 'S' }));
     await ddb.send(
@@ -178,15 +177,7 @@ export async function provisionResources(options: ProvisionOptions): Promise<Pro
             { AttributeName: index.partitionKey, KeyType: 'HASH' },
             { AttributeName: index.sortKey, KeyType: 'RANGE' },
           ],
-          Projection: { ProjectionType: 'ALL' },
-        })),
-        LocalSecondaryIndexes: TABLE.localIndexes.map((index) => ({
-          IndexName: index.name,
-          KeySchema: [
-            { AttributeName: TABLE.partitionKey, KeyType: 'HASH' },
-            { AttributeName: index.sortKey, KeyType: 'RANGE' },
-          ],
-          Projection: { ProjectionType: 'ALL' },
+          Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...index.projectedAttributes] },
         })),
       }),
     );

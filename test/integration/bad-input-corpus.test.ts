@@ -450,7 +450,7 @@ function bodyRouteCommon(r: BodyRoute): void {
 }
 
 // --- list routes: query parameters --------------------------------------------------------------------------
-const historyKey = (pk: string, sk: string, lsi1sk: string): string => b64url({ pk, sk, lsi1sk });
+const historyKey = (pk: string, sk: string, seq: string): string => b64url({ pk, sk, seq });
 function listRoute(route: string, base: string, tooLong: string, forged: [string, string][]): void {
   const badLimit = (label: string, query: string, fields = ['query.limit']): void =>
     add(route, { name: `${label} → 400 ${fields.join(', ')}`, method: 'GET', path: `${base}?${query}`, status: 400, code: 'VALIDATION_FAILED', fields });
@@ -488,7 +488,7 @@ function listRoute(route: string, base: string, tooLong: string, forged: [string
   listRoute(route, base, `/v1/tokens/${'v'.repeat(65)}/history`, [
     ['forged for another token', historyKey('TOKEN#vc-other', 'EVT#x', 'EVT#0000000001')],
     ['forged with a missing key attribute', b64url({ pk: `TOKEN#${SEED_VC}`, sk: 'EVT#x' })],
-    ['forged with a numeric key attribute', b64url({ pk: `TOKEN#${SEED_VC}`, sk: 'EVT#x', lsi1sk: 1 })],
+    ['forged with a numeric key attribute', b64url({ pk: `TOKEN#${SEED_VC}`, sk: 'EVT#x', seq: 1 })],
     ['forged for this token with empty key attributes', historyKey(`TOKEN#${SEED_VC}`, '', '')],
   ]);
   add(route, { name: 'an unknown token → 404', method: 'GET', path: '/v1/tokens/vc-corpus-unknown/history', status: 404, code: 'NOT_FOUND' });

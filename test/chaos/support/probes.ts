@@ -85,21 +85,20 @@ export async function apiHistory(baseUrl: string, vc: string): Promise<HistoryEv
  * poll cheaply while a scenario settles.
  */
 export async function tableHistory(ddb: DynamoDBDocumentClient, tableName: string, vc: string): Promise<HistoryEventView[]> {
-  const events: HistoryEventView[] = [];
+  const events: Array<{ order: string; view: HistoryEventView }> = [];
   let start: Record<string, unknown> | undefined;
   do {
     const page = await ddb.send(
       new QueryCommand({
         TableName: tableName,
-        IndexName: 'lsi1',
-        KeyConditionExpression: 'pk = :pk AND begins_with(lsi1sk, :evt)',
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :evt)',
         ExpressionAttributeValues: { ':pk': `TOKEN#${vc}`, ':evt': 'EVT#' },
         ConsistentRead: true,
         ExclusiveStartKey: start,
       }),
     );
     for (const item of page.Items ?? []) {
-      events.push({
+      events.push({ order: `${item.seq}|${item.sk}`, view: {
         at: item.at,
         action: item.action,
         source: item.source,
@@ -108,11 +107,12 @@ export async function tableHistory(ddb: DynamoDBDocumentClient, tableName: strin
         errorCode: item.errorCode ?? null,
         outcome: item.outcome,
         stateAfter: item.stateAfter ?? null,
-      });
+      } });
     }
     start = page.LastEvaluatedKey;
   } while (start);
-  return events;
+  // Application order: the `seq` attribute (token version), as the history route sorts.
+  return events.sort((a, b) => (a.order < b.order ? -1 : 1)).map((e) => e.view);
 }
 
 export async function queueDepth(sqs: SQSClient, queueUrl: string): Promise<number> {
