@@ -131,7 +131,7 @@ export const SCHEDULES: readonly Schedule[] = [
 export const routeKey = (route: Pick<HttpRoute, 'method' | 'path'>): string => `${route.method} ${route.path}`;
 
 /** Env vars whose values are secrets: CDK passes `<NAME>_SECRET_ARN` instead, never the value. */
-export const SECRET_ENV_KEYS = ['TR_API_KEY', 'D1_COF_API_KEY', 'TR_JWE_PRIVATE_KEY', 'DATA_KEY'] as const;
+export const SECRET_ENV_KEYS = ['TR_API_KEY', 'D1_COF_API_KEY', 'TR_JWE_PRIVATE_KEY'] as const;
 /** Secret-valued variables that may be absent (mTLS toward D1 is set up per environment); wired only when given. */
 export const OPTIONAL_SECRET_ENV_KEYS = ['D1_CLIENT_CERT', 'D1_CLIENT_KEY'] as const;
 export type SecretEnvKey = (typeof SECRET_ENV_KEYS)[number];
@@ -166,7 +166,8 @@ export const HANDLERS: Record<HandlerName, HandlerNeeds> = {
   'apply-token-update': { env: ['TABLE_NAME'], table: 'readwrite', sendsTo: [] },
   'network-token-queries': { env: ['TABLE_NAME'], table: 'read', sendsTo: [] },
   'network-token-credentials': {
-    env: ['TABLE_NAME', 'D1_COF_BASE_URL', 'D1_COF_API_KEY', 'TR_JWE_PRIVATE_KEY', 'DATA_KEY', 'DATA_KEY_KMS_KEY_ARN', 'D1_TIMEOUT_MS', 'D1_CLIENT_CERT', 'D1_CLIENT_KEY'],
+    // In AWS stored PANs are sealed under the KMS key only: no raw DATA_KEY exists there (it is the local stand-in).
+    env: ['TABLE_NAME', 'D1_COF_BASE_URL', 'D1_COF_API_KEY', 'TR_JWE_PRIVATE_KEY', 'DATA_KEY_KMS_KEY_ARN', 'D1_TIMEOUT_MS', 'D1_CLIENT_CERT', 'D1_CLIENT_KEY'],
     table: 'readwrite',
     sendsTo: [],
     memoryMb: 512,

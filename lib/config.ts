@@ -15,7 +15,6 @@ export const SECRET_CONTEXT_KEYS: Record<SecretEnvKey, string> = {
   TR_API_KEY: 'trApiKeySecret',
   D1_COF_API_KEY: 'd1CofApiKeySecret',
   TR_JWE_PRIVATE_KEY: 'trJwePrivateKeySecret',
-  DATA_KEY: 'dataKeySecret',
 };
 
 /**

@@ -22,10 +22,14 @@ export const envSchema = z.object({
   D1_COF_BASE_URL: url,
   D1_COF_API_KEY: z.string().min(1).max(512),
   TR_JWE_PRIVATE_KEY: z.string().min(1),
-  /** 32 bytes as base64, or as 64 hex digits (what a Secrets Manager generated secret can hold). */
+  /**
+   * Raw AES-256 key sealing stored token PANs where no KMS key is configured (locally): 32 bytes as base64 or as
+   * 64 hex digits. Required when DATA_KEY_KMS_KEY_ARN is unset; never set in AWS, where the KMS key does it.
+   */
   DATA_KEY: z
     .string()
-    .refine((v) => /^[0-9a-fA-F]{64}$/.test(v) || (z.base64().safeParse(v).success && Buffer.from(v, 'base64').length === 32), 'must be 32 bytes as base64 or 64 hex digits'),
+    .refine((v) => /^[0-9a-fA-F]{64}$/.test(v) || (z.base64().safeParse(v).success && Buffer.from(v, 'base64').length === 32), 'must be 32 bytes as base64 or 64 hex digits')
+    .optional(),
   D1_TIMEOUT_MS: positiveInt.default(5000),
   D1_RETRY_BASE_DELAY_MS: positiveInt.default(1000),
   D1_MAX_ATTEMPTS: positiveInt.max(50).default(8),
@@ -35,7 +39,7 @@ export const envSchema = z.object({
   ISSUER_CALLBACKS_QUEUE_URL: url,
   TOKEN_UPDATES_QUEUE_URL: url,
   D1_REQUESTS_QUEUE_URL: url,
-  /** In AWS: the KMS key that seals stored token PANs (then DATA_KEY is unused). Unset = raw AES with DATA_KEY. */
+  /** In AWS: the KMS key that seals stored token PANs (the stack always creates it). Unset = raw AES with DATA_KEY. */
   DATA_KEY_KMS_KEY_ARN: z.string().startsWith('arn:').optional(),
   /** Our mTLS client identity toward D1 (PEM, `\\n` escapes allowed); both or neither. Secrets in AWS. */
   D1_CLIENT_CERT: z.string().min(1).optional(),

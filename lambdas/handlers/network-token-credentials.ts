@@ -5,7 +5,7 @@ import { documentClient } from '../adapters/dynamodb-client';
 import { DynamoDbNetworkTokenStore } from '../adapters/dynamodb-network-token-store';
 import { EnvelopeCredentialVault, kmsKeyring, rawAesKeyring } from '../adapters/credential-vault';
 import { JoseJweDecrypter } from '../adapters/jwe-decrypter';
-import { loadEnv } from '../config/env';
+import { ConfigError, loadEnv } from '../config/env';
 import { withSecrets } from '../config/secrets';
 import { createTransactionBody, tokenIdPath } from '../domain/schemas';
 import { httpRoute, routeByKey, type HttpEvent } from '../http/route';
@@ -16,10 +16,16 @@ function compose() {
   const env = loadEnv(['TABLE_NAME', 'D1_COF_BASE_URL', 'D1_COF_API_KEY', 'TR_JWE_PRIVATE_KEY', 'DATA_KEY', 'DATA_KEY_KMS_KEY_ARN', 'D1_TIMEOUT_MS', 'D1_CLIENT_CERT', 'D1_CLIENT_KEY']);
   return {
     store: new DynamoDbNetworkTokenStore(documentClient(), env.TABLE_NAME),
-    vault: new EnvelopeCredentialVault(env.DATA_KEY_KMS_KEY_ARN ? kmsKeyring(env.DATA_KEY_KMS_KEY_ARN) : rawAesKeyring(env.DATA_KEY)),
+    vault: new EnvelopeCredentialVault(env.DATA_KEY_KMS_KEY_ARN ? kmsKeyring(env.DATA_KEY_KMS_KEY_ARN) : rawAesKeyring(requireDataKey(env.DATA_KEY))),
     cof: new D1CofClient({ baseUrl: env.D1_COF_BASE_URL, apiKey: env.D1_COF_API_KEY, timeoutMs: env.D1_TIMEOUT_MS, fetch: d1Fetch(d1ClientTls(env)) }),
     jwe: new JoseJweDecrypter(env.TR_JWE_PRIVATE_KEY),
   };
+}
+
+/** The raw key is the local stand-in for the KMS key: required only where no KMS key is configured. */
+function requireDataKey(dataKey: string | undefined): string {
+  if (dataKey === undefined) throw new ConfigError(['DATA_KEY'], 'DATA_KEY: required when DATA_KEY_KMS_KEY_ARN is unset');
+  return dataKey;
 }
 
 /** Who asked, for the audit trail: the SigV4 caller in AWS, the source address locally. Never card data. */
@@ -32,7 +38,7 @@ function caller(event: HttpEvent): string {
  * The PCI-scoped Lambda: the only one that can open stored credentials (its own IAM permission in AWS) and call
  * D1 Create Transaction. PANs and cryptograms go to the caller and nowhere else — not to logs, not to metrics.
  */
-export const handler = withSecrets(['D1_COF_API_KEY', 'TR_JWE_PRIVATE_KEY', 'DATA_KEY', 'D1_CLIENT_CERT', 'D1_CLIENT_KEY'], () => {
+export const handler = withSecrets(['D1_COF_API_KEY', 'TR_JWE_PRIVATE_KEY', 'D1_CLIENT_CERT', 'D1_CLIENT_KEY'], () => {
   const deps = compose();
   return routeByKey({
     'GET /v1/network-tokens/{tokenId}/token-pan': httpRoute({ name: 'getTokenPan', path: tokenIdPath }, async ({ path, event }) => {

@@ -40,19 +40,6 @@ const GENERATED: Record<SecretEnvKey, GeneratedSecret> = {
     generate: ALPHANUMERIC_48,
     noRotation: 'Its public half is registered with Thales; rotation is a coordinated key rollover, not something a rotation Lambda can do alone.',
   },
-  DATA_KEY: {
-    // Secrets Manager cannot generate base64 with padding; 64 hex characters are exactly 32 random bytes.
-    description: 'Data key (32 bytes, 64 hex characters) encrypting stored token PANs.',
-    generate: {
-      passwordLength: 64,
-      excludeUppercase: true,
-      excludePunctuation: true,
-      includeSpace: false,
-      excludeCharacters: 'ghijklmnopqrstuvwxyz',
-      requireEachIncludedType: false, // keep every position uniform over 0-9a-f
-    },
-    noRotation: 'Stored token PANs are encrypted under this key; rotating it needs a re-encryption job first, so it is rotated by a manual runbook.',
-  },
 };
 
 /** An existing secret by complete ARN or by name (IAM then matches `<name>-??????`). */

@@ -56,7 +56,6 @@ const SENTINEL_VALUES: Record<SecretEnvKey | OptionalSecretEnvKey, string> = {
   TR_API_KEY: APIKEY_SENTINEL,
   D1_COF_API_KEY: APIKEY_SENTINEL,
   TR_JWE_PRIVATE_KEY: PEM_KEY_SENTINEL,
-  DATA_KEY: SENTINEL,
   D1_CLIENT_CERT: PEM_CERT_SENTINEL,
   D1_CLIENT_KEY: PEM_KEY_SENTINEL,
 };
@@ -591,13 +590,16 @@ describe('service topology: network tokens, token updates and reconciliation', (
     expect(allPolicies.map(([, p]) => p.Properties.Roles)).toEqual([[{ Ref: service.id(fnOf('network-token-credentials').role!) }]]);
   });
 
-  test('secrets: JWE key, COF API key and DATA_KEY only for network-token-credentials; TR_API_KEY only for notify-token-update', () => {
+  test('secrets: JWE key and COF API key only for network-token-credentials; TR_API_KEY only for notify-token-update; no raw DATA_KEY in AWS (KMS)', () => {
     expect(secretReaders()).toEqual({
       TR_API_KEY: ['notify-token-update'],
       D1_COF_API_KEY: ['network-token-credentials'],
       TR_JWE_PRIVATE_KEY: ['network-token-credentials'],
-      DATA_KEY: ['network-token-credentials'],
     });
+    // Stored PANs are sealed under the KMS key: no function gets a raw data key, as a value or as a secret ARN.
+    const variables = resources(service, 'AWS::Lambda::Function').flatMap(([, f]) => Object.keys(f.Properties.Environment?.Variables ?? {}));
+    expect(variables.filter((v) => v.startsWith('DATA_KEY') && v !== 'DATA_KEY_KMS_KEY_ARN')).toEqual([]);
+    expect(resources(service, 'AWS::SecretsManager::Secret')).toHaveLength(SECRET_ENV_KEYS.length);
     const notify = roleStatements(service, fnOf('notify-token-update')).filter((st) => actionsOf(st).some((a) => a.startsWith('secretsmanager:')));
     expect(notify).toEqual([{ Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: { Ref: service.id(service.stack.secrets.byKey.TR_API_KEY.secret) } }]);
     const vars = service.template.toJSON().Resources[service.id(fnOf('notify-token-update'))].Properties.Environment.Variables;
@@ -706,8 +708,8 @@ describe('configuration-specific wiring', () => {
     expect(JSON.stringify(secretStatements[1].Resource)).toContain(':secret:token-lifecycle/d1-cof-api-key-??????');
     const vars = extended.template.toJSON().Resources[fnId].Properties.Environment.Variables;
     expect(vars.TR_API_KEY_SECRET_ARN).toBe(IMPORTED_ARN);
-    // Only the two secrets nobody configured are created.
-    expect(resources(extended, 'AWS::SecretsManager::Secret')).toHaveLength(2);
+    // Only the one secret nobody configured (the JWE key) is created.
+    expect(resources(extended, 'AWS::SecretsManager::Secret')).toHaveLength(1);
     expect(resources(service, 'AWS::SecretsManager::Secret')).toHaveLength(SECRET_ENV_KEYS.length);
   });
 
@@ -786,8 +788,8 @@ describe('mTLS client identity toward D1 (optional secrets d1ClientCertSecret / 
         });
       }
     }
-    // Imported, never created: the stack makes only the two required secrets nobody configured.
-    expect(resources(extended, 'AWS::SecretsManager::Secret')).toHaveLength(2);
+    // Imported, never created: the stack makes only the one required secret nobody configured.
+    expect(resources(extended, 'AWS::SecretsManager::Secret')).toHaveLength(1);
   });
 
   test('absent: no env var, no grant, no secret created for them anywhere', () => {
@@ -864,7 +866,7 @@ describe('configuration is validated at synth', () => {
     expect(load({ issuerId: 'SHORT' })).toThrow(/issuerId: must be exactly 10 characters/);
     expect(load({ d1MaxAttempts: 'many' })).toThrow(/d1MaxAttempts/);
     expect(load({ d1CofBaseUrl: 'http://d1.example.com' })).toThrow(/d1CofBaseUrl/);
-    expect(load({ dataKeySecret: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:partial' })).toThrow(/dataKeySecret/);
+    expect(load({ trJwePrivateKeySecret: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:partial' })).toThrow(/trJwePrivateKeySecret/);
     expect(load({ d1TimeoutMs: '2000' })().d1TimeoutMs).toBe(2000); // -c values arrive as strings
   });
 

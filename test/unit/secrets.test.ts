@@ -2,14 +2,14 @@ import { resolveSecretEnv, withSecrets } from '../../lambdas/config/secrets';
 
 describe('resolveSecretEnv', () => {
   it('fetches <NAME>_SECRET_ARN into <NAME>, once per key, and leaves values already set alone', async () => {
-    const env: NodeJS.ProcessEnv = { TR_API_KEY_SECRET_ARN: 'arn:tr', DATA_KEY: 'already-here', DATA_KEY_SECRET_ARN: 'arn:data' };
+    const env: NodeJS.ProcessEnv = { TR_API_KEY_SECRET_ARN: 'arn:tr', TR_JWE_PRIVATE_KEY: 'already-here', TR_JWE_PRIVATE_KEY_SECRET_ARN: 'arn:jwe' };
     const fetched: string[] = [];
-    await resolveSecretEnv(['TR_API_KEY', 'DATA_KEY', 'D1_COF_API_KEY'], env, async (id) => {
+    await resolveSecretEnv(['TR_API_KEY', 'TR_JWE_PRIVATE_KEY', 'D1_COF_API_KEY'], env, async (id) => {
       fetched.push(id);
       return `value-of-${id}`;
     });
     expect(env.TR_API_KEY).toBe('value-of-arn:tr');
-    expect(env.DATA_KEY).toBe('already-here');
+    expect(env.TR_JWE_PRIVATE_KEY).toBe('already-here');
     expect(env.D1_COF_API_KEY).toBeUndefined();
     expect(fetched).toEqual(['arn:tr']);
   });
