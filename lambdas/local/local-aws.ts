@@ -88,9 +88,11 @@ export async function startLocalAws(options: { ddbPort?: number; sqsPort?: numbe
     }
   };
 
+  let fauxqs: Awaited<ReturnType<ReturnType<typeof loadFauxqs>['startFauxqs']>> | undefined;
   try {
     const { startFauxqs } = loadFauxqs();
-    const fauxqs = await startFauxqs({ port: sqsPort, logger: false });
+    fauxqs = await startFauxqs({ port: sqsPort, logger: false });
+    const started = fauxqs;
     const ddbEndpoint = `http://127.0.0.1:${ddbPort}`;
     const sqsEndpoint = `http://127.0.0.1:${sqsPort}`;
     await waitForDynamoDb(ddbEndpoint, java, () => javaStderr);
@@ -106,25 +108,32 @@ export async function startLocalAws(options: { ddbPort?: number; sqsPort?: numbe
         AWS_ENDPOINT_URL_SQS: sqsEndpoint,
       },
       async stop() {
-        await Promise.all([stopJava(), fauxqs.stop()]);
+        await Promise.all([stopJava(), started.stop()]);
       },
     };
   } catch (err) {
-    await stopJava();
+    // Both engines: a fauxqs left listening keeps the process (e.g. Jest after a failed global setup) alive forever.
+    await Promise.all([stopJava(), fauxqs?.stop()]);
     throw err;
   }
 }
 
+/** The JVM starts in ~2 s idle, but a loaded 2-core machine has been seen to need over 15 s. */
+const DYNAMODB_START_TIMEOUT_MS = 90_000;
+
 async function waitForDynamoDb(endpoint: string, java: ChildProcess, stderr: () => string): Promise<void> {
   const ddb = new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, maxAttempts: 1 });
+  const deadline = Date.now() + DYNAMODB_START_TIMEOUT_MS;
   try {
-    for (let attempt = 0; ; attempt++) {
+    for (;;) {
       try {
-        await ddb.send(new ListTablesCommand({}));
+        // Bounded: a JVM that accepted the connection but never answers must not hang the wait.
+        await ddb.send(new ListTablesCommand({}), { abortSignal: AbortSignal.timeout(5_000) });
         return;
       } catch {
-        if (java.exitCode !== null || attempt > 600) {
-          throw new Error(`DynamoDB Local did not start (exit ${java.exitCode}): ${stderr()}`);
+        if (java.exitCode !== null || java.signalCode !== null || Date.now() > deadline) {
+          const why = java.exitCode !== null || java.signalCode !== null ? `exit ${java.exitCode ?? java.signalCode}` : `no answer within ${DYNAMODB_START_TIMEOUT_MS} ms`;
+          throw new Error(`DynamoDB Local did not start (${why}): ${stderr()}`);
         }
         await new Promise((resolve) => setTimeout(resolve, 25));
       }
