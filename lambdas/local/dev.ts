@@ -107,13 +107,13 @@ async function main(): Promise<void> {
   });
   stoppers.push(() => service.stop());
 
+  await seedDemoData({ simulatorUrl: simulator.url, serviceUrl: service.gateway.url, log });
   console.log(`token-lifecycle is up in ${Date.now() - started} ms
   service (both APIs)  ${service.gateway.url}        try: curl ${service.gateway.url}/health
   D1 simulator         ${simulator.url}        control API: ${simulator.url}/_sim/
   DynamoDB Local       ${engines.ddbEndpoint}   table ${resources.env.TABLE_NAME}
   SQS (fauxqs)         ${engines.sqsEndpoint}
 Ctrl-C stops everything.`);
-  await seedDemoData({ simulatorUrl: simulator.url, log });
 }
 
 main().catch(async (err: unknown) => {

@@ -2,7 +2,7 @@
  * Demo data for `npm start`: cards and tokens in the D1 simulator, then one ACTIVATE callback per token through
  * our real webhook — the way the service learns tokens in production.
  */
-export async function seedDemoData(options: { simulatorUrl: string; log: (line: string) => void }): Promise<void> {
+export async function seedDemoData(options: { simulatorUrl: string; serviceUrl: string; log: (line: string) => void }): Promise<void> {
   const cards = [
     { issuerCardRefId: 'card-1', tokens: [{ virtualCardId: 'vc-1', walletProviderId: 'APPLE_PAY' }, { virtualCardId: 'vc-2', walletProviderId: 'ANDROID_PAY' }] },
     { issuerCardRefId: 'card-2', tokens: [{ virtualCardId: 'vc-3', walletProviderId: 'APPLE_PAY' }] },
@@ -33,7 +33,20 @@ export async function seedDemoData(options: { simulatorUrl: string; log: (line: 
     merchantId: 'm-1',
     changes: { tokenState: 'ACTIVE', tokenLastDigits: '4242', tokenExpiryDate: '1228', cardLastDigits: '1234', cardExpiryDate: '0929', cardBin: '453421' },
   });
+  // The webhook acknowledged them; wait until the consumers applied them too, so nothing the user sends after the
+  // banner races the seed (an ACTIVATE overtaken by the user's first SUSPEND would be IGNORED, by arrival order).
+  for (const path of [...cards.flatMap((c) => c.tokens.map((t) => `/v1/tokens/${t.virtualCardId}`)), '/v1/network-tokens/t-1']) {
+    await waitFor200(`${options.serviceUrl}${path}`);
+  }
   options.log(`seeded demo cards ${cards.map((c) => c.issuerCardRefId).join(', ')} and network token t-1 (merchant m-1) in the D1 simulator`);
+}
+
+async function waitFor200(url: string, timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while ((await fetch(url)).status !== 200) {
+    if (Date.now() > deadline) throw new Error(`seeding: ${url} not applied within ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 async function post(url: string, body: unknown): Promise<void> {
