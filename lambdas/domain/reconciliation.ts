@@ -62,8 +62,19 @@ export function planCorrections(ours: readonly Token[], d1: readonly D1VirtualCa
   return corrections;
 }
 
-/** The token after a correction, and its history event (action RECONCILE, source RECONCILIATION). */
-export function applyCorrection(current: Token | null, issuerCardRefId: string, correction: Correction, reconciliationId: string, now: Date): { token: Token; event: HistoryEvent } {
+/**
+ * The token after a correction, and its history event (action RECONCILE, source RECONCILIATION). `askedAt` is when
+ * D1 was asked: its answer sets the state as of then, so a callback that arrived after that instant is newer than
+ * the correction and still applies (arrival order), even if the correction was written first.
+ */
+export function applyCorrection(
+  current: Token | null,
+  issuerCardRefId: string,
+  correction: Correction,
+  reconciliationId: string,
+  now: Date,
+  askedAt: Date = now,
+): { token: Token; event: HistoryEvent } {
   const at = now.toISOString();
   const token: Token = {
     virtualCardId: correction.virtualCardId,
@@ -75,10 +86,10 @@ export function applyCorrection(current: Token | null, issuerCardRefId: string, 
     lastOperationId: null,
     renewals: current?.renewals ?? 0,
     lastRenewedAt: current?.lastRenewedAt ?? null,
-    updatedAt: at,
+    updatedAt: current && current.updatedAt > at ? current.updatedAt : at,
     // D1's view now stands: no operation of ours is the last applied change.
     lastOperationOrder: null,
-    lastStateChangeAt: at,
+    lastStateChangeAt: askedAt.toISOString(),
     version: current?.version ?? 0,
   };
   const event: HistoryEvent = {

@@ -134,23 +134,27 @@ export function applyVirtualCardChange(current: Token | null, change: VirtualCar
   if (!operation && current?.lastStateChangeAt != null && !renewed && !deletes && change.receivedAt < current.lastStateChangeAt) {
     return unchanged('IGNORED', 'OUT_OF_ORDER');
   }
-  // Overtaken only by changes that set no state (RENEWs): the state is this change's, but the last applied change,
-  // in arrival order, is still the later one. Our operations and DELETEs always stand as the last change.
-  const late = !operation && !deletes && current !== null && change.receivedAt < current.updatedAt;
-  const last = late && current
-    ? { lastAction: current.lastAction, lastChangeSource: current.lastChangeSource, lastOperationId: current.lastOperationId, updatedAt: current.updatedAt }
-    : { lastAction: change.action, lastChangeSource: source, lastOperationId: operation?.operationId ?? null, updatedAt: change.receivedAt };
+  // Arrived before the last applied change. A late RENEW never becomes the last change, and a late external state
+  // change does not displace a later-arrived RENEW standing as the last change: in arrival order they come after.
+  // Our operations (creation order) and DELETEs (terminal) always stand as the last change.
+  const keepLast = !operation && !deletes && current !== null && change.receivedAt < current.updatedAt && (renewed || current.lastAction === 'RENEW');
   const token: Token = {
     virtualCardId: change.virtualCardId,
     issuerCardRefId: change.issuerCardRefId,
-    walletProviderId: change.walletProviderId ?? current?.walletProviderId ?? null,
+    walletProviderId: keepLast ? (current.walletProviderId ?? change.walletProviderId) : (change.walletProviderId ?? current?.walletProviderId ?? null),
     state: nextState(current?.state ?? null),
-    ...last,
+    lastAction: keepLast ? current.lastAction : change.action,
+    lastChangeSource: keepLast ? current.lastChangeSource : source,
+    lastOperationId: keepLast ? current.lastOperationId : (operation?.operationId ?? null),
     renewals: (current?.renewals ?? 0) + (renewed ? 1 : 0),
     lastRenewedAt: renewed ? latest(change.receivedAt, current?.lastRenewedAt ?? null) : (current?.lastRenewedAt ?? null),
+    // Never backwards: an operation's callback (creation order) or a DELETE may apply after a later arrival.
+    updatedAt: latest(change.receivedAt, current?.updatedAt ?? null),
     // A RENEW changes no state, so the state still comes from whichever change set it: keep its order and arrival.
     lastOperationOrder: renewed && !operation ? (current?.lastOperationOrder ?? null) : (operation?.order ?? null),
-    lastStateChangeAt: renewed ? (current?.lastStateChangeAt ?? null) : change.receivedAt,
+    // The latest arrival that set the state: an older operation callback applied now must not reopen the window for
+    // external changes that a later-arrived one already overtook.
+    lastStateChangeAt: renewed ? (current?.lastStateChangeAt ?? null) : latest(change.receivedAt, current?.lastStateChangeAt ?? null),
     version: current?.version ?? 0,
   };
   return { outcome: 'APPLIED', reason: null, token, tokenChanged: true, event: event('APPLIED', token.state) };

@@ -77,9 +77,15 @@ export async function startLocalAws(options: { ddbPort?: number; sqsPort?: numbe
   java.stderr?.on('data', (chunk: Buffer) => {
     javaStderr = (javaStderr + chunk.toString()).slice(-4000);
   });
+  // No `java` on the PATH: 'error' instead of 'exit' (unhandled, it would crash the process with a stack trace).
+  let spawnFailed = false;
+  java.once('error', (err) => {
+    spawnFailed = true;
+    javaStderr = `cannot run java (Java 17 is required for DynamoDB Local): ${err.message}`;
+  });
   const javaExited = new Promise<void>((resolve) => java.once('exit', () => resolve()));
   const stopJava = async (): Promise<void> => {
-    if (java.exitCode === null && java.signalCode === null) {
+    if (!spawnFailed && java.exitCode === null && java.signalCode === null) {
       java.kill('SIGCONT'); // a paused JVM (fault tests) cannot handle SIGTERM
       java.kill('SIGTERM');
       const timer = setTimeout(() => java.kill('SIGKILL'), 3000);
@@ -95,7 +101,7 @@ export async function startLocalAws(options: { ddbPort?: number; sqsPort?: numbe
     const started = fauxqs;
     const ddbEndpoint = `http://127.0.0.1:${ddbPort}`;
     const sqsEndpoint = `http://127.0.0.1:${sqsPort}`;
-    await waitForDynamoDb(ddbEndpoint, java, () => javaStderr);
+    await waitForDynamoDb(ddbEndpoint, () => spawnFailed || java.exitCode !== null || java.signalCode !== null, () => (spawnFailed ? 'not started' : `exit ${java.exitCode ?? java.signalCode}`), () => javaStderr);
     return {
       ddbEndpoint,
       sqsEndpoint,
@@ -121,7 +127,7 @@ export async function startLocalAws(options: { ddbPort?: number; sqsPort?: numbe
 /** The JVM starts in ~2 s idle, but a loaded 2-core machine has been seen to need over 15 s. */
 const DYNAMODB_START_TIMEOUT_MS = 90_000;
 
-async function waitForDynamoDb(endpoint: string, java: ChildProcess, stderr: () => string): Promise<void> {
+async function waitForDynamoDb(endpoint: string, javaGone: () => boolean, javaStatus: () => string, stderr: () => string): Promise<void> {
   const ddb = new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, maxAttempts: 1 });
   const deadline = Date.now() + DYNAMODB_START_TIMEOUT_MS;
   try {
@@ -131,8 +137,8 @@ async function waitForDynamoDb(endpoint: string, java: ChildProcess, stderr: () 
         await ddb.send(new ListTablesCommand({}), { abortSignal: AbortSignal.timeout(5_000) });
         return;
       } catch {
-        if (java.exitCode !== null || java.signalCode !== null || Date.now() > deadline) {
-          const why = java.exitCode !== null || java.signalCode !== null ? `exit ${java.exitCode ?? java.signalCode}` : `no answer within ${DYNAMODB_START_TIMEOUT_MS} ms`;
+        if (javaGone() || Date.now() > deadline) {
+          const why = javaGone() ? javaStatus() : `no answer within ${DYNAMODB_START_TIMEOUT_MS} ms`;
           throw new Error(`DynamoDB Local did not start (${why}): ${stderr()}`);
         }
         await new Promise((resolve) => setTimeout(resolve, 25));

@@ -43,6 +43,7 @@ export async function reconcileCard(deps: ReconcileDeps, issuerCardRefId: string
   );
   const versions = new Map(ours.map((t) => [t.virtualCardId, t]));
 
+  const askedAt = deps.now();
   const answer = await deps.d1.getCardInfo({ issuerCardRefId, correlationId: reconciliationId });
   if (answer.kind === 'unavailable') throw new DomainError('UNAVAILABLE', 'D1 getCardInfo is unavailable');
   if (answer.kind === 'rejected') throw new DomainError('UPSTREAM_ERROR', `D1 getCardInfo failed (HTTP ${answer.status})`);
@@ -51,7 +52,7 @@ export async function reconcileCard(deps: ReconcileDeps, issuerCardRefId: string
   const corrected: ReconcileResult['corrected'] = [];
   for (const correction of planCorrections(ours, answer.virtualCards)) {
     const current = versions.get(correction.virtualCardId) ?? null;
-    const { token, event } = applyCorrection(current, issuerCardRefId, correction, reconciliationId, now);
+    const { token, event } = applyCorrection(current, issuerCardRefId, correction, reconciliationId, now, askedAt);
     const result = await deps.tokens.recordChange({
       dedupeKey: createHash('sha256').update(`RECONCILE|${reconciliationId}|${correction.virtualCardId}`).digest('base64url'),
       virtualCardId: correction.virtualCardId,

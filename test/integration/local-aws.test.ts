@@ -33,7 +33,7 @@ function occupyPort(port: number): Promise<{ port: number; close(): Promise<void
   });
 }
 
-function startLocalAwsInChild(ports: { ddbPort: number; sqsPort: number }): Promise<{ code: number | null; stderr: string; timedOut: boolean }> {
+function startLocalAwsInChild(ports: { ddbPort: number; sqsPort: number }, env: Record<string, string> = {}): Promise<{ code: number | null; stderr: string; timedOut: boolean }> {
   const source = `
 const { startLocalAws } = require(${JSON.stringify(path.resolve(__dirname, '../../lambdas/local/local-aws.ts'))});
 startLocalAws(${JSON.stringify(ports)}).then(
@@ -43,7 +43,7 @@ startLocalAws(${JSON.stringify(ports)}).then(
   const child = spawn(process.execPath, ['--import', 'tsx', '-e', source], {
     cwd: path.resolve(__dirname, '../..'),
     stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+    env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env },
   });
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
@@ -59,8 +59,8 @@ startLocalAws(${JSON.stringify(ports)}).then(
   });
 }
 
-describe('startLocalAws when DynamoDB Local cannot start (its port is taken)', () => {
-  it('fails naming DynamoDB Local, and the process ends by itself: nothing left listening or running', async () => {
+describe('startLocalAws when DynamoDB Local cannot start', () => {
+  it('its port is taken: fails naming DynamoDB Local, and the process ends by itself: nothing left listening or running', async () => {
     const occupied = await occupyPort(await freePort());
     try {
       const result = await startLocalAwsInChild({ ddbPort: occupied.port, sqsPort: await freePort() });
@@ -69,5 +69,11 @@ describe('startLocalAws when DynamoDB Local cannot start (its port is taken)', (
     } finally {
       await occupied.close();
     }
+  }, 60_000);
+
+  it('no java on the PATH: fails saying Java is required, without an unhandled error, and ends by itself', async () => {
+    const result = await startLocalAwsInChild({ ddbPort: await freePort(), sqsPort: await freePort() }, { PATH: '/nonexistent' });
+    expect(result).toMatchObject({ timedOut: false, code: 3 });
+    expect(result.stderr).toMatch(/DynamoDB Local did not start \(not started\): cannot run java \(Java 17 is required/);
   }, 60_000);
 });

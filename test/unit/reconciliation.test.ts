@@ -8,6 +8,7 @@ import {
   type D1VirtualCard,
 } from '../../lambdas/domain/reconciliation';
 import type { Token, TokenState } from '../../lambdas/domain/token';
+import { applyVirtualCardChange } from '../../lambdas/domain/virtual-card-change';
 import { deepFreeze } from '../support/freeze';
 
 /**
@@ -212,6 +213,18 @@ describe('planCorrections: drift between our tokens and D1 getCardInfo', () => {
 // ---------------------------------------------------------------------------------------------------------
 
 describe('applyCorrection: the corrected token and its history event', () => {
+  it('sets the state as of when D1 was asked: a callback that arrived after that still applies', () => {
+    const asked = new Date(LATE.getTime() - 1_000);
+    const { token: corrected } = applyCorrection(token('vc-1', 'ACTIVE'), CARD, { virtualCardId: 'vc-1', from: 'ACTIVE', to: 'SUSPENDED', walletProviderId: 'APPLE_PAY' }, 'rec-1', LATE, asked);
+    expect(corrected).toMatchObject({ state: 'SUSPENDED', updatedAt: LATE.toISOString(), lastStateChangeAt: asked.toISOString() });
+    const resume = (receivedAt: Date) =>
+      applyVirtualCardChange(corrected, { correlationId: 'w-1', issuerCardRefId: CARD, virtualCardId: 'vc-1', action: 'RESUME', errorCode: null, source: 'WALLET', walletProviderId: null, receivedAt: receivedAt.toISOString() });
+    // Received while getCardInfo was in flight, applied after the correction was written: newer than D1's answer.
+    expect(resume(new Date(asked.getTime() + 500))).toMatchObject({ outcome: 'APPLIED', token: { state: 'ACTIVE' } });
+    // Received before D1 was asked: D1's answer already reflects it.
+    expect(resume(new Date(asked.getTime() - 500))).toMatchObject({ outcome: 'IGNORED', reason: 'OUT_OF_ORDER' });
+  });
+
   it('a known token: state from the correction, lastAction RECONCILE, source RECONCILIATION, no operation; renewals and identity kept', () => {
     const current = token('vc-1', 'ACTIVE', { walletProviderId: 'GOOGLE_PAY', renewals: 3, lastRenewedAt: T0, version: 7 });
     const correction = deepFreeze<Correction>({ virtualCardId: 'vc-1', from: 'ACTIVE', to: 'SUSPENDED', walletProviderId: 'GOOGLE_PAY' });

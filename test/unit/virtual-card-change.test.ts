@@ -479,6 +479,29 @@ describe('rule 5: external changes apply in arrival order (receivedAt)', () => {
   it('a failed overtaken callback is still FAILED (rule 3 first)', () => {
     expect(applyVirtualCardChange(token('ACTIVE'), change({ action: 'SUSPEND', errorCode: 221, receivedAt: EARLIER })).outcome).toBe('FAILED');
   });
+  describe('an older operation callback applied after later arrivals', () => {
+    const AT = (s: number) => `2026-01-03T00:00:0${s}.000Z`;
+
+    it('does not reopen the window: an external change overtaken by a later-arrived one stays OUT_OF_ORDER', () => {
+      // Arrivals: our SUSPEND's callback @1, wallet RESUME @2, wallet SUSPEND @3; processed @3, @1, @2.
+      let t: Token | null = token('ACTIVE', { updatedAt: T1, lastStateChangeAt: T1 });
+      t = applyVirtualCardChange(t, change({ correlationId: 'w-3', action: 'SUSPEND', receivedAt: AT(3) })).token;
+      t = applyVirtualCardChange(t, change({ correlationId: 'op-1', action: 'SUSPEND', source: 'ISSUER', receivedAt: AT(1) }), op('0001')).token;
+      expect(t).toMatchObject({ state: 'SUSPENDED', lastOperationId: 'op-0001', lastStateChangeAt: AT(3), updatedAt: AT(3) });
+      const late = applyVirtualCardChange(t, change({ correlationId: 'w-2', action: 'RESUME', receivedAt: AT(2) }));
+      expect(late).toMatchObject({ outcome: 'IGNORED', reason: 'OUT_OF_ORDER', token: { state: 'SUSPENDED' } });
+    });
+
+    it('never moves updatedAt backwards, and stands as the last change (creation order)', () => {
+      const renewed = applyVirtualCardChange(token('ACTIVE', { updatedAt: T1, lastStateChangeAt: T1 }), change({ correlationId: 'r-2', action: 'RENEW', source: 'TSP', receivedAt: AT(2) })).token;
+      const d = applyVirtualCardChange(renewed, change({ correlationId: 'op-1', action: 'SUSPEND', source: 'ISSUER', receivedAt: AT(1) }), op('0001'));
+      expect(d.token).toMatchObject({ state: 'SUSPENDED', lastAction: 'SUSPEND', lastChangeSource: 'ISSUER', updatedAt: AT(2), lastRenewedAt: AT(2), lastStateChangeAt: AT(1) });
+      // A wallet change that arrived between them then applies, and is the last change (not the RENEW's fields).
+      const between = applyVirtualCardChange(d.token, change({ correlationId: 'w-15', action: 'RESUME', receivedAt: '2026-01-03T00:00:01.500Z' }));
+      expect(between.token).toMatchObject({ state: 'ACTIVE', lastAction: 'RESUME', lastChangeSource: 'WALLET', updatedAt: AT(2) });
+    });
+  });
+
   describe('a RENEW sets no state, so it never makes a state change late', () => {
     const SUSPEND_AT = '2026-01-01T12:00:00.000Z';
     const RENEW_AT = '2026-01-01T12:00:00.040Z';
@@ -510,6 +533,12 @@ describe('rule 5: external changes apply in arrival order (receivedAt)', () => {
       const current = token('SUSPENDED', { lastAction: 'SUSPEND', lastChangeSource: 'WALLET', updatedAt: RENEW_AT, lastStateChangeAt: RENEW_AT, lastRenewedAt: RENEW_AT });
       const d = applyVirtualCardChange(current, change({ action: 'RENEW', source: 'TSP', receivedAt: SUSPEND_AT }));
       expect(d.token).toMatchObject({ state: 'SUSPENDED', renewals: 3, lastAction: 'SUSPEND', lastChangeSource: 'WALLET', updatedAt: RENEW_AT, lastRenewedAt: RENEW_AT, lastStateChangeAt: RENEW_AT });
+    });
+
+    it('a late state change keeps the wallet provider of the RENEW standing as the last change', () => {
+      const current = token('ACTIVE', { lastAction: 'RENEW', walletProviderId: 'GOOGLE_PAY', updatedAt: RENEW_AT, lastStateChangeAt: T0 });
+      const d = applyVirtualCardChange(current, change({ action: 'SUSPEND', walletProviderId: 'APPLE_PAY', receivedAt: SUSPEND_AT }));
+      expect(d.token).toMatchObject({ state: 'SUSPENDED', lastAction: 'RENEW', walletProviderId: 'GOOGLE_PAY' });
     });
 
     it('an overtaken DELETE takes the last change whatever arrived later (terminal)', () => {

@@ -18,7 +18,9 @@
  *    (terminal whatever the order). A RENEW sets no state, so it never makes a change late, and a late RENEW still
  *    counts. An external change applied behind a later-arrived RENEW leaves lastAction/lastChangeSource/
  *    lastOperationId to that RENEW: the token ends as arrival order says. Our operations' callbacks follow creation
- *    order instead. A callback given without receivedAt, or a token whose times are unknown, is never late.
+ *    order instead, but never move the token's times backwards: an older one applied after later arrivals does not
+ *    make the external changes those overtook current again. A callback given without receivedAt, or a token whose
+ *    times are unknown, is never late.
  */
 
 export const KNOWN_ACTIONS = ['ACTIVATE', 'RESUME', 'SUSPEND', 'DELETE', 'DELETE_FROM_APP', 'RENEW'] as const;
@@ -235,8 +237,17 @@ export class LifecycleOracle {
     } else {
       outcome = 'APPLIED'; // rules 6, 7: a known successful action creates an unknown token
       const state: State = effect === 'KEEP' ? (token?.state ?? 'ACTIVE') : effect;
-      // Behind a later-arrived RENEW: in arrival order that RENEW is still the last applied change.
-      const behind = !op && effect !== 'DELETED' && token !== null && cb.receivedAt !== undefined && token.updatedAt !== null && cb.receivedAt < token.updatedAt;
+      // A late RENEW, or a late external change behind a later-arrived RENEW: in arrival order what stands as the
+      // last applied change came after it, so it stays.
+      const behind =
+        !op &&
+        effect !== 'DELETED' &&
+        token !== null &&
+        cb.receivedAt !== undefined &&
+        token.updatedAt !== null &&
+        cb.receivedAt < token.updatedAt &&
+        (cb.action === 'RENEW' || token.lastAction === 'RENEW');
+      const later = (a: string | null | undefined, b: string | null): string | null => (a === undefined || a === null ? b : b === null || a > b ? a : b);
       this.tokens.set(cb.virtualCardId, {
         virtualCardId: cb.virtualCardId,
         issuerCardRefId: cb.issuerCardRefId,
@@ -246,8 +257,9 @@ export class LifecycleOracle {
         lastChangeSource: behind ? token.lastChangeSource : source,
         lastOperationId: behind ? token.lastOperationId : (op?.operationId ?? null),
         standingOperation: op ? op.rank : cb.action === 'RENEW' ? (token?.standingOperation ?? null) : null,
-        updatedAt: behind ? token.updatedAt : (cb.receivedAt ?? null),
-        stateChangedAt: effect === 'KEEP' ? (token?.stateChangedAt ?? null) : (cb.receivedAt ?? null),
+        // Times never go backwards: an older callback of ours (creation order) may apply after later arrivals.
+        updatedAt: later(cb.receivedAt, token?.updatedAt ?? null),
+        stateChangedAt: effect === 'KEEP' ? (token?.stateChangedAt ?? null) : later(cb.receivedAt, token?.stateChangedAt ?? null),
       });
       opOutcome = op ? { virtualCardId: cb.virtualCardId, outcome: 'SUCCEEDED' } : null;
     }
