@@ -90,37 +90,60 @@ const kbUnits = (bytes: number): number => Math.max(1, Math.ceil(bytes / 1024));
 /**
  * What each item last put into each index (its index keys and projected attributes), by table key: an index is
  * written only when that changes (AWS: a write that changes no indexed key or projected attribute writes no index
- * entry) — 1 unit to add an entry, 1 to remove one, 2 to move it. Items this process never wrote count as absent
- * (a conservative overestimate on their first write). Updated only after a write succeeded.
+ * entry) — 1 unit to add an entry, 1 to remove one, 1 to rewrite it in place (same index keys, a projected value
+ * changed), 2 to move it (index keys changed). Items this process never wrote count as absent (a conservative
+ * overestimate on their first write). Updated, and billed, only when the write succeeded: a failed conditional
+ * write or cancelled transaction writes no index entry.
  */
-const indexed = new Map<string, string>();
+const indexed = new Map<string, { keys: string; entry: string }>();
 
-function indexEntries(table: string, item: Record<string, unknown>): Array<{ slot: string; entry: string | undefined }> {
+interface IndexEntry {
+  slot: string;
+  /** Undefined when the item carries no index keys (not in the index). */
+  value: { keys: string; entry: string } | undefined;
+}
+
+function indexEntries(table: string, item: Record<string, unknown>): IndexEntry[] {
   return TABLE.globalIndexes.map((gsi) => {
     const slot = JSON.stringify([table, gsi.name, item[TABLE.partitionKey], item[TABLE.sortKey]]);
     const carries = item[gsi.partitionKey] !== undefined && item[gsi.sortKey] !== undefined;
-    const projected = [gsi.partitionKey, gsi.sortKey, ...gsi.projectedAttributes].map((a) => item[a] ?? null);
-    return { slot, entry: carries ? JSON.stringify(projected) : undefined };
+    const keys = JSON.stringify([item[gsi.partitionKey], item[gsi.sortKey]]);
+    const entry = JSON.stringify([gsi.partitionKey, gsi.sortKey, ...gsi.projectedAttributes].map((a) => item[a] ?? null));
+    return { slot, value: carries ? { keys, entry } : undefined };
   });
 }
 
-function indexWrites(table: string, item: Record<string, unknown>): number {
+function putsOf(command: string, input: Record<string, unknown>): Array<{ TableName?: string; Item: Record<string, unknown> }> {
+  if (command === 'PutItem') return [input as never];
+  if (command === 'TransactWriteItems') return ((input.TransactItems ?? []) as TransactItem[]).flatMap((a) => (a.Put ? [a.Put] : []));
+  return [];
+}
+
+/** Forgets what the index held (tests). */
+export function resetIndexLedger(): void {
+  indexed.clear();
+}
+
+/** Index write units the request's puts cost if it succeeds. */
+export function indexWriteUnits(command: string, input: Record<string, unknown>): number {
   let units = 0;
-  for (const { slot, entry } of indexEntries(table, item)) {
-    const before = indexed.get(slot);
-    if (before === entry) continue;
-    units += (before === undefined ? 0 : 1) + (entry === undefined ? 0 : kbUnits(Buffer.byteLength(entry)));
+  for (const put of putsOf(command, input)) {
+    for (const { slot, value } of indexEntries(String(put.TableName), put.Item)) {
+      const before = indexed.get(slot);
+      if (before?.entry === value?.entry) continue;
+      if (before && value && before.keys === value.keys) units += kbUnits(Buffer.byteLength(value.entry));
+      else units += (before ? 1 : 0) + (value ? kbUnits(Buffer.byteLength(value.entry)) : 0);
+    }
   }
   return units;
 }
 
-function recordIndexed(command: string, input: Record<string, unknown>): void {
-  const puts: Array<{ TableName?: string; Item: Record<string, unknown> }> =
-    command === 'PutItem' ? [input as never] : command === 'TransactWriteItems' ? ((input.TransactItems ?? []) as TransactItem[]).flatMap((a) => (a.Put ? [a.Put] : [])) : [];
-  for (const put of puts) {
-    for (const { slot, entry } of indexEntries(String(put.TableName), put.Item)) {
-      if (entry === undefined) indexed.delete(slot);
-      else indexed.set(slot, entry);
+/** After a write succeeded: what its puts left in the index. */
+export function recordIndexed(command: string, input: Record<string, unknown>): void {
+  for (const put of putsOf(command, input)) {
+    for (const { slot, value } of indexEntries(String(put.TableName), put.Item)) {
+      if (value === undefined) indexed.delete(slot);
+      else indexed.set(slot, value);
     }
   }
 }
@@ -144,12 +167,12 @@ export function computedWriteUnits(command: string, input: Record<string, unknow
   switch (command) {
     case 'PutItem': {
       const item = input.Item as Record<string, unknown>;
-      return kbUnits(itemBytes(item)) + indexWrites(String(input.TableName), item);
+      return kbUnits(itemBytes(item));
     }
     case 'TransactWriteItems': {
       let units = 0;
       for (const action of (input.TransactItems ?? []) as TransactItem[]) {
-        if (action.Put) units += 2 * kbUnits(itemBytes(action.Put.Item)) + indexWrites(String(action.Put.TableName), action.Put.Item);
+        if (action.Put) units += 2 * kbUnits(itemBytes(action.Put.Item));
         else if (action.Update) units += 2 * kbUnits(updateValueBytes(action.Update));
         else units += 2; // Delete or ConditionCheck of an item ≤ 1 KB
       }
@@ -184,7 +207,9 @@ const dynamoDbCounter: InitializeMiddleware<DynamoDbInput, DynamoDbOutput> = (ne
   const computed = computedWriteUnits(command, input);
   const withCapacity = DATA_COMMANDS.has(command) ? { ...args, input: { ...input, ReturnConsumedCapacity: 'INDEXES' } as unknown as DynamoDbInput } : args;
   try {
+    const indexUnits = indexWriteUnits(command, input); // before the request: against what the index held
     const result = await next(withCapacity);
+    if (computed !== null) count.wru += indexUnits;
     recordIndexed(command, input);
     const reported = reportedUnits(result.output);
     count.localCapacity += reported;
