@@ -173,7 +173,7 @@ export function requestRows(figures: RequestFigures): Row[] {
         'This workload creates every token by a callback (tokens ÷ applied callbacks = the excess over 4)',
     },
     { section, metric: 'WRU / applied callback (DynamoDB Local reported)', value: applied.localWru, unit: 'WRU', note: "DynamoDB Local's own accounting: inconsistent for transactions (2 units for two small puts, 8 with index keys), none for failures; comparison only" },
-    { section, metric: 'DynamoDB reads / applied callback', value: applied.reads, unit: '', baseline: bare.reads, note: `${applied.rru.toFixed(2)} RRU; consistent GetItem of the token and of the operation its x-correlation-id might name` },
+    { section, metric: 'DynamoDB reads / applied callback', value: applied.reads, unit: '', baseline: bare.reads, note: `${applied.rru.toFixed(2)} RRU; one consistent BatchGetItem: the token and the operation its x-correlation-id might name` },
     { section, metric: 'SQS requests / applied callback', value: applied.sqs, unit: '', baseline: bare.sqs, ratio: ratio(applied.sqs, bare.sqs) },
     { section, metric: 'DynamoDB write requests / duplicate', value: duplicate.writes, unit: '', note: `${duplicate.wru.toFixed(2)} WRU (a cancelled transaction, assumed billed like a successful one), ${duplicate.reads.toFixed(2)} reads, ${duplicate.sqs.toFixed(2)} SQS requests` },
     {

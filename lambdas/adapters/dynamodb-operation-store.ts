@@ -43,7 +43,7 @@ export function operationItem(operation: Operation, version: number): Record<str
   return { ...operationKey(operation.operationId), entity: 'OPERATION', ...operation, version, ...open };
 }
 
-function fromItem(item: Record<string, unknown>): Operation {
+export function fromItem(item: Record<string, unknown>): Operation {
   return Object.fromEntries(OPERATION_FIELDS.map((f) => [f, item[f] ?? null])) as unknown as Operation;
 }
 

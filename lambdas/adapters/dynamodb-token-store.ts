@@ -6,11 +6,12 @@ import {
   TransactWriteCommand,
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
+import type { Operation } from '../domain/operation';
 import type { Token } from '../domain/token';
 import type { HistoryEvent } from '../domain/virtual-card-change';
 import type { ChangeRecord, Page, PageRequest, RecordResult, TokenStore } from '../ports/token-store';
 import { TABLE } from '../topology';
-import { operationItem } from './dynamodb-operation-store';
+import { fromItem as operationFromItem, operationItem, operationKey } from './dynamodb-operation-store';
 import { batchGetInOrder } from './dynamodb-batch-get';
 import { decodePageToken, encodePageToken } from './pagination';
 
@@ -66,6 +67,14 @@ export class DynamoDbTokenStore implements TokenStore {
   async getToken(virtualCardId: string): Promise<Token | null> {
     const result = await this.client.send(new GetCommand({ TableName: this.options.tableName, Key: tokenKey(virtualCardId), ConsistentRead: true }));
     return result.Item ? pick<Token>(result.Item, TOKEN_FIELDS) : null;
+  }
+
+  async getTokenAndOperation(virtualCardId: string, operationId: string): Promise<{ token: Token | null; operation: Operation | null }> {
+    // One BatchGetItem instead of two GetItems: same read units, one round trip and one request to serve.
+    const items = await batchGetInOrder(this.client, this.options.tableName, [tokenKey(virtualCardId), operationKey(operationId)], TABLE_KEY);
+    const token = items.find((item) => item[TABLE.sortKey] === 'TOKEN');
+    const operation = items.find((item) => item[TABLE.sortKey] === 'OP' && item.entity === 'OPERATION');
+    return { token: token ? pick<Token>(token, TOKEN_FIELDS) : null, operation: operation ? operationFromItem(operation) : null };
   }
 
   async listCardTokens(issuerCardRefId: string, page: PageRequest): Promise<Page<Token>> {

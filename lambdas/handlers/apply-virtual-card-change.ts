@@ -1,6 +1,5 @@
 import type { SQSRecord } from 'aws-lambda';
 import { documentClient } from '../adapters/dynamodb-client';
-import { DynamoDbOperationStore } from '../adapters/dynamodb-operation-store';
 import { DynamoDbTokenStore } from '../adapters/dynamodb-token-store';
 import { loadEnv } from '../config/env';
 import { virtualCardChangeMessage } from '../domain/schemas';
@@ -11,7 +10,6 @@ import { applyVirtualCardChangeUseCase } from '../use-cases/apply-virtual-card-c
 const env = loadEnv(['TABLE_NAME', 'HISTORY_RETENTION_DAYS']);
 const client = documentClient();
 const store = new DynamoDbTokenStore(client, { tableName: env.TABLE_NAME, historyRetentionDays: env.HISTORY_RETENTION_DAYS });
-const operations = new DynamoDbOperationStore(client, env.TABLE_NAME);
 
 const OUTCOME_METRIC = {
   APPLIED: 'CallbacksApplied',
@@ -23,7 +21,7 @@ const OUTCOME_METRIC = {
 async function applyRecord(record: SQSRecord): Promise<void> {
   // A message that does not parse is not retried into success: it fails until the DLQ takes it (alarmed).
   const change = virtualCardChangeMessage.parse(JSON.parse(record.body));
-  const result = await applyVirtualCardChangeUseCase({ store, operations }, change);
+  const result = await applyVirtualCardChangeUseCase({ store }, change);
   const keys = { correlationId: change.correlationId, virtualCardId: change.virtualCardId, action: change.action };
   if (result.duplicate) {
     metrics.addMetric('CallbacksDuplicate', MetricUnit.Count, 1);

@@ -39,6 +39,11 @@ export class InvalidPageToken extends Error {
 export interface TokenStore {
   /** Strongly consistent: the decision that follows is guarded by the version condition anyway. */
   getToken(virtualCardId: string): Promise<Token | null>;
+  /**
+   * What deciding one callback needs, read together and strongly consistent: the token, and the operation of ours
+   * its x-correlation-id names (null when it names none: an external change).
+   */
+  getTokenAndOperation(virtualCardId: string, operationId: string): Promise<{ token: Token | null; operation: Operation | null }>;
   listCardTokens(issuerCardRefId: string, page: PageRequest): Promise<Page<Token>>;
   /** Oldest first. */
   history(virtualCardId: string, page: PageRequest): Promise<Page<HistoryEvent>>;

@@ -1,7 +1,6 @@
 import { decideCallback } from '../domain/callback';
 import type { Operation } from '../domain/operation';
 import { dedupeKey, type ChangeDecision, type VirtualCardChange } from '../domain/virtual-card-change';
-import type { OperationStore } from '../ports/operation-store';
 import type { TokenStore } from '../ports/token-store';
 
 export type ApplyResult = { duplicate: true } | ({ duplicate: false; operation: Operation | null } & ChangeDecision);
@@ -25,12 +24,12 @@ export class ConcurrentUpdateError extends Error {
  * (primary adapter) SQS consumer → this use case → (secondary adapter) DynamoDB
  */
 export async function applyVirtualCardChangeUseCase(
-  deps: { store: TokenStore; operations: Pick<OperationStore, 'get'> },
+  deps: { store: TokenStore },
   change: VirtualCardChange,
 ): Promise<ApplyResult> {
   const key = dedupeKey(change);
   for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES; attempt++) {
-    const [current, operation] = await Promise.all([deps.store.getToken(change.virtualCardId), deps.operations.get(change.correlationId)]);
+    const { token: current, operation } = await deps.store.getTokenAndOperation(change.virtualCardId, change.correlationId);
     const decision = decideCallback(current, operation, change);
     const result = await deps.store.recordChange({
       dedupeKey: key,

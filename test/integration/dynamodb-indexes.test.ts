@@ -86,6 +86,24 @@ describe('card listing through a keys-only index', () => {
   });
 });
 
+describe('the apply consumer reads token and operation in one request', () => {
+  it('answers both, either or none, strongly consistent', async () => {
+    const tokens = new DynamoDbTokenStore(ddb, { tableName });
+    const operations = new DynamoDbOperationStore(ddb, tableName);
+    const card = `card-${randomUUID()}`;
+    const vc = `vc-${card}`;
+    const op = newOperation({ operationId: randomUUID(), action: 'SUSPEND', issuerCardRefId: card, virtualCardId: vc, expectedTokens: [vc], now: new Date(), sequence: 1 });
+    expect(await operations.create(op)).toEqual({ kind: 'created' });
+
+    expect(await tokens.getTokenAndOperation(vc, op.operationId)).toEqual({ token: null, operation: op });
+    const created = await deliver(tokens, change(vc, card, 0, 'ACTIVATE'));
+    const both = await tokens.getTokenAndOperation(vc, op.operationId);
+    expect(both).toEqual({ token: { ...created, version: 1 }, operation: op });
+    expect(await tokens.getTokenAndOperation(vc, 'an-external-correlation-id')).toEqual({ token: both.token, operation: null });
+    expect(await tokens.getTokenAndOperation(`vc-${randomUUID()}`, 'x')).toEqual({ token: null, operation: null });
+  });
+});
+
 describe('history ordered by the stored sequence (no LSI)', () => {
   it('pages oldest first in application order, events recorded while the token was unknown first', async () => {
     const store = new DynamoDbTokenStore(ddb, { tableName });

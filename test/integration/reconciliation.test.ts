@@ -1,7 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { documentClient } from '../../lambdas/adapters/dynamodb-client';
-import { DynamoDbOperationStore } from '../../lambdas/adapters/dynamodb-operation-store';
 import { reconciliationDeps } from '../../lambdas/composition/reconciliation';
 import type { CardInfoAnswer } from '../../lambdas/ports/d1-issuer';
 import { applyVirtualCardChangeUseCase } from '../../lambdas/use-cases/apply-virtual-card-change';
@@ -517,7 +515,7 @@ describe('a correction never undoes a newer change that raced with it (use case,
 
   /** The apply consumer's use case on the same table: a callback landing for real, not a stub. */
   const applyCallback = (base: ReconcileDeps, change: ReturnType<typeof wallet>) =>
-    applyVirtualCardChangeUseCase({ store: base.tokens, operations: new DynamoDbOperationStore(documentClient(), process.env.TABLE_NAME!) }, change);
+    applyVirtualCardChangeUseCase({ store: base.tokens }, change);
 
   it('a callback applied while getCardInfo is in flight wins: its token is not corrected to the stale D1 view', async () => {
     const { card, vc } = ids('race');
@@ -573,6 +571,7 @@ describe('a correction never undoes a newer change that raced with it (use case,
           }
           return token;
         },
+        getTokenAndOperation: (id, operationId) => base.tokens.getTokenAndOperation(id, operationId),
         listCardTokens: (c, page) => base.tokens.listCardTokens(c, page),
         history: (id, page) => base.tokens.history(id, page),
         recordChange: (record) => base.tokens.recordChange(record),
