@@ -186,6 +186,25 @@ export function computedWriteUnits(command: string, input: Record<string, unknow
   }
 }
 
+/**
+ * AWS bills each key of a BatchGetItem as its own GetItem (a missing item still reads 1 unit, 0.5 eventually
+ * consistent; each found item rounded up to 4 KB). DynamoDB Local reports less (it skips missing items), so this is
+ * computed from the answer. Only keys answered count: unprocessed ones are billed when asked again.
+ */
+export function batchGetReadUnits(input: Record<string, unknown>, output: unknown): number {
+  const requests = (input.RequestItems ?? {}) as Record<string, { Keys?: unknown[]; ConsistentRead?: boolean }>;
+  const answer = output as { Responses?: Record<string, Record<string, unknown>[]>; UnprocessedKeys?: Record<string, { Keys?: unknown[] }> } | undefined;
+  let units = 0;
+  for (const [table, request] of Object.entries(requests)) {
+    const found = answer?.Responses?.[table] ?? [];
+    const unprocessed = answer?.UnprocessedKeys?.[table]?.Keys?.length ?? 0;
+    const missing = Math.max(0, (request.Keys?.length ?? 0) - found.length - unprocessed);
+    const full = found.reduce((sum, item) => sum + Math.max(1, Math.ceil(itemBytes(item) / 4096)), 0) + missing;
+    units += request.ConsistentRead ? full : full / 2;
+  }
+  return units;
+}
+
 const READ_COMMANDS = new Set(['GetItem', 'Query', 'Scan', 'BatchGetItem', 'TransactGetItems']);
 const DATA_COMMANDS = new Set([...READ_COMMANDS, 'PutItem', 'UpdateItem', 'DeleteItem', 'TransactWriteItems', 'BatchWriteItem']);
 
@@ -213,7 +232,8 @@ const dynamoDbCounter: InitializeMiddleware<DynamoDbInput, DynamoDbOutput> = (ne
     recordIndexed(command, input);
     const reported = reportedUnits(result.output);
     count.localCapacity += reported;
-    if (READ_COMMANDS.has(command)) count.rru += reported;
+    if (command === 'BatchGetItem') count.rru += batchGetReadUnits(input, result.output);
+    else if (READ_COMMANDS.has(command)) count.rru += reported;
     else count.wru += computed ?? reported;
     return result;
   } catch (err) {

@@ -1,4 +1,4 @@
-import { indexWriteUnits, recordIndexed, resetIndexLedger } from '../../bench/counters';
+import { batchGetReadUnits, indexWriteUnits, recordIndexed, resetIndexLedger } from '../../bench/counters';
 
 /**
  * The bench's cost figures count a GSI write only when an item's index entry changes (AWS: a write that changes no
@@ -41,5 +41,18 @@ describe('bench index-write model', () => {
     const input = transaction(token('ACTIVE'));
     expect(indexWriteUnits('TransactWriteItems', input)).toBe(1); // cancelled: not recorded
     expect(write('TransactWriteItems', input)).toBe(1);
+  });
+});
+
+describe('bench BatchGetItem read units (AWS: each key a GetItem)', () => {
+  const request = (keys: number, consistent: boolean) => ({ RequestItems: { t: { Keys: Array.from({ length: keys }, (_, i) => ({ pk: `P#${i}`, sk: 'S' })), ConsistentRead: consistent } } });
+
+  it('a found small item and a missing one: 1 unit each, strongly consistent', () => {
+    expect(batchGetReadUnits(request(2, true), { Responses: { t: [{ pk: 'P#0', sk: 'S', state: 'ACTIVE' }] } })).toBe(2);
+  });
+
+  it('items round up to 4 KB each; eventually consistent halves it; unprocessed keys are not billed yet', () => {
+    const big = { pk: 'P#0', sk: 'S', blob: 'x'.repeat(5_000) };
+    expect(batchGetReadUnits(request(3, false), { Responses: { t: [big] }, UnprocessedKeys: { t: { Keys: [{ pk: 'P#2', sk: 'S' }] } } })).toBe(1.5);
   });
 });
