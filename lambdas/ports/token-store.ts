@@ -44,6 +44,7 @@ export interface TokenStore {
    * its x-correlation-id names (null when it names none: an external change).
    */
   getTokenAndOperation(virtualCardId: string, operationId: string): Promise<{ token: Token | null; operation: Operation | null }>;
+  /** Which tokens a card has comes from an index (eventually consistent); each token is read strongly consistent. */
   listCardTokens(issuerCardRefId: string, page: PageRequest): Promise<Page<Token>>;
   /** Oldest first. */
   history(virtualCardId: string, page: PageRequest): Promise<Page<HistoryEvent>>;

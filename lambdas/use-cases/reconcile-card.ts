@@ -1,7 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { DomainError } from '../domain/errors';
 import { applyCorrection, planCorrections, settleOperation, type Correction } from '../domain/reconciliation';
-import type { Token } from '../domain/token';
 import type { D1IssuerGateway } from '../ports/d1-issuer';
 import type { OperationStore } from '../ports/operation-store';
 import type { TokenStore } from '../ports/token-store';
@@ -34,13 +33,10 @@ export interface ReconcileResult {
  */
 export async function reconcileCard(deps: ReconcileDeps, issuerCardRefId: string): Promise<ReconcileResult> {
   const reconciliationId = (deps.newId ?? randomUUID)();
-  // Our view first, strongly consistent per token: every correction is written on the version read *before* D1
-  // answered, so a callback that lands while getCardInfo is in flight makes that correction fail — D1's list may
-  // predate the callback — instead of being undone by it.
-  const listed = await allCardTokens(deps.tokens, issuerCardRefId);
-  const ours = (await Promise.all(listed.map((t) => deps.tokens.getToken(t.virtualCardId)))).filter(
-    (t): t is Token => t !== null && t.issuerCardRefId === issuerCardRefId,
-  );
+  // Our view first, strongly consistent per token (the listing reads each token consistently): every correction is
+  // written on the version read *before* D1 answered, so a callback that lands while getCardInfo is in flight makes
+  // that correction fail — D1's list may predate the callback — instead of being undone by it.
+  const ours = (await allCardTokens(deps.tokens, issuerCardRefId)).filter((t) => t.issuerCardRefId === issuerCardRefId);
   const versions = new Map(ours.map((t) => [t.virtualCardId, t]));
 
   const askedAt = deps.now();

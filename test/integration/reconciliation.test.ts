@@ -563,16 +563,16 @@ describe('a correction never undoes a newer change that raced with it (use case,
     const deps: ReconcileDeps = {
       ...base,
       tokens: {
-        getToken: async (id) => {
-          const token = await base.tokens.getToken(id);
-          if (id === vc(1) && reads++ === 0) {
+        getToken: (id) => base.tokens.getToken(id),
+        getTokenAndOperation: (id, operationId) => base.tokens.getTokenAndOperation(id, operationId),
+        listCardTokens: async (c, page) => {
+          const listed = await base.tokens.listCardTokens(c, page);
+          if (c === card && reads++ === 0) {
             // The wallet deletes the token right after our read and before our conditional write.
             await applyCallback(base, wallet(card, vc(1), 'DELETE_FROM_APP'));
           }
-          return token;
+          return listed;
         },
-        getTokenAndOperation: (id, operationId) => base.tokens.getTokenAndOperation(id, operationId),
-        listCardTokens: (c, page) => base.tokens.listCardTokens(c, page),
         history: (id, page) => base.tokens.history(id, page),
         recordChange: (record) => base.tokens.recordChange(record),
       },
