@@ -83,9 +83,14 @@ export async function startLocalAws(options: { ddbPort?: number; sqsPort?: numbe
     spawnFailed = true;
     javaStderr = `cannot run java (Java 17 is required for DynamoDB Local): ${err.message}`;
   });
-  const javaExited = new Promise<void>((resolve) => java.once('exit', () => resolve()));
+  // A failed spawn emits 'close' but never 'exit'.
+  const javaExited = new Promise<void>((resolve) => {
+    java.once('exit', () => resolve());
+    java.once('close', () => resolve());
+  });
   const stopJava = async (): Promise<void> => {
-    if (!spawnFailed && java.exitCode === null && java.signalCode === null) {
+    // No pid: the spawn failed (or has not yet reported failing); kill() would signal our whole process group.
+    if (java.pid !== undefined && !spawnFailed && java.exitCode === null && java.signalCode === null) {
       java.kill('SIGCONT'); // a paused JVM (fault tests) cannot handle SIGTERM
       java.kill('SIGTERM');
       const timer = setTimeout(() => java.kill('SIGKILL'), 3000);
