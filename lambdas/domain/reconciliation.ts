@@ -1,5 +1,5 @@
 import { recordCallbackOutcome, type Operation } from './operation';
-import type { Token, TokenState } from './token';
+import { latestInstant, type Token, type TokenState } from './token';
 import type { HistoryEvent } from './virtual-card-change';
 
 /**
@@ -86,7 +86,7 @@ export function applyCorrection(
     lastOperationId: null,
     renewals: current?.renewals ?? 0,
     lastRenewedAt: current?.lastRenewedAt ?? null,
-    updatedAt: current && current.updatedAt > at ? current.updatedAt : at,
+    updatedAt: latestInstant(at, current?.updatedAt ?? null),
     // D1's view now stands: no operation of ours is the last applied change.
     lastOperationOrder: null,
     lastStateChangeAt: askedAt.toISOString(),

@@ -33,6 +33,9 @@ export interface Token {
   version: number;
 }
 
+/** The later of two ISO instants (both `toISOString()` UTC, so they order as strings); `b` may be absent. */
+export const latestInstant = (a: string, b: string | null): string => (b !== null && b > a ? b : a);
+
 /** The public view (DESIGN §3 Token): bookkeeping fields stay inside. */
 export function tokenView(token: Token): Omit<Token, 'lastOperationOrder' | 'lastStateChangeAt' | 'version'> {
   const { lastOperationOrder: _order, lastStateChangeAt: _stateAt, version: _version, ...view } = token;

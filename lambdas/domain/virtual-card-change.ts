@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { ChangeSource, Token, TokenState } from './token';
+import { latestInstant, type ChangeSource, type Token, type TokenState } from './token';
 
 /**
  * A `notifyVirtualCardChange` callback from D1, as recorded by the webhook: what D1 said, minus `tokenInfo`
@@ -98,8 +98,6 @@ export function dedupeKey(change: Pick<VirtualCardChange, 'correlationId' | 'vir
  *   so the token ends as it would had they been applied in arrival order.
  * - Rule 6: a known, successful action on a token we never saw creates it (that is how we learn tokens).
  */
-const latest = (a: string, b: string | null): string => (b !== null && b > a ? b : a);
-
 export function applyVirtualCardChange(current: Token | null, change: VirtualCardChange, operation: OperationRef | null = null): ChangeDecision {
   const source = changeSource(change, operation);
   const event = (outcome: ChangeOutcome, stateAfter: TokenState | null): HistoryEvent => ({
@@ -147,14 +145,14 @@ export function applyVirtualCardChange(current: Token | null, change: VirtualCar
     lastChangeSource: keepLast ? current.lastChangeSource : source,
     lastOperationId: keepLast ? current.lastOperationId : (operation?.operationId ?? null),
     renewals: (current?.renewals ?? 0) + (renewed ? 1 : 0),
-    lastRenewedAt: renewed ? latest(change.receivedAt, current?.lastRenewedAt ?? null) : (current?.lastRenewedAt ?? null),
+    lastRenewedAt: renewed ? latestInstant(change.receivedAt, current?.lastRenewedAt ?? null) : (current?.lastRenewedAt ?? null),
     // Never backwards: an operation's callback (creation order) or a DELETE may apply after a later arrival.
-    updatedAt: latest(change.receivedAt, current?.updatedAt ?? null),
+    updatedAt: latestInstant(change.receivedAt, current?.updatedAt ?? null),
     // A RENEW changes no state, so the state still comes from whichever change set it: keep its order and arrival.
     lastOperationOrder: renewed && !operation ? (current?.lastOperationOrder ?? null) : (operation?.order ?? null),
     // The latest arrival that set the state: an older operation callback applied now must not reopen the window for
     // external changes that a later-arrived one already overtook.
-    lastStateChangeAt: renewed ? (current?.lastStateChangeAt ?? null) : latest(change.receivedAt, current?.lastStateChangeAt ?? null),
+    lastStateChangeAt: renewed ? (current?.lastStateChangeAt ?? null) : latestInstant(change.receivedAt, current?.lastStateChangeAt ?? null),
     version: current?.version ?? 0,
   };
   return { outcome: 'APPLIED', reason: null, token, tokenChanged: true, event: event('APPLIED', token.state) };
