@@ -3,7 +3,7 @@ import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, TransactW
 import { isFinal, type Operation } from '../domain/operation';
 import type { CreateResult, IdempotencyClaim, OperationStore } from '../ports/operation-store';
 import { TABLE } from '../topology';
-import { batchGetInOrder } from './dynamodb-batch-get';
+import { batchGetInOrder, tableKeyOf } from './dynamodb-batch-get';
 
 /**
  * Item layout (single table):
@@ -128,12 +128,12 @@ export class DynamoDbOperationStore implements OperationStore {
           ExclusiveStartKey: exclusiveStartKey,
         }),
       );
-      keys.push(...(result.Items ?? []).map((entry) => ({ [TABLE.partitionKey]: String(entry[TABLE.partitionKey]), [TABLE.sortKey]: String(entry[TABLE.sortKey]) })));
+      keys.push(...(result.Items ?? []).map(tableKeyOf));
       exclusiveStartKey = result.LastEvaluatedKey;
     } while (exclusiveStartKey);
     // The index holds keys (and issuerCardRefId, for the filter) only. An operation that became final since the
     // index was read is still returned: callers decide on the status they read, as before.
-    const items = await batchGetInOrder(this.client, this.tableName, keys, [TABLE.partitionKey, TABLE.sortKey]);
+    const items = await batchGetInOrder(this.client, this.tableName, keys);
     return items.filter((item) => item.entity === 'OPERATION').map(fromItem);
   }
 

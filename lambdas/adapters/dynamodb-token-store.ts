@@ -12,7 +12,7 @@ import type { HistoryEvent } from '../domain/virtual-card-change';
 import type { ChangeRecord, Page, PageRequest, RecordResult, TokenStore } from '../ports/token-store';
 import { TABLE } from '../topology';
 import { fromItem as operationFromItem, operationItem, operationKey } from './dynamodb-operation-store';
-import { batchGetInOrder } from './dynamodb-batch-get';
+import { batchGetInOrder, tableKeyOf } from './dynamodb-batch-get';
 import { decodePageToken, encodePageToken } from './pagination';
 
 /**
@@ -27,7 +27,6 @@ const tokenKey = (virtualCardId: string) => ({ pk: `TOKEN#${virtualCardId}`, sk:
 const sequence = (version: number): string => `EVT#${String(version).padStart(10, '0')}`;
 const GSI = TABLE.globalIndexes[0];
 const HISTORY_ORDER = 'seq';
-const TABLE_KEY = [TABLE.partitionKey, TABLE.sortKey] as const;
 
 const TOKEN_FIELDS = [
   'virtualCardId',
@@ -71,7 +70,7 @@ export class DynamoDbTokenStore implements TokenStore {
 
   async getTokenAndOperation(virtualCardId: string, operationId: string): Promise<{ token: Token | null; operation: Operation | null }> {
     // One BatchGetItem instead of two GetItems: same read units, one round trip and one request to serve.
-    const items = await batchGetInOrder(this.client, this.options.tableName, [tokenKey(virtualCardId), operationKey(operationId)], TABLE_KEY);
+    const items = await batchGetInOrder(this.client, this.options.tableName, [tokenKey(virtualCardId), operationKey(operationId)]);
     const token = items.find((item) => item[TABLE.sortKey] === 'TOKEN');
     const operation = items.find((item) => item[TABLE.sortKey] === 'OP' && item.entity === 'OPERATION');
     return { token: token ? pick<Token>(token, TOKEN_FIELDS) : null, operation: operation ? operationFromItem(operation) : null };
@@ -96,8 +95,7 @@ export class DynamoDbTokenStore implements TokenStore {
     const pageEntries = entries.slice(0, page.limit);
     const last = pageEntries[pageEntries.length - 1];
     const more = entries.length > page.limit;
-    const keys = pageEntries.map((e) => Object.fromEntries(TABLE_KEY.map((k) => [k, String(e[k])])));
-    const items = await batchGetInOrder(this.client, this.options.tableName, keys, TABLE_KEY);
+    const items = await batchGetInOrder(this.client, this.options.tableName, pageEntries.map(tableKeyOf));
     return {
       items: items.map((item) => pick<Token>(item, TOKEN_FIELDS)),
       nextToken: more && last ? encodePageToken(Object.fromEntries(keyNames.map((k) => [k, String(last[k])]))) : null,

@@ -8,7 +8,6 @@ import { batchGetInOrder } from '../../lambdas/adapters/dynamodb-batch-get';
  */
 
 type Key = { pk: string; sk: string };
-const KEY_NAMES = ['pk', 'sk'];
 const keys = (n: number): Key[] => Array.from({ length: n }, (_, i) => ({ pk: `P#${i}`, sk: 'S' }));
 
 /** Answers each request's keys, except the first `withhold(round)` of them, which come back unprocessed. */
@@ -35,14 +34,14 @@ const noWait = async () => {};
 describe('batchGetInOrder', () => {
   it('asks again for unprocessed keys until all are read, and answers in the order of the keys', async () => {
     const { client, requests } = throttlingClient((round) => (round === 1 ? 3 : round === 2 ? 1 : 0));
-    const items = await batchGetInOrder(client, 't', keys(5), KEY_NAMES, noWait);
+    const items = await batchGetInOrder(client, 't', keys(5), noWait);
     expect(items.map((i) => i.pk)).toEqual(['P#0', 'P#1', 'P#2', 'P#3', 'P#4']);
     expect(requests.map((r) => r.map((k) => k.pk))).toEqual([['P#0', 'P#1', 'P#2', 'P#3', 'P#4'], ['P#0', 'P#1', 'P#2'], ['P#0']]);
   });
 
   it('splits more than 100 keys into requests of at most 100, and leaves out keys with no item', async () => {
     const { client, requests } = throttlingClient(() => 0, new Set(['P#7', 'P#150']));
-    const items = await batchGetInOrder(client, 't', keys(230), KEY_NAMES, noWait);
+    const items = await batchGetInOrder(client, 't', keys(230), noWait);
     expect(requests.map((r) => r.length)).toEqual([100, 100, 30]);
     expect(items).toHaveLength(228);
     expect(items.map((i) => i.pk)).toEqual(keys(230).map((k) => k.pk).filter((pk) => pk !== 'P#7' && pk !== 'P#150'));
@@ -51,7 +50,7 @@ describe('batchGetInOrder', () => {
   it('throws rather than answer a partial read when keys stay unprocessed, backing off between rounds', async () => {
     const waits: number[] = [];
     const { client, requests } = throttlingClient(() => 1);
-    await expect(batchGetInOrder(client, 't', keys(2), KEY_NAMES, async (ms) => void waits.push(ms))).rejects.toThrow(/unprocessed/);
+    await expect(batchGetInOrder(client, 't', keys(2), async (ms) => void waits.push(ms))).rejects.toThrow(/unprocessed/);
     expect(requests).toHaveLength(8);
     expect(waits).toHaveLength(7);
     expect(waits.every((ms) => ms >= 0 && ms <= 1_000)).toBe(true);
@@ -59,7 +58,7 @@ describe('batchGetInOrder', () => {
 
   it('reads nothing for no keys', async () => {
     const { client, requests } = throttlingClient(() => 0);
-    expect(await batchGetInOrder(client, 't', [], KEY_NAMES, noWait)).toEqual([]);
+    expect(await batchGetInOrder(client, 't', [], noWait)).toEqual([]);
     expect(requests).toHaveLength(0);
   });
 });
