@@ -228,7 +228,7 @@ const dynamoDbCounter: InitializeMiddleware<DynamoDbInput, DynamoDbOutput> = (ne
   try {
     const indexUnits = indexWriteUnits(command, input); // before the request: against what the index held
     const result = await next(withCapacity);
-    if (computed !== null) count.wru += indexUnits;
+    count.wru += indexUnits;
     recordIndexed(command, input);
     const reported = reportedUnits(result.output);
     count.localCapacity += reported;

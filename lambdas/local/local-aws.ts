@@ -90,7 +90,7 @@ export async function startLocalAws(options: { ddbPort?: number; sqsPort?: numbe
   });
   const stopJava = async (): Promise<void> => {
     // No pid: the spawn failed (or has not yet reported failing); kill() would signal our whole process group.
-    if (java.pid !== undefined && !spawnFailed && java.exitCode === null && java.signalCode === null) {
+    if (java.pid !== undefined && java.exitCode === null && java.signalCode === null) {
       java.kill('SIGCONT'); // a paused JVM (fault tests) cannot handle SIGTERM
       java.kill('SIGTERM');
       const timer = setTimeout(() => java.kill('SIGKILL'), 3000);
@@ -106,7 +106,9 @@ export async function startLocalAws(options: { ddbPort?: number; sqsPort?: numbe
     const started = fauxqs;
     const ddbEndpoint = `http://127.0.0.1:${ddbPort}`;
     const sqsEndpoint = `http://127.0.0.1:${sqsPort}`;
-    await waitForDynamoDb(ddbEndpoint, () => spawnFailed || java.exitCode !== null || java.signalCode !== null, () => (spawnFailed ? 'not started' : `exit ${java.exitCode ?? java.signalCode}`), () => javaStderr);
+    const javaGone = (): string | undefined =>
+      spawnFailed ? 'not started' : java.exitCode !== null || java.signalCode !== null ? `exit ${java.exitCode ?? java.signalCode}` : undefined;
+    await waitForDynamoDb(ddbEndpoint, javaGone, () => javaStderr);
     return {
       ddbEndpoint,
       sqsEndpoint,
@@ -132,7 +134,8 @@ export async function startLocalAws(options: { ddbPort?: number; sqsPort?: numbe
 /** The JVM starts in ~2 s idle, but a loaded 2-core machine has been seen to need over 15 s. */
 const DYNAMODB_START_TIMEOUT_MS = 90_000;
 
-async function waitForDynamoDb(endpoint: string, javaGone: () => boolean, javaStatus: () => string, stderr: () => string): Promise<void> {
+/** `javaGone` says why the JVM is no longer running (undefined while it is). */
+async function waitForDynamoDb(endpoint: string, javaGone: () => string | undefined, stderr: () => string): Promise<void> {
   const ddb = new DynamoDBClient({ endpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS, maxAttempts: 1 });
   const deadline = Date.now() + DYNAMODB_START_TIMEOUT_MS;
   try {
@@ -142,8 +145,9 @@ async function waitForDynamoDb(endpoint: string, javaGone: () => boolean, javaSt
         await ddb.send(new ListTablesCommand({}), { abortSignal: AbortSignal.timeout(5_000) });
         return;
       } catch {
-        if (javaGone() || Date.now() > deadline) {
-          const why = javaGone() ? javaStatus() : `no answer within ${DYNAMODB_START_TIMEOUT_MS} ms`;
+        const gone = javaGone();
+        if (gone !== undefined || Date.now() > deadline) {
+          const why = gone ?? `no answer within ${DYNAMODB_START_TIMEOUT_MS} ms`;
           throw new Error(`DynamoDB Local did not start (${why}): ${stderr()}`);
         }
         await new Promise((resolve) => setTimeout(resolve, 25));
