@@ -8,8 +8,10 @@ module.exports = {
       module: { type: 'commonjs' },
     }],
   },
-  // @middy/* and jose ship ESM only; Jest 30 on Node 20 cannot require() them, so compile them to CJS too.
+  // @middy/* and jose ship ESM only and Jest's module registry is CommonJS, so compile them to CJS too.
   transformIgnorePatterns: ['/node_modules/(?!(@middy|jose)/)'],
+  // middy 7 exports only an `import` condition, which Jest's CommonJS resolver never matches: map the bare names.
+  moduleNameMapper: { '^@middy/([a-z-]+)$': '<rootDir>/node_modules/@middy/$1/index.js' },
   setupFiles: ['<rootDir>/test/setup-env.ts'],
   globalSetup: '<rootDir>/test/global-setup.ts',
   globalTeardown: '<rootDir>/test/global-teardown.ts',

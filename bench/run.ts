@@ -39,9 +39,6 @@ interface Profile {
   seed: number;
 }
 
-// Node 20 is supported until the SDK's January 2027 releases (README); the warning is known, not news.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-
 const CONNECTIONS = 32;
 const DUPLICATE_SHARE = 0.1;
 const RESULTS_FILE = path.join(__dirname, 'results', 'latest.json');

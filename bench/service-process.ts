@@ -42,7 +42,6 @@ export async function startServiceProcess(logFile: string): Promise<ServiceProce
   const child: ChildProcess = fork(path.join(__dirname, 'service.ts'), [], {
     execArgv: ['--import', 'tsx'],
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-    env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
   });
   let stderrTail = '';
   child.stdout?.pipe(log, { end: false });

@@ -42,9 +42,6 @@ import {
 } from './protocol';
 import { serveRpc } from './rpc';
 
-// Node 20 is supported until the SDK's January 2027 releases (README); the warning is known, not news.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-
 /** Bench-only handler names: the gateway and pollers accept any name their loaders understand. */
 const BARE_ENQUEUE = 'bench-bare-enqueue' as HandlerName;
 const BARE_APPLY = BARE_APPLY_CONSUMER as HandlerName;

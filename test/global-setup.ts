@@ -9,7 +9,6 @@ declare global {
  * Test files provision their own prefixed table and queues (test/support/stack.ts), so they never share data.
  */
 export default async function globalSetup(): Promise<void> {
-  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
   const engines = await startLocalAws();
   globalThis.__LOCAL_AWS__ = engines;
   Object.assign(process.env, engines.env, {

@@ -1,4 +1,3 @@
 // Runs in every test worker before any module is imported: quiet logs and metrics unless a test asks for them.
 process.env.LOG_LEVEL ??= 'SILENT';
 process.env.POWERTOOLS_METRICS_DISABLED ??= 'true';
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';

@@ -1,6 +1,5 @@
 import middy, { type MiddlewareObj } from '@middy/core';
 import httpHeaderNormalizer from '@middy/http-header-normalizer';
-import httpJsonBodyParser from '@middy/http-json-body-parser';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type * as z from 'zod';
@@ -99,20 +98,25 @@ function bodyGuard(spec: RouteSpec<unknown, unknown, unknown, unknown>): Middlew
   };
 }
 
-/** @middy/http-json-body-parser reports bad JSON as 415/422; the contract says 400 with path "". */
+/**
+ * Parses the JSON body; anything but a JSON object is the contract's 400 with path "". Written here rather than
+ * with @middy/http-json-body-parser 7, which rejects any `__proto__` or `constructor.prototype` key (and overflows
+ * its reviver walk on deeply nested bodies) with a 422: a webhook must ignore unknown fields (rule 13), and D1 never
+ * retries a 4xx. `JSON.parse` defines `__proto__` as an own data property, never the prototype, and the zod
+ * schemas copy out only the keys they declare, so no such key reaches our code.
+ */
 function jsonBodyParser(): MiddlewareObj<HttpEvent, HttpResult> {
-  // bodyGuard already checked the media type case-insensitively; the parser's own check is case-sensitive.
-  // `disableContentTypeCheck` exists in the 6.x code but not in its .d.ts.
-  const parser = httpJsonBodyParser({ disableContentTypeCheck: true } as Parameters<typeof httpJsonBodyParser>[0]);
   return {
-    before: async (request) => {
+    before: (request) => {
+      const { body: raw, isBase64Encoded } = request.event;
+      let body: unknown;
       try {
-        await parser.before?.(request as never);
+        body = JSON.parse(isBase64Encoded && raw !== undefined ? Buffer.from(raw, 'base64').toString('utf8') : (raw ?? ''));
       } catch {
         throw malformedBody();
       }
-      const body: unknown = request.event.body;
       if (typeof body !== 'object' || body === null || Array.isArray(body)) throw malformedBody();
+      (request.event as { body: unknown }).body = body;
     },
   };
 }
@@ -182,7 +186,7 @@ export function httpRoute<H = Record<string, never>, B = undefined, Q = Record<s
  */
 export function routeByKey(routes: Record<string, HttpHandler>): HttpHandler {
   return async (event, context) => {
-    const route = routes[event.routeKey];
+    const route = Object.hasOwn(routes, event.routeKey) ? routes[event.routeKey] : undefined;
     if (!route) return errorResult(new ApiError(404, 'NOT_FOUND', 'no such route'));
     return route(event, context);
   };

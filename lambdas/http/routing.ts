@@ -26,6 +26,24 @@ function decodePathSegment(segment: string): string {
   }
 }
 
+interface CompiledRoute {
+  route: HttpRoute;
+  regex: RegExp;
+  names: string[];
+}
+
+/** Route tables are static: each is compiled once, on its first request, not on every request. */
+const compiledTables = new WeakMap<readonly HttpRoute[], readonly CompiledRoute[]>();
+
+export function compiledRoutes(routes: readonly HttpRoute[]): readonly CompiledRoute[] {
+  let compiled = compiledTables.get(routes);
+  if (!compiled) {
+    compiled = routes.map((route) => ({ route, ...compile(route.path) }));
+    compiledTables.set(routes, compiled);
+  }
+  return compiled;
+}
+
 export interface RouteMatch {
   route: HttpRoute;
   pathParameters: Record<string, string>;
@@ -42,9 +60,8 @@ export type Resolution =
  */
 export function resolveRoute(method: string, rawPath: string, api?: ApiName, routes: readonly HttpRoute[] = HTTP_ROUTES): Resolution {
   const allow = new Set<HttpMethod>();
-  for (const route of routes) {
+  for (const { route, regex, names } of compiledRoutes(routes)) {
     if (api && route.api !== api) continue;
-    const { regex, names } = compile(route.path);
     const found = regex.exec(rawPath);
     if (!found) continue;
     if (route.method !== method) {

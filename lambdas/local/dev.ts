@@ -12,9 +12,6 @@ import { startLocalService, type LocalService } from './service';
 import { startD1Simulator, type D1Simulator } from './d1-simulator';
 import { seedDemoData } from './seed';
 
-// Node 20 is supported until the SDK's January 2027 releases (see README); the warning is known, not news.
-process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-
 const started = Date.now();
 const stoppers: Array<() => Promise<void>> = [];
 let stopping = false;
@@ -108,7 +105,7 @@ async function main(): Promise<void> {
   stoppers.push(() => service.stop());
 
   await seedDemoData({ simulatorUrl: simulator.url, serviceUrl: service.gateway.url, log });
-  console.log(`token-lifecycle is up in ${Date.now() - started} ms
+  console.log(`token-lifecycle is up in ${Date.now() - started} ms (Node ${process.version})
   service (both APIs)  ${service.gateway.url}        try: curl ${service.gateway.url}/health
   D1 simulator         ${simulator.url}        control API: ${simulator.url}/_sim/
   DynamoDB Local       ${engines.ddbEndpoint}   table ${resources.env.TABLE_NAME}

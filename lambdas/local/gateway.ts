@@ -40,12 +40,23 @@ const TEXT_MEDIA = /^(text\/|application\/([\w.+-]+\+)?(json|xml|x-www-form-urle
  */
 export function toApiGatewayEvent(req: IncomingMessage, body: Buffer, route: HttpRoute | undefined, pathParameters: Record<string, string> | undefined): HttpEvent {
   const url = new URL(req.url ?? '/', 'http://localhost');
-  const headers: Record<string, string> = {};
+  // Names come from the client: collect them in Maps, so `constructor` or `__proto__` are plain keys, never
+  // Object.prototype members; Object.fromEntries then defines them as own properties.
+  const headerMap = new Map<string, string>();
   for (const [name, value] of Object.entries(req.headers)) {
-    if (value !== undefined) headers[name.toLowerCase()] = Array.isArray(value) ? value.join(',') : value;
+    if (value !== undefined) headerMap.set(name.toLowerCase(), Array.isArray(value) ? value.join(',') : value);
   }
-  const query: Record<string, string> = {};
-  for (const [name, value] of url.searchParams) query[name] = name in query ? `${query[name]},${value}` : value;
+  // Payload 2.0 moves the Cookie header into `cookies`, one entry per cookie, and leaves it out of `headers`.
+  const cookieHeader = headerMap.get('cookie');
+  headerMap.delete('cookie');
+  const cookies = cookieHeader?.split(';').map((cookie) => cookie.trim()).filter((cookie) => cookie.length > 0) ?? [];
+  const headers: Record<string, string> = Object.fromEntries(headerMap);
+  const queryMap = new Map<string, string>();
+  for (const [name, value] of url.searchParams) {
+    const earlier = queryMap.get(name);
+    queryMap.set(name, earlier === undefined ? value : `${earlier},${value}`);
+  }
+  const query: Record<string, string> = Object.fromEntries(queryMap);
   const isText = body.length === 0 || TEXT_MEDIA.test(headers['content-type'] ?? '');
   const method = (req.method ?? 'GET').toUpperCase();
   const key = route ? routeKey(route) : '$default';
@@ -55,8 +66,9 @@ export function toApiGatewayEvent(req: IncomingMessage, body: Buffer, route: Htt
     routeKey: key,
     rawPath: url.pathname,
     rawQueryString: url.search.slice(1),
+    ...(cookies.length > 0 ? { cookies } : {}),
     headers,
-    ...(Object.keys(query).length > 0 ? { queryStringParameters: query } : {}),
+    ...(queryMap.size > 0 ? { queryStringParameters: query } : {}),
     ...(pathParameters && Object.keys(pathParameters).length > 0 ? { pathParameters } : {}),
     requestContext: {
       accountId: '000000000000',

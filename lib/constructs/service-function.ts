@@ -10,6 +10,10 @@ import type { HandlerName } from '../../lambdas/topology';
 const REPO_ROOT = path.join(__dirname, '..', '..');
 
 /** `lambdas/handlers/<name>.ts`, exporting `handler`: the same module the local gateway and pollers import. */
+/** The Lambda runtime; `npm start`, the tests and the bench run the same Node major (the `node` dev dependency). */
+export const LAMBDA_NODE_MAJOR = 24;
+export const LAMBDA_RUNTIME = Runtime.NODEJS_24_X;
+
 export const handlerEntry = (name: HandlerName): string => path.join(REPO_ROOT, 'lambdas', 'handlers', `${name}.ts`);
 
 export interface ServiceFunctionProps {
@@ -45,7 +49,7 @@ export class ServiceFunction extends NodejsFunction {
       projectRoot: REPO_ROOT,
       depsLockFilePath: path.join(REPO_ROOT, 'package-lock.json'),
       description: props.description,
-      runtime: Runtime.NODEJS_24_X,
+      runtime: LAMBDA_RUNTIME,
       architecture: Architecture.ARM_64,
       memorySize: props.memoryMb,
       timeout: props.timeout,
@@ -58,7 +62,7 @@ export class ServiceFunction extends NodejsFunction {
       },
       bundling: {
         format: OutputFormat.ESM,
-        target: 'node24',
+        target: `node${LAMBDA_NODE_MAJOR}`,
         minify: true,
         sourceMap: true,
         // Mappings are enough for readable stack traces; embedding the sources would only grow the asset.

@@ -43,7 +43,7 @@ startLocalAws(${JSON.stringify(ports)}).then(
   const child = spawn(process.execPath, ['--import', 'tsx', '-e', source], {
     cwd: path.resolve(__dirname, '../..'),
     stdio: ['ignore', 'ignore', 'pipe'],
-    env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true', ...env },
+    env: { ...process.env, ...env },
   });
   let stderr = '';
   child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));

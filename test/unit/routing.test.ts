@@ -1,5 +1,6 @@
 import { handler as notFound } from '../../lambdas/handlers/not-found';
-import { resolveRoute } from '../../lambdas/http/routing';
+import { compiledRoutes, resolveRoute } from '../../lambdas/http/routing';
+import { routeByKey } from '../../lambdas/http/route';
 import type { HttpRoute } from '../../lambdas/topology';
 import { context, httpEvent } from '../support/events';
 
@@ -40,5 +41,22 @@ describe('$default handler', () => {
     expect(res.headers?.allow).toBe('GET');
     expect(JSON.parse(res.body!).error.code).toBe('METHOD_NOT_ALLOWED');
 
+  });
+});
+
+describe('compiledRoutes', () => {
+  it('compiles a route table once and reuses it on every later request', () => {
+    const first = compiledRoutes(routes);
+    resolveRoute('GET', '/v1/tokens/x', undefined, routes);
+    expect(compiledRoutes(routes)).toBe(first);
+    expect(first.map((c) => c.regex.source)).toEqual(['^\\/v1\\/tokens\\/([^/]+)$', '^\\/v1\\/tokens\\/([^/]+)$', '^\\/hook$']);
+  });
+});
+
+describe('routeByKey', () => {
+  it('answers 404 for a route key that names an Object.prototype member', async () => {
+    const dispatch = routeByKey({ 'GET /health': async () => ({ statusCode: 200, body: '{}' }) });
+    const res = await dispatch({ ...httpEvent({ method: 'GET', path: '/x' }), routeKey: 'constructor' }, context());
+    expect(res.statusCode).toBe(404);
   });
 });

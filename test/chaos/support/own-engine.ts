@@ -37,7 +37,6 @@ export async function startOwnEngine(): Promise<OwnEngine> {
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', '-e', CHILD_SOURCE], {
     cwd: path.resolve(__dirname, '../../..'),
     stdio: ['pipe', 'pipe', 'inherit'],
-    env: { ...process.env, AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const info = await new Promise<Omit<OwnEngine, 'pause' | 'resume' | 'stop'>>((resolve, reject) => {
