@@ -41,7 +41,7 @@ interface Profile {
 
 const CONNECTIONS = 32;
 const DUPLICATE_SHARE = 0.1;
-const RESULTS_FILE = path.join(__dirname, 'results', 'latest.json');
+const RESULTS_FILE = path.join(import.meta.dirname, 'results', 'latest.json');
 
 function profile(argv: readonly string[]): Profile {
   const quick = argv.includes('--quick');

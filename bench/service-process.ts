@@ -39,7 +39,7 @@ function killIfAlive(pid: number): void {
  */
 export async function startServiceProcess(logFile: string): Promise<ServiceProcess> {
   const log = createWriteStream(logFile);
-  const child: ChildProcess = fork(path.join(__dirname, 'service.ts'), [], {
+  const child: ChildProcess = fork(path.join(import.meta.dirname, 'service.ts'), [], {
     execArgv: ['--import', 'tsx'],
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
   });

@@ -355,7 +355,7 @@ export async function runDlq(argv: readonly string[], io: DlqIo = {}): Promise<D
   }
 }
 
-if (require.main === module) {
+if (import.meta.main) {
   runDlq(process.argv.slice(2)).then(
     (run) => {
       process.exitCode = run.exitCode;

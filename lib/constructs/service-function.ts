@@ -7,7 +7,7 @@ import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import type { HandlerName } from '../../lambdas/topology';
 
-const REPO_ROOT = path.join(__dirname, '..', '..');
+const REPO_ROOT = path.join(import.meta.dirname, '..', '..');
 
 /** `lambdas/handlers/<name>.ts`, exporting `handler`: the same module the local gateway and pollers import. */
 /** The Lambda runtime; `npm start`, the tests and the bench run the same Node major (the `node` dev dependency). */
