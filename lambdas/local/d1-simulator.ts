@@ -22,6 +22,7 @@ import { setMaxListeners } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as jose from 'jose';
+import { luhnValid } from '../domain/card-data';
 
 export interface D1SimulatorOptions {
   port: number; // 0 = any free port
@@ -880,16 +881,6 @@ function toPublicKey(key: string | KeyObject): KeyObject {
 
 const sameSecret = (a: string, b: string): boolean =>
   timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
-
-const luhnValid = (digits: string): boolean => {
-  let sum = 0;
-  for (let i = 0; i < digits.length; i++) {
-    let d = Number(digits[digits.length - 1 - i]);
-    if (i % 2 === 1) d = d * 2 > 9 ? d * 2 - 9 : d * 2;
-    sum += d;
-  }
-  return sum % 10 === 0;
-};
 
 /**
  * A 16-digit, Luhn-valid token PAN, the same for the same (tokenId, generation), ending in `lastDigits` when given

@@ -11,6 +11,8 @@
  * loses the message.
  */
 
+import { maskDigitRuns } from '../domain/card-data';
+
 /** A message received from a DLQ. `messageAttributes` is opaque here: the adapter sends it back unchanged. */
 export interface DeadLetter {
   messageId: string;
@@ -66,11 +68,6 @@ export interface ListedMessage {
 /** Only these keys of a body are ever shown; everything else (tokenInfo, cardArt, digits, dates…) is not. */
 const SUMMARY_FIELDS = ['correlationId', 'virtualCardId', 'tokenId', 'operationId', 'action', 'attempt'] as const;
 const MAX_SHOWN_CHARS = 80;
-/** 12 or more digits, possibly grouped by single spaces or dashes: anything that could be (part of) a PAN. */
-const DIGIT_RUN = /\d(?:[ -]?\d){11,}/g;
-
-/** Replaces every run of ≥ 12 digits (grouped or not) with `*`s, so no PAN-like value reaches a terminal. */
-export const maskDigitRuns = (text: string): string => text.replace(DIGIT_RUN, (run) => '*'.repeat(run.length));
 
 function safeValue(value: unknown): string | undefined {
   if (typeof value === 'number' && Number.isSafeInteger(value)) return maskDigitRuns(String(value));
