@@ -1,5 +1,5 @@
 /**
- * The service process of the bench: `npm start`'s stack (lambdas/local/dev.ts) — DynamoDB Local, fauxqs, the
+ * The service process of the bench: `npm start`'s stack (local/dev.ts) — DynamoDB Local, fauxqs, the
  * tables and queues of lambdas/topology.ts, the gateway in front of the real handler modules, the SQS pollers and
  * the D1 simulator — plus what only the bench needs:
  *
@@ -20,12 +20,12 @@ import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { documentClient, setDynamoDbClientHook } from '../lambdas/adapters/dynamodb-client';
 import { setSqsClientHook, sqsClient } from '../lambdas/adapters/sqs-queue';
 import type { HttpHandler } from '../lambdas/http/route';
-import { loadHandlerModule, type HandlerLoader } from '../lambdas/local/gateway';
-import { LOCAL_CREDENTIALS, LOCAL_REGION, provisionResources, startLocalAws, type LocalAwsEngines, type ProvisionedResources } from '../lambdas/local/local-aws';
-import { freePort } from '../lambdas/local/ports';
-import { startLocalService, type LocalService } from '../lambdas/local/service';
-import type { SqsHandler } from '../lambdas/local/sqs-poller';
-import { startD1Simulator, type D1Simulator } from '../lambdas/local/d1-simulator';
+import { loadHandlerModule, type HandlerLoader } from '../local/gateway';
+import { LOCAL_CREDENTIALS, LOCAL_REGION, provisionResources, startLocalAws, type LocalAwsEngines, type ProvisionedResources } from '../local/local-aws';
+import { freePort } from '../local/ports';
+import { startLocalService, type LocalService } from '../local/service';
+import type { SqsHandler } from '../local/sqs-poller';
+import { startD1Simulator, type D1Simulator } from '../local/d1-simulator';
 import { HTTP_ROUTES, QUEUE_CONSUMERS, type HandlerName, type HttpRoute, type QueueConsumer } from '../lambdas/topology';
 import { countDynamoDbRequests, countSqsRequests, resetSdkCounts, sdkCounts } from './counters';
 import {
@@ -119,7 +119,7 @@ function timedHttp(name: string, handler: HttpHandler): HttpHandler {
 
 /**
  * Around a consumer: its duration, the batch, the event source's requests (one ReceiveMessage per non-empty
- * batch, one DeleteMessageBatch when anything succeeded — what lambdas/local/sqs-poller.ts does and what AWS
+ * batch, one DeleteMessageBatch when anything succeeded — what local/sqs-poller.ts does and what AWS
  * bills), and when each record was first processed (send→applied lag).
  */
 function timedConsumer(name: string, handler: SqsHandler, trackCompletions: boolean): SqsHandler {
@@ -221,7 +221,7 @@ async function bareWrite(client: DynamoDBDocumentClient, message: Record<string,
 }
 
 // ------------------------------------------------------------------------------------------------------------
-// Composition, as lambdas/local/dev.ts does it
+// Composition, as local/dev.ts does it
 
 interface Stack {
   engines: LocalAwsEngines;
@@ -309,7 +309,7 @@ async function startConsumers(stack: Stack, set: ConsumerSet): Promise<void> {
   stack.consumers.set(set, service);
 }
 
-/** The pollers' long-poll wait (lambdas/local/sqs-poller.ts default), plus a margin. */
+/** The pollers' long-poll wait (local/sqs-poller.ts default), plus a margin. */
 const LONG_POLL_DRAIN_MS = 1_200;
 
 async function stopConsumers(stack: Stack): Promise<void> {

@@ -5,7 +5,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { OPEN_OPERATIONS } from '../lambdas/adapters/dynamodb-operation-store';
-import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../lambdas/local/local-aws';
+import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../local/local-aws';
 import { TABLE } from '../lambdas/topology';
 import type { ExpectedNetworkToken, ExpectedToken } from './workload';
 

@@ -1,7 +1,7 @@
 /**
  * The service's resources and routes as plain data.
  *
- * The CDK constructs (lib/) and the local runner (lambdas/local/) both read this module, so the table, queues,
+ * The CDK constructs (lib/) and the local runner (local/) both read this module, so the table, queues,
  * routes and consumers exist in exactly one hand-kept copy. No AWS or CDK imports here: it must stay cheap to
  * import from a Lambda bundle too (the `$default` handler uses the route table to tell 404 from 405).
  */

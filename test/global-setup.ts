@@ -1,4 +1,4 @@
-import { startLocalAws, type LocalAwsEngines } from '../lambdas/local/local-aws';
+import { startLocalAws, type LocalAwsEngines } from '../local/local-aws';
 
 declare global {
   var __LOCAL_AWS__: LocalAwsEngines | undefined;

@@ -5,7 +5,7 @@ import * as z from 'zod';
  *
  * Tuning values carry the documented defaults. Identity, endpoints and secrets have no default here: in AWS a
  * missing value must stop the function, not silently fall back to a local placeholder. `npm start` supplies the
- * local defaults (lambdas/local/dev.ts) before it parses.
+ * local defaults (local/dev.ts) before it parses.
  */
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
-import { startD1Simulator, type CallbackDeliveryRecord, type D1Simulator, type DeliveryRecord, type RequestRecord } from '../../lambdas/local/d1-simulator';
-import { freePort } from '../../lambdas/local/ports';
-import type { SqsHandler } from '../../lambdas/local/sqs-poller';
+import { startD1Simulator, type CallbackDeliveryRecord, type D1Simulator, type DeliveryRecord, type RequestRecord } from '../../local/d1-simulator';
+import { freePort } from '../../local/ports';
+import type { SqsHandler } from '../../local/sqs-poller';
 import { startTestStack, TEST_ENV, type TestStack } from '../support/stack';
 import { chaosSeed, FULL, report, runs, sleep } from './support/config';
 import { deriveStatus, identityOf, LifecycleOracle, type OpTokenOutcome, type TokenModel } from './support/lifecycle-oracle';

@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { ChangeMessageVisibilityCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
-import type { SqsHandler } from '../../lambdas/local/sqs-poller';
+import type { SqsHandler } from '../../local/sqs-poller';
 import { QUEUE_CONSUMERS } from '../../lambdas/topology';
 import { maskDigitRuns } from '../../lambdas/domain/card-data';
 import { summarizeBody, type DeadLetterPort } from '../../lambdas/use-cases/redrive-dlq';

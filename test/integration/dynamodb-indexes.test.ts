@@ -6,7 +6,7 @@ import { DynamoDbTokenStore } from '../../lambdas/adapters/dynamodb-token-store'
 import { newOperation, type Operation } from '../../lambdas/domain/operation';
 import type { Token } from '../../lambdas/domain/token';
 import { applyVirtualCardChange, dedupeKey, type VirtualCardChange } from '../../lambdas/domain/virtual-card-change';
-import { LOCAL_CREDENTIALS, LOCAL_REGION, provisionResources } from '../../lambdas/local/local-aws';
+import { LOCAL_CREDENTIALS, LOCAL_REGION, provisionResources } from '../../local/local-aws';
 import { TABLE } from '../../lambdas/topology';
 
 /**

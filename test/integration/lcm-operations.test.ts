@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
-import type { D1Simulator, RequestRecord } from '../../lambdas/local/d1-simulator';
+import type { D1Simulator, RequestRecord } from '../../local/d1-simulator';
 import type { ErrorBody, Operation } from '../support/contract-types';
 import { issuerRoutes } from '../support/routes';
 import { startStackWithSimulator, type StackWithSimulator } from '../support/simulator';

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { D1Simulator, RequestRecord } from '../../lambdas/local/d1-simulator';
+import type { D1Simulator, RequestRecord } from '../../local/d1-simulator';
 import type { Operation } from '../support/contract-types';
 import { issuerRoutes } from '../support/routes';
 import { startStackWithSimulator, type StackWithSimulator } from '../support/simulator';

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { createServer, type Server, type Socket } from 'node:net';
 import path from 'node:path';
-import { freePort } from '../../lambdas/local/ports';
+import { freePort } from '../../local/ports';
 
 /**
  * `npm start` and the Jest global setup start DynamoDB Local and fauxqs together. When DynamoDB Local cannot start,
@@ -35,7 +35,7 @@ function occupyPort(port: number): Promise<{ port: number; close(): Promise<void
 
 function startLocalAwsInChild(ports: { ddbPort: number; sqsPort: number }, env: Record<string, string> = {}): Promise<{ code: number | null; stderr: string; timedOut: boolean }> {
   const source = `
-const { startLocalAws } = require(${JSON.stringify(path.resolve(__dirname, '../../lambdas/local/local-aws.ts'))});
+const { startLocalAws } = require(${JSON.stringify(path.resolve(__dirname, '../../local/local-aws.ts'))});
 startLocalAws(${JSON.stringify(ports)}).then(
   (engines) => { console.error('started'); return engines.stop(); },
   (err) => { console.error(String(err.message)); process.exitCode = 3; },

@@ -5,7 +5,7 @@ import { D1CofClient } from '../../lambdas/adapters/d1-cof-client';
 import { DynamoDbNetworkTokenStore } from '../../lambdas/adapters/dynamodb-network-token-store';
 import { JoseJweDecrypter } from '../../lambdas/adapters/jwe-decrypter';
 import type { TokenUpdate } from '../../lambdas/domain/network-token';
-import type { D1Simulator, RequestRecord } from '../../lambdas/local/d1-simulator';
+import type { D1Simulator, RequestRecord } from '../../local/d1-simulator';
 import type { CreateTransactionAnswer, D1CofGateway } from '../../lambdas/ports/network-tokens';
 import { createTransaction } from '../../lambdas/use-cases/network-token-credentials';
 import { applyTokenUpdateUseCase } from '../../lambdas/use-cases/token-updates';

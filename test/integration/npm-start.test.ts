@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
-import { freePort } from '../../lambdas/local/ports';
+import { freePort } from '../../local/ports';
 
 /**
  * `npm start` as a user runs it: the entry point under tsx (not Jest's module loader, which resolves packages its own
@@ -29,7 +29,7 @@ function waitForOutput(child: ChildProcess, pattern: RegExp, timeoutMs: number):
   });
 }
 
-describe('npm start (lambdas/local/dev.ts)', () => {
+describe('npm start (local/dev.ts)', () => {
   it('comes up on the pinned Node with the demo seed applied, serves the API, and stops everything on SIGTERM', async () => {
     const port = await freePort();
     // Only what a user's shell would have: the Jest stack's endpoints and table names must not leak in.
@@ -42,7 +42,7 @@ describe('npm start (lambdas/local/dev.ts)', () => {
       LOCAL_SQS_PORT: String(await freePort()),
       LOG_LEVEL: 'WARN',
     };
-    const child = spawn(process.execPath, ['--import', 'tsx', 'lambdas/local/dev.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, ['--import', 'tsx', 'local/dev.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
     try {
       const banner = await waitForOutput(child, /token-lifecycle is up in \d+ ms \(Node v\d+\.\d+\.\d+\)/, 90_000);

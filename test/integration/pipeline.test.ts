@@ -5,7 +5,7 @@ import type { SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import * as z from 'zod';
 import { httpRoute, type HttpHandler } from '../../lambdas/http/route';
 import { notFoundHandler } from '../../lambdas/handlers/not-found';
-import { loadHandlerModule } from '../../lambdas/local/gateway';
+import { loadHandlerModule } from '../../local/gateway';
 import type { HttpRoute, QueueConsumer } from '../../lambdas/topology';
 import { eventually, startTestStack, type TestStack } from '../support/stack';
 

@@ -4,7 +4,7 @@ import { reconciliationDeps } from '../../lambdas/composition/reconciliation';
 import type { CardInfoAnswer } from '../../lambdas/ports/d1-issuer';
 import { applyVirtualCardChangeUseCase } from '../../lambdas/use-cases/apply-virtual-card-change';
 import { reconcileCard, type ReconcileDeps } from '../../lambdas/use-cases/reconcile-card';
-import type { D1Simulator, RequestRecord } from '../../lambdas/local/d1-simulator';
+import type { D1Simulator, RequestRecord } from '../../local/d1-simulator';
 import type { Operation, Token } from '../support/contract-types';
 import { issuerRoutes } from '../support/routes';
 import { startStackWithSimulator, type StackWithSimulator } from '../support/simulator';

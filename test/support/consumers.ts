@@ -1,6 +1,6 @@
 import type { HandlerName } from '../../lambdas/topology';
-import type { ConsumerLoader } from '../../lambdas/local/service';
-import type { SqsHandler } from '../../lambdas/local/sqs-poller';
+import type { ConsumerLoader } from '../../local/service';
+import type { SqsHandler } from '../../local/sqs-poller';
 
 /**
  * Test hooks for startTestStack's `loadConsumer`: the real consumers, wrapped only to show the test the message

@@ -1,5 +1,5 @@
 import type { HttpEvent } from '../../lambdas/http/route';
-import { lambdaContext } from '../../lambdas/local/lambda-context';
+import { lambdaContext } from '../../local/lambda-context';
 
 /** A minimal API Gateway v2 event, as the gateway builds it. */
 export function httpEvent(overrides: {

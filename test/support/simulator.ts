@@ -1,5 +1,5 @@
 import { generateKeyPairSync } from 'node:crypto';
-import { startD1Simulator, type D1Simulator, type D1SimulatorOptions, type RequestRecord } from '../../lambdas/local/d1-simulator';
+import { startD1Simulator, type D1Simulator, type D1SimulatorOptions, type RequestRecord } from '../../local/d1-simulator';
 import { issuerRoutes } from './routes';
 import { startTestStack, TEST_ENV, type TestStack } from './stack';
 

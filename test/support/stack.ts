@@ -2,8 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { LOCAL_CREDENTIALS, LOCAL_REGION, provisionResources, type ProvisionedResources } from '../../lambdas/local/local-aws';
-import { startLocalService, type LocalService, type LocalServiceOptions } from '../../lambdas/local/service';
+import { LOCAL_CREDENTIALS, LOCAL_REGION, provisionResources, type ProvisionedResources } from '../../local/local-aws';
+import { startLocalService, type LocalService, type LocalServiceOptions } from '../../local/service';
 
 /** Local defaults every handler may read; a test overrides what it checks. */
 export const TEST_ENV = {

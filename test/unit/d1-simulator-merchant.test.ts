@@ -2,7 +2,7 @@ import { generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as jose from 'jose';
-import { startD1Simulator, tokenPan, type D1Simulator } from '../../lambdas/local/d1-simulator';
+import { startD1Simulator, tokenPan, type D1Simulator } from '../../local/d1-simulator';
 
 /** Merchant (token-requestor) side of the D1 simulator: Create Transaction (COF) and token-update notifications. */
 

@@ -1,6 +1,6 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { startD1Simulator, type D1Simulator } from '../../lambdas/local/d1-simulator';
+import { startD1Simulator, type D1Simulator } from '../../local/d1-simulator';
 
 const ISSUER_ID = 'ISSUER0001';
 

@@ -1,5 +1,5 @@
 import type { HttpEvent, HttpHandler } from '../../lambdas/http/route';
-import { startGateway, type Gateway } from '../../lambdas/local/gateway';
+import { startGateway, type Gateway } from '../../local/gateway';
 import type { HttpRoute } from '../../lambdas/topology';
 
 // The gateway's event is what every handler sees locally: it must be the API Gateway payload 2.0 shape.

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { createInterface } from 'node:readline';
 
 /**
- * A DynamoDB Local + fauxqs of a test file's own, started with lambdas/local/local-aws.ts startLocalAws() in a
+ * A DynamoDB Local + fauxqs of a test file's own, started with local/local-aws.ts startLocalAws() in a
  * child Node process: fauxqs is ESM-only and Jest's module system (Node 20) cannot load it inside a test file, which
  * is why the shared engine starts from the global setup. The child prints the endpoints and the JVM's pid, so the
  * test can SIGSTOP/SIGCONT that JVM — never the shared one — and stops everything when told, or when the test
@@ -21,7 +21,7 @@ export interface OwnEngine {
 }
 
 const CHILD_SOURCE = `
-const { startLocalAws } = require(${JSON.stringify(path.resolve(__dirname, '../../../lambdas/local/local-aws.ts'))});
+const { startLocalAws } = require(${JSON.stringify(path.resolve(__dirname, '../../../local/local-aws.ts'))});
 startLocalAws().then((engines) => {
   process.stdout.write(JSON.stringify({ ddbEndpoint: engines.ddbEndpoint, sqsEndpoint: engines.sqsEndpoint, env: engines.env, javaPid: engines.java.pid }) + '\\n');
   let stopping = false;

@@ -1,6 +1,6 @@
 import { GetQueueAttributesCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { LocalService } from '../../../lambdas/local/service';
+import type { LocalService } from '../../../local/service';
 import { sleep } from './config';
 
 /** What the chaos suites read back: public routes first, the table only where the API has no view (see each). */

@@ -2,9 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyResultV2 } from 'aws-lambda';
-import type { HttpEvent, HttpHandler } from '../http/route';
-import { resolveRoute } from '../http/routing';
-import { FALLBACK_HANDLER, HTTP_ROUTES, routeKey, type HandlerName, type HttpRoute } from '../topology';
+import type { HttpEvent, HttpHandler } from '../lambdas/http/route';
+import { resolveRoute } from '../lambdas/http/routing';
+import { FALLBACK_HANDLER, HTTP_ROUTES, routeKey, type HandlerName, type HttpRoute } from '../lambdas/topology';
 import { lambdaContext } from './lambda-context';
 
 /** API Gateway HTTP APIs reject payloads over 10 MB before any Lambda runs. */
@@ -14,7 +14,7 @@ export type HandlerLoader = (name: HandlerName) => Promise<HttpHandler>;
 
 /** Loads `lambdas/handlers/<name>` — the module Lambda runs — once, on first use (like a cold start). */
 export const loadHandlerModule: HandlerLoader = async (name) => {
-  const mod = (await import(`../handlers/${name}`)) as { handler: HttpHandler };
+  const mod = (await import(`../lambdas/handlers/${name}`)) as { handler: HttpHandler };
   return mod.handler;
 };
 

@@ -10,7 +10,7 @@ import {
   type AttributeDefinition,
 } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
-import { dlqName, QUEUES, TABLE, type QueueKey } from '../topology';
+import { dlqName, QUEUES, TABLE, type QueueKey } from '../lambdas/topology';
 import { freePort } from './ports';
 
 /**

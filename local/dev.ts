@@ -6,7 +6,7 @@
 import { generateKeyPair, randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { ZodError } from 'zod';
-import { ConfigError, envSchema } from '../config/env';
+import { ConfigError, envSchema } from '../lambdas/config/env';
 import { provisionResources, startLocalAws } from './local-aws';
 import { startLocalService, type LocalService } from './service';
 import { startD1Simulator, type D1Simulator } from './d1-simulator';

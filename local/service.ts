@@ -1,5 +1,5 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { QUEUE_CONSUMERS, SCHEDULES, type HandlerName, type HttpRoute, type QueueConsumer, type Schedule } from '../topology';
+import { QUEUE_CONSUMERS, SCHEDULES, type HandlerName, type HttpRoute, type QueueConsumer, type Schedule } from '../lambdas/topology';
 import { startGateway, type Gateway, type HandlerLoader } from './gateway';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, type ProvisionedResources } from './local-aws';
 import { startPoller, type Poller, type SqsHandler } from './sqs-poller';
@@ -7,7 +7,7 @@ import { startPoller, type Poller, type SqsHandler } from './sqs-poller';
 export type ConsumerLoader = (name: HandlerName) => Promise<SqsHandler>;
 
 const loadConsumerModule: ConsumerLoader = async (name) => {
-  const mod = (await import(`../handlers/${name}`)) as { handler: SqsHandler };
+  const mod = (await import(`../lambdas/handlers/${name}`)) as { handler: SqsHandler };
   return mod.handler;
 };
 
@@ -68,7 +68,7 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
   }
   const timers: NodeJS.Timeout[] = [];
   for (const schedule of options.schedules ?? SCHEDULES) {
-    const handler = (await import(`../handlers/${schedule.handler}`)) as { handler: (event: unknown) => Promise<unknown> };
+    const handler = (await import(`../lambdas/handlers/${schedule.handler}`)) as { handler: (event: unknown) => Promise<unknown> };
     const run = (): void => {
       handler.handler({ source: 'local.schedule' }).catch((err: unknown) => options.log?.(`${schedule.handler} failed: ${(err as Error).message}`));
     };

@@ -22,7 +22,7 @@ import { setMaxListeners } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as jose from 'jose';
-import { luhnValid } from '../domain/card-data';
+import { luhnValid } from '../lambdas/domain/card-data';
 
 export interface D1SimulatorOptions {
   port: number; // 0 = any free port
@@ -914,7 +914,7 @@ function shuffle<T>(items: T[]): void {
 }
 
 /**
- * Standalone: `npx tsx lambdas/local/d1-simulator.ts` (env D1_SIM_PORT, ISSUER_ID, SERVICE_BASE_URL, TR_API_KEY,
+ * Standalone: `npx tsx local/d1-simulator.ts` (env D1_SIM_PORT, ISSUER_ID, SERVICE_BASE_URL, TR_API_KEY,
  * D1_COF_API_KEY, TR_JWE_PUBLIC_KEY — PEM; without it the public half of TR_JWE_PRIVATE_KEY is used).
  */
 if (import.meta.main) {
