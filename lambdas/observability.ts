@@ -2,7 +2,7 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { LogLevel } from '@aws-lambda-powertools/logger/types';
 import { Metrics } from '@aws-lambda-powertools/metrics';
 import { redactPans } from './domain/card-data';
-import { METRICS_NAMESPACE, SERVICE_NAME } from './topology';
+import { METRICS_NAMESPACE, SERVICE_NAME } from './resources';
 
 /**
  * One logger and one metrics instance per Lambda module. Logs are JSON; card data never goes in: callers log

@@ -49,6 +49,8 @@ function localEnv(): NodeJS.ProcessEnv {
     LOCAL_DDB_PORT: '8000',
     LOCAL_SQS_PORT: '9324',
     LOG_LEVEL: 'INFO',
+    // Responses are checked against their route's schema locally (off in AWS): a mismatch is a 500 here, not a surprise for a client.
+    CHECK_RESPONSES: '1',
   };
   return { ...defaults, ...process.env };
 }

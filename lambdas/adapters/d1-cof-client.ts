@@ -1,5 +1,13 @@
-import { createTransactionResponse } from '../domain/schemas';
+import * as z from 'zod';
 import type { CreateTransactionAnswer, D1CofGateway } from '../ports/network-tokens';
+
+/** D1 Create Transaction's 201 body (the wire format; the credentials inside `encryptedData` are checked after decryption). */
+const createTransactionResponse = z.object({
+  transactionId: z.string().min(1),
+  encryptedData: z.string().min(1),
+  eci: z.string().optional(),
+  cryptogramExpiryDate: z.string().optional(),
+});
 
 export interface D1CofClientOptions {
   baseUrl: string;

@@ -1,5 +1,5 @@
 import { BatchGetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { TABLE } from '../topology';
+import { TABLE } from '../resources';
 
 type Key = Record<string, string>;
 

@@ -2,7 +2,7 @@ import { ConditionalCheckFailedException, TransactionCanceledException } from '@
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { isFinal, type Operation } from '../domain/operation';
 import type { CreateResult, IdempotencyClaim, OperationStore } from '../ports/operation-store';
-import { TABLE } from '../topology';
+import { TABLE } from '../resources';
 import { batchGetInOrder, tableKeyOf } from './dynamodb-batch-get';
 
 /**

@@ -10,7 +10,7 @@ import type { Operation } from '../domain/operation';
 import type { Token } from '../domain/token';
 import type { HistoryEvent } from '../domain/virtual-card-change';
 import type { ChangeRecord, Page, PageRequest, RecordResult, TokenStore } from '../ports/token-store';
-import { TABLE } from '../topology';
+import { TABLE } from '../resources';
 import { fromItem as operationFromItem, operationItem, operationKey } from './dynamodb-operation-store';
 import { batchGetInOrder, tableKeyOf } from './dynamodb-batch-get';
 import { decodePageToken, encodePageToken } from './pagination';

@@ -3,13 +3,13 @@ import { d1ClientTls, d1Fetch } from '../adapters/d1-transport';
 import { documentClient } from '../adapters/dynamodb-client';
 import { DynamoDbOperationStore } from '../adapters/dynamodb-operation-store';
 import { DynamoDbTokenStore } from '../adapters/dynamodb-token-store';
-import { loadEnv } from '../config/env';
+import type { Env } from '../config/env';
+import type { RECONCILIATION_ENV } from '../handlers/reconcile-sweep.spec';
 import { logger, metrics, MetricUnit } from '../observability';
 import type { ReconcileDeps, ReconcileResult } from '../use-cases/reconcile-card';
 
-/** Shared by the reconcile route and the scheduled sweep: two Lambdas, one wiring. */
-export function reconciliationDeps(): ReconcileDeps {
-  const env = loadEnv(['TABLE_NAME', 'D1_ISSUER_BASE_URL', 'ISSUER_ID', 'D1_TIMEOUT_MS', 'RECONCILE_AFTER_MS', 'HISTORY_RETENTION_DAYS', 'D1_CLIENT_CERT', 'D1_CLIENT_KEY']);
+/** Shared by the reconcile route and the scheduled sweep: two Lambdas, one wiring (their specs share RECONCILIATION_ENV). */
+export function reconciliationDeps(env: Pick<Env, (typeof RECONCILIATION_ENV)[number]>): ReconcileDeps {
   const client = documentClient();
   return {
     tokens: new DynamoDbTokenStore(client, { tableName: env.TABLE_NAME, historyRetentionDays: env.HISTORY_RETENTION_DAYS }),

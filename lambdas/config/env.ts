@@ -53,6 +53,15 @@ export const envSchema = z.object({
 export type Env = z.infer<typeof envSchema>;
 export type EnvKey = keyof Env;
 
+/** Variables whose values are secrets: in AWS they arrive as `<NAME>_SECRET_ARN` (Secrets Manager), never the value. */
+export const SECRET_ENV_KEYS = ['TR_API_KEY', 'D1_COF_API_KEY', 'TR_JWE_PRIVATE_KEY'] as const satisfies readonly EnvKey[];
+/** Secret-valued variables that may be absent (mTLS toward D1 is set up per environment); wired only when given. */
+export const OPTIONAL_SECRET_ENV_KEYS = ['D1_CLIENT_CERT', 'D1_CLIENT_KEY'] as const satisfies readonly EnvKey[];
+export type SecretEnvKey = (typeof SECRET_ENV_KEYS)[number];
+export type OptionalSecretEnvKey = (typeof OPTIONAL_SECRET_ENV_KEYS)[number];
+const SECRET_KEYS: ReadonlySet<string> = new Set([...SECRET_ENV_KEYS, ...OPTIONAL_SECRET_ENV_KEYS]);
+export const isSecretEnvKey = (key: string): key is SecretEnvKey | OptionalSecretEnvKey => SECRET_KEYS.has(key);
+
 export class ConfigError extends Error {
   constructor(readonly variables: string[], detail: string) {
     super(`invalid configuration: ${detail}`);

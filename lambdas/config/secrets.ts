@@ -1,5 +1,5 @@
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import type { OptionalSecretEnvKey, SecretEnvKey } from '../topology';
+import type { OptionalSecretEnvKey, SecretEnvKey } from './env';
 
 type AnySecretKey = SecretEnvKey | OptionalSecretEnvKey;
 

@@ -1,15 +1,11 @@
 import type { SQSRecord } from 'aws-lambda';
 import { documentClient } from '../adapters/dynamodb-client';
 import { DynamoDbTokenStore } from '../adapters/dynamodb-token-store';
-import { loadEnv } from '../config/env';
-import { virtualCardChangeMessage } from '../domain/schemas';
+import { defineHandler } from '../define-handler';
+import { virtualCardChangeMessage } from '../domain/messages';
 import { logger, metrics, MetricUnit } from '../observability';
-import { sqsConsumer } from '../sqs/consumer';
 import { applyVirtualCardChangeUseCase } from '../use-cases/apply-virtual-card-change';
-
-const env = loadEnv(['TABLE_NAME', 'HISTORY_RETENTION_DAYS']);
-const client = documentClient();
-const store = new DynamoDbTokenStore(client, { tableName: env.TABLE_NAME, historyRetentionDays: env.HISTORY_RETENTION_DAYS });
+import { spec } from './apply-virtual-card-change.spec';
 
 const OUTCOME_METRIC = {
   APPLIED: 'CallbacksApplied',
@@ -18,10 +14,12 @@ const OUTCOME_METRIC = {
   IGNORED: 'CallbacksIgnored',
 } as const;
 
-async function applyRecord(record: SQSRecord): Promise<void> {
+type Deps = { store: DynamoDbTokenStore };
+
+async function applyRecord(record: SQSRecord, deps: Deps): Promise<void> {
   // A message that does not parse is not retried into success: it fails until the DLQ takes it (alarmed).
   const change = virtualCardChangeMessage.parse(JSON.parse(record.body));
-  const result = await applyVirtualCardChangeUseCase({ store }, change);
+  const result = await applyVirtualCardChangeUseCase(deps, change);
   const keys = { correlationId: change.correlationId, virtualCardId: change.virtualCardId, action: change.action };
   if (result.duplicate) {
     metrics.addMetric('CallbacksDuplicate', MetricUnit.Count, 1);
@@ -39,4 +37,8 @@ async function applyRecord(record: SQSRecord): Promise<void> {
 }
 
 /** SQS consumer of the issuer-callbacks queue: each record applied once; failures reported per record. */
-export const handler = sqsConsumer(applyRecord);
+export const handler = defineHandler(
+  spec,
+  (env): Deps => ({ store: new DynamoDbTokenStore(documentClient(), { tableName: env.TABLE_NAME, historyRetentionDays: env.HISTORY_RETENTION_DAYS }) }),
+  applyRecord,
+);

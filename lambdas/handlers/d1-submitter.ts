@@ -4,25 +4,13 @@ import { d1ClientTls, d1Fetch } from '../adapters/d1-transport';
 import { documentClient } from '../adapters/dynamodb-client';
 import { DynamoDbOperationStore } from '../adapters/dynamodb-operation-store';
 import { SqsSubmissionQueue, sqsClient } from '../adapters/sqs-queue';
-import { loadEnv } from '../config/env';
-import { withSecrets } from '../config/secrets';
-import { submissionMessage } from '../domain/schemas';
+import { defineHandler, type SpecEnv } from '../define-handler';
+import { submissionMessage } from '../domain/messages';
 import { logger, metrics, MetricUnit } from '../observability';
-import { sqsConsumer } from '../sqs/consumer';
 import { submitOperation } from '../use-cases/submit-operation';
+import { spec } from './d1-submitter.spec';
 
-function compose() {
-  const env = loadEnv([
-    'TABLE_NAME',
-    'D1_REQUESTS_QUEUE_URL',
-    'D1_ISSUER_BASE_URL',
-    'ISSUER_ID',
-    'D1_TIMEOUT_MS',
-    'D1_RETRY_BASE_DELAY_MS',
-    'D1_MAX_ATTEMPTS',
-    'D1_CLIENT_CERT',
-    'D1_CLIENT_KEY',
-  ]);
+function compose(env: SpecEnv<typeof spec>) {
   return {
     operations: new DynamoDbOperationStore(documentClient(), env.TABLE_NAME),
     d1: new D1IssuerClient({ baseUrl: env.D1_ISSUER_BASE_URL, issuerId: env.ISSUER_ID, timeoutMs: env.D1_TIMEOUT_MS, fetch: d1Fetch(d1ClientTls(env)) }),
@@ -33,7 +21,6 @@ function compose() {
     now: () => new Date(),
   };
 }
-type SubmitDeps = ReturnType<typeof compose>;
 
 const EVENT_METRIC = {
   SUBMITTED: 'OperationsSubmitted',
@@ -43,7 +30,7 @@ const EVENT_METRIC = {
   LATE_ANSWER: 'D1LateAnswers',
 } as const;
 
-async function submitRecord(deps: SubmitDeps, record: SQSRecord): Promise<void> {
+async function submitRecord(record: SQSRecord, deps: ReturnType<typeof compose>): Promise<void> {
   const message = submissionMessage.parse(JSON.parse(record.body));
   const result = await submitOperation(deps, message);
   const keys = { operationId: message.operationId, attempt: message.attempt };
@@ -58,7 +45,4 @@ async function submitRecord(deps: SubmitDeps, record: SQSRecord): Promise<void> 
 }
 
 /** SQS consumer of d1-requests: one updateCardState attempt per message; concurrency capped by the event source. */
-export const handler = withSecrets(['D1_CLIENT_CERT', 'D1_CLIENT_KEY'], () => {
-  const deps = compose();
-  return sqsConsumer((record) => submitRecord(deps, record));
-});
+export const handler = defineHandler(spec, compose, submitRecord);

@@ -1,4 +1,7 @@
-import { httpRoute } from '../http/route';
+import { defineHandler } from '../define-handler';
+import { spec } from './health.spec';
 
 /** `GET /health` on both APIs: liveness only, no dependency is touched. */
-export const handler = httpRoute({ name: 'health' }, async () => ({ status: 200, body: { status: 'ok' } }));
+export const handler = defineHandler(spec, () => ({}), {
+  health: { handle: async () => ({ status: 200, body: { status: 'ok' } }) },
+});

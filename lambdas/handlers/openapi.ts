@@ -1,8 +1,11 @@
-import { httpRoute } from '../http/route';
+import { defineHandler } from '../define-handler';
 import { buildOpenApiDocument } from '../http/openapi';
+import { spec } from './openapi.spec';
 
-// Built once per cold start: it only depends on the code.
-const document = buildOpenApiDocument();
-
-/** `GET /openapi.json` — the OpenAPI 3.1 document of every route, generated from the handlers' zod schemas. */
-export const handler = httpRoute({ name: 'openapi' }, async () => ({ status: 200, body: document }));
+/** `GET /openapi.json` — the OpenAPI 3.1 document of every route, generated from the handler specs. */
+export const handler = defineHandler(
+  spec,
+  // Built once per cold start: it only depends on the code.
+  () => ({ document: buildOpenApiDocument() }),
+  { openapi: { handle: async (_request, { document }) => ({ status: 200, body: document }) } },
+);

@@ -1,19 +1,22 @@
+import * as z from 'zod';
 import { DomainError, type DomainErrorKind } from '../domain/errors';
 
-/** The `code` values of the DESIGN §3 error body. */
-export type ErrorCode =
-  | 'VALIDATION_FAILED'
-  | 'UNAUTHORIZED'
-  | 'FORBIDDEN'
-  | 'NOT_FOUND'
-  | 'TOKEN_DELETED'
-  | 'UNSUPPORTED_MEDIA_TYPE'
-  | 'PAYLOAD_TOO_LARGE'
-  | 'IDEMPOTENCY_KEY_REUSED'
-  | 'METHOD_NOT_ALLOWED'
-  | 'INTERNAL'
-  | 'UPSTREAM_ERROR'
-  | 'UNAVAILABLE';
+/** The `code` values of the DESIGN §3 error body: the one list the type, the schema and the OpenAPI document use. */
+export const ERROR_CODES = [
+  'VALIDATION_FAILED',
+  'UNAUTHORIZED',
+  'FORBIDDEN',
+  'NOT_FOUND',
+  'TOKEN_DELETED',
+  'UNSUPPORTED_MEDIA_TYPE',
+  'PAYLOAD_TOO_LARGE',
+  'IDEMPOTENCY_KEY_REUSED',
+  'METHOD_NOT_ALLOWED',
+  'INTERNAL',
+  'UPSTREAM_ERROR',
+  'UNAVAILABLE',
+] as const;
+export type ErrorCode = (typeof ERROR_CODES)[number];
 
 export interface FieldError {
   /** Dotted body path, `headers.<name>`, `query.<name>`, or "" for the body as a whole. */
@@ -21,9 +24,16 @@ export interface FieldError {
   message: string;
 }
 
-export interface ErrorBody {
-  error: { code: ErrorCode; message: string; fields?: FieldError[] };
-}
+export const errorBodySchema = z
+  .object({
+    error: z.object({
+      code: z.enum(ERROR_CODES),
+      message: z.string(),
+      fields: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
+    }),
+  })
+  .meta({ id: 'Error' });
+export type ErrorBody = z.infer<typeof errorBodySchema>;
 
 /** An error that already knows its HTTP answer. */
 export class ApiError extends Error {

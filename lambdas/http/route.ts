@@ -20,7 +20,7 @@ export type HttpEvent = APIGatewayProxyEventV2;
 export type HttpResult = APIGatewayProxyStructuredResultV2;
 export type HttpHandler = (event: HttpEvent, context: Context) => Promise<HttpResult>;
 
-export interface RouteSpec<H, B, Q, P> {
+export interface RouteOptions<H, B, Q, P> {
   /** Metric dimension and log key for the route (e.g. `notifyVirtualCardChange`). */
   name: string;
   headers?: z.ZodType<H>;
@@ -30,7 +30,7 @@ export interface RouteSpec<H, B, Q, P> {
   /** Path parameters; a value that fails this schema can match no record, so it answers 404, never 400. */
   path?: z.ZodType<P>;
   /** Runs after the media-type check and before the body is parsed; throws 401/403 ApiErrors. */
-  authenticate?: (headers: Record<string, string | undefined>) => void;
+  authenticate?: (headers: Record<string, string | undefined>) => void | Promise<void>;
   /** Counted (metric `RejectedRequests`) and logged with paths only: D1 does not retry a 4xx. */
   countRejections?: boolean;
 }
@@ -84,16 +84,16 @@ export const errorResult = (err: ApiError): HttpResult => jsonResult(err.status,
  * DESIGN §3 answers the first failing check in this order: 413 → 415 → authentication → malformed JSON →
  * headers and body schema. Routing (404/405) happened before the handler ran.
  */
-function bodyGuard(spec: RouteSpec<unknown, unknown, unknown, unknown>): MiddlewareObj<HttpEvent, HttpResult> {
+function bodyGuard(spec: RouteOptions<unknown, unknown, unknown, unknown>): MiddlewareObj<HttpEvent, HttpResult> {
   return {
-    before: (request) => {
+    before: async (request) => {
       const event = request.event;
       if (bodyBytes(event) > MAX_BODY_BYTES) throw payloadTooLarge(MAX_BODY_BYTES);
       // Any body must be JSON, even on a route that reads none (DESIGN §3: a body whose media type is not JSON).
       const contentType = event.headers?.['content-type'];
       const hasBody = bodyBytes(event) > 0;
       if ((hasBody || (spec.body && contentType !== undefined)) && !isJsonMediaType(contentType)) throw unsupportedMediaType();
-      spec.authenticate?.(event.headers ?? {});
+      await spec.authenticate?.(event.headers ?? {});
     },
   };
 }
@@ -122,7 +122,7 @@ function jsonBodyParser(): MiddlewareObj<HttpEvent, HttpResult> {
 }
 
 /** The §3 error body for everything a handler throws; 5xx are logged, 4xx are not errors of ours. */
-function errorMapper(spec: RouteSpec<unknown, unknown, unknown, unknown>): MiddlewareObj<HttpEvent, HttpResult> {
+function errorMapper(spec: RouteOptions<unknown, unknown, unknown, unknown>): MiddlewareObj<HttpEvent, HttpResult> {
   return {
     onError: (request) => {
       const apiError = toApiError(request.error);
@@ -149,10 +149,10 @@ function errorMapper(spec: RouteSpec<unknown, unknown, unknown, unknown>): Middl
  * logger context and metrics. The handler function only maps the valid request to a use case and back.
  */
 export function httpRoute<H = Record<string, never>, B = undefined, Q = Record<string, never>, P = Record<string, never>>(
-  spec: RouteSpec<H, B, Q, P>,
+  spec: RouteOptions<H, B, Q, P>,
   fn: (request: HttpRequest<H, B, Q, P>) => Promise<HttpResponse>,
 ): middy.MiddyfiedHandler<HttpEvent, HttpResult> {
-  const anySpec = spec as RouteSpec<unknown, unknown, unknown, unknown>;
+  const anySpec = spec as RouteOptions<unknown, unknown, unknown, unknown>;
   const core = async (event: HttpEvent, context: Context): Promise<HttpResult> => {
     const path = spec.path ? spec.path.safeParse(event.pathParameters ?? {}) : undefined;
     if (path && !path.success) throw new ApiError(404, 'NOT_FOUND', 'not found');

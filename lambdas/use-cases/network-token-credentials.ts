@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DomainError, notFound } from '../domain/errors';
 import { networkTokenView } from '../domain/network-token';
-import { transactionCredentials } from '../domain/schemas';
+import { paymentCredentials } from '../domain/card-data';
 import type { CredentialVault, D1CofGateway, JweDecrypter, NetworkTokenStore, PaymentCredentials } from '../ports/network-tokens';
 
 export interface CredentialDeps {
@@ -55,7 +55,7 @@ export async function createTransaction(deps: CredentialDeps, tokenId: string, t
 
   let credentials: { tokenPan: string; tokenExpiryDate: string; cryptogram: string };
   try {
-    credentials = transactionCredentials.parse(await deps.jwe.decrypt(answer.encryptedData));
+    credentials = paymentCredentials.parse(await deps.jwe.decrypt(answer.encryptedData));
   } catch {
     throw new DomainError('UPSTREAM_ERROR', 'D1 sent encryptedData we cannot open');
   }

@@ -1,6 +1,15 @@
-import type { NotifyVirtualCardChangeBody } from '../domain/schemas';
 import type { VirtualCardChange } from '../domain/virtual-card-change';
 import type { ChangeQueue } from '../ports/token-store';
+
+/** What the webhook hands over: a validated callback body (optional fields may be null or absent). */
+export interface VirtualCardChangeNotice {
+  issuerCardRefId: string;
+  virtualCardId: string;
+  action: string;
+  errorCode?: number | null | undefined;
+  source?: string | null | undefined;
+  walletProviderId?: string | null | undefined;
+}
 
 /**
  * Webhook side of `notifyVirtualCardChange` (rule 1): turn a valid callback into a VirtualCardChange and hand it
@@ -12,7 +21,7 @@ import type { ChangeQueue } from '../ports/token-store';
 export async function recordVirtualCardChange(
   deps: { queue: ChangeQueue<VirtualCardChange>; now: () => Date },
   correlationId: string,
-  body: NotifyVirtualCardChangeBody,
+  body: VirtualCardChangeNotice,
 ): Promise<VirtualCardChange> {
   const change: VirtualCardChange = {
     correlationId,

@@ -93,6 +93,8 @@ function configEnv(config: StackConfig): Partial<Record<EnvKey, string | undefin
     D1_MAX_ATTEMPTS: String(config.d1MaxAttempts),
     RECONCILE_AFTER_MS: String(config.reconcileAfterMs),
     HISTORY_RETENTION_DAYS: config.historyRetentionDays === undefined ? undefined : String(config.historyRetentionDays),
+    // Never set in AWS: stored token PANs are sealed with the stack's KMS key; the raw key is the local stand-in.
+    DATA_KEY: undefined,
   };
 }
 

@@ -346,6 +346,10 @@ describe.each(CASES)('%s', (_name, get) => {
           // Wired when configured, absent (no var at all) otherwise; never the value.
           expect(vars[key]).toBeUndefined();
           expect(vars[`${key}_SECRET_ARN`] !== undefined).toBe(s.stack.secrets.optional[key as OptionalSecretEnvKey] !== undefined);
+        } else if (key === 'DATA_KEY') {
+          // The local stand-in for the KMS key: declared by the credentials Lambda, never given a value in AWS.
+          expect(vars[key]).toBeUndefined();
+          expect(vars.DATA_KEY_KMS_KEY_ARN).toBeDefined();
         } else if (!s.unset.includes(key)) expect(vars[key]).toBeDefined();
       }
       if (vars.TABLE_NAME) expect(vars.TABLE_NAME).toEqual({ Ref: s.id(s.stack.tables.table) });

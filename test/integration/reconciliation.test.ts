@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { reconciliationDeps } from '../../lambdas/composition/reconciliation';
+import { loadEnv } from '../../lambdas/config/env';
+import { RECONCILIATION_ENV } from '../../lambdas/handlers/reconcile-sweep.spec';
 import type { CardInfoAnswer } from '../../lambdas/ports/d1-issuer';
 import { applyVirtualCardChangeUseCase } from '../../lambdas/use-cases/apply-virtual-card-change';
 import { reconcileCard, type ReconcileDeps } from '../../lambdas/use-cases/reconcile-card';
@@ -162,7 +164,7 @@ async function expectNoReconcileEvent(vc: string): Promise<void> {
   expect((await history(vc)).filter((e) => e.action === 'RECONCILE' || e.source === 'RECONCILIATION')).toEqual([]);
 }
 
-const sweep = async (): Promise<{ cards: number; failures: number }> => (await import('../../lambdas/handlers/reconcile-sweep')).handler({});
+const sweep = async (): Promise<{ cards: number; failures: number }> => (await (await import('../../lambdas/handlers/reconcile-sweep')).handler({})) as { cards: number; failures: number };
 
 /** Every stored item of these tokens (token + history/dedupe) and operations: what "nothing changed" compares. */
 async function storedItems(vcs: string[], operationIds: string[]): Promise<unknown[]> {
@@ -522,7 +524,7 @@ describe('a correction never undoes a newer change that raced with it (use case,
     await inSync(card, [vc('raced'), vc('other')]);
     await d1Has(card, [{ virtualCardId: vc('other'), status: 'SUSPENDED' }]); // real drift on the other token
 
-    const base = reconciliationDeps();
+    const base = reconciliationDeps(loadEnv(RECONCILIATION_ENV));
     let raced = false;
     const deps: ReconcileDeps = {
       ...base,
@@ -558,7 +560,7 @@ describe('a correction never undoes a newer change that raced with it (use case,
     await inSync(card, [vc(1)]);
     await d1Has(card, [{ virtualCardId: vc(1), status: 'SUSPENDED' }]);
 
-    const base = reconciliationDeps();
+    const base = reconciliationDeps(loadEnv(RECONCILIATION_ENV));
     let reads = 0;
     const deps: ReconcileDeps = {
       ...base,

@@ -1,0 +1,39 @@
+import * as z from 'zod';
+import { NETWORK_TOKEN_STATES } from './network-token';
+
+/**
+ * The messages our queues carry, as the consumers re-validate them: a message that does not parse is not retried
+ * into success, it fails until the DLQ takes it (alarmed). The webhooks build them from validated requests.
+ */
+
+/** issuer-callbacks: one callback as received (a VirtualCardChange). */
+export const virtualCardChangeMessage = z.object({
+  correlationId: z.string().min(1).max(64),
+  issuerCardRefId: z.string().min(1).max(48),
+  virtualCardId: z.string().min(1).max(64),
+  action: z.string().min(1).max(32),
+  errorCode: z.number().int().nullable(),
+  source: z.string().nullable(),
+  walletProviderId: z.string().nullable(),
+  receivedAt: z.iso.datetime({ offset: true }),
+});
+
+/** d1-requests: one attempt of one operation. */
+export const submissionMessage = z.object({ operationId: z.string().min(1), attempt: z.number().int().min(1) });
+
+/** token-updates: one network-token update as received (a TokenUpdate). */
+export const tokenUpdateMessage = z.object({
+  tokenId: z.string().min(1),
+  merchantId: z.string().min(1),
+  lastUpdateTimestamp: z.number().int(),
+  tokenState: z.enum(NETWORK_TOKEN_STATES).optional(),
+  tokenLastDigits: z.string().optional(),
+  tokenExpiryDate: z.string().optional(),
+  cardLastDigits: z.string().optional(),
+  cardExpiryDate: z.string().optional(),
+  cardBin: z.string().optional(),
+  par: z.string().optional(),
+  cardArt: z.record(z.string(), z.unknown()).optional(),
+  correlationId: z.string().min(1),
+  receivedAt: z.string(),
+});

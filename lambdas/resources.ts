@@ -1,0 +1,57 @@
+/**
+ * The service's resources as plain constants: names, the table's keys and indexes, the queues. Runtime modules
+ * import this (cheap: no schemas); lambdas/topology.ts adds the handler specs for CDK, the local runner and the
+ * OpenAPI document.
+ */
+
+export const SERVICE_NAME = 'token-lifecycle';
+export const METRICS_NAMESPACE = 'TokenLifecycle';
+
+/** Single-table design: every entity lives under `pk`/`sk`; see README "Data model". */
+export const TABLE = {
+  /** Physical name used locally; in AWS CloudFormation names it (env `TABLE_NAME`). */
+  localName: 'token-lifecycle',
+  envVar: 'TABLE_NAME',
+  partitionKey: 'pk',
+  sortKey: 'sk',
+  /** Epoch seconds; DynamoDB TTL deletes expired dedupe records and idempotency keys. */
+  ttlAttribute: 'expiresAt',
+  globalIndexes: [
+    /**
+     * Tokens of a card (gsi1pk = CARD#<issuerCardRefId>, gsi1sk = TOKEN#<virtualCardId>) and open operations
+     * (gsi1pk = OPEN_OPERATIONS, sparse). It projects only the keys and `issuerCardRefId` (for the open-operations
+     * filter), none of which a token or operation write changes: the index is written when an item enters or
+     * leaves it, not on every state change (one WRU per callback saved). Readers fetch the items by key.
+     */
+    { name: 'gsi1', partitionKey: 'gsi1pk', sortKey: 'gsi1sk', projectedAttributes: ['issuerCardRefId'] },
+  ],
+} as const;
+
+export type QueueKey = 'issuerCallbacks' | 'tokenUpdates' | 'd1Requests';
+
+export interface QueueSpec {
+  /** Physical name used locally; CloudFormation names it in AWS. */
+  localName: string;
+  /** Env var that carries the queue URL to producers. */
+  envVar: string;
+  /** Receives before SQS moves a message to the DLQ (consumer crashes, not business failures). */
+  maxReceiveCount: number;
+  /** Longest the consumer Lambda may run on one batch; visibility = 6 x this in AWS (AWS guidance). */
+  consumerTimeoutSeconds: number;
+}
+
+export const QUEUES: Record<QueueKey, QueueSpec> = {
+  issuerCallbacks: { localName: 'issuer-callbacks', envVar: 'ISSUER_CALLBACKS_QUEUE_URL', maxReceiveCount: 5, consumerTimeoutSeconds: 30 },
+  tokenUpdates: { localName: 'token-updates', envVar: 'TOKEN_UPDATES_QUEUE_URL', maxReceiveCount: 5, consumerTimeoutSeconds: 30 },
+  d1Requests: { localName: 'd1-requests', envVar: 'D1_REQUESTS_QUEUE_URL', maxReceiveCount: 5, consumerTimeoutSeconds: 30 },
+};
+
+export const dlqName = (queue: QueueSpec): string => `${queue.localName}-dlq`;
+
+/** The two HTTP APIs of DESIGN §7: the back office's (IAM in AWS) and D1's webhooks (mTLS in AWS). */
+export type ApiName = 'backoffice' | 'webhooks';
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+
+/** API Gateway's route key (`GET /v1/tokens/{virtualCardId}`), which a multi-route Lambda dispatches on. */
+export const routeKey = (route: { method: HttpMethod; path: string }): string => `${route.method} ${route.path}`;
