@@ -1,7 +1,7 @@
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type * as z from 'zod';
 import { isSecretEnvKey, loadEnv, type Env } from './config/env';
-import { resolveSecretEnv } from './config/secrets';
+import { afterSecrets } from './config/secrets';
 import { httpRoute, routeByKey, type HttpEvent, type HttpHandler, type HttpRequest, type HttpResult } from './http/route';
 import { logger, metrics } from './observability';
 import { routeKey } from './resources';
@@ -80,17 +80,7 @@ function checkResponse(name: string, route: RouteSpec, response: { status: numbe
 export function defineHandler<const S extends HandlerSpec, D>(spec: S, compose: (env: SpecEnv<S>) => D, impl: Implementation<S, D>): HandlerOf<S> {
   const secretKeys = spec.env.filter(isSecretEnvKey);
   loadEnv(spec.env.filter((key) => !isSecretEnvKey(key)));
-  let ready: Promise<D> | undefined;
-  const deps = (): Promise<D> => {
-    if (!ready) {
-      const building = resolveSecretEnv(secretKeys).then(() => compose(loadEnv(spec.env) as SpecEnv<S>));
-      building.catch(() => {
-        if (ready === building) ready = undefined;
-      });
-      ready = building;
-    }
-    return ready;
-  };
+  const deps = afterSecrets(secretKeys, () => compose(loadEnv(spec.env) as SpecEnv<S>));
 
   if (spec.routes) {
     const routes = impl as unknown as Record<string, RouteImpl<RouteSpec, D>>;

@@ -32,20 +32,19 @@ export async function resolveSecretEnv(keys: readonly AnySecretKey[], env: NodeJ
 }
 
 /**
- * A handler whose composition root needs secrets: the root is built on the first invocation, after the secrets
- * were fetched, and reused by every later one (the fetch is not repeated; a failed fetch is retried next time).
+ * A composition root that needs secrets: built on first use, after the secrets were fetched, and reused by every
+ * later call (the fetch is not repeated). A failed fetch or build is retried on the next call.
  */
-export function withSecrets<H extends (...args: never[]) => Promise<unknown>>(keys: readonly AnySecretKey[], build: () => H, fetch?: SecretFetcher): H {
-  let ready: Promise<H> | undefined;
-  const handler = async (...args: Parameters<H>) => {
-    ready ??= resolveSecretEnv(keys, process.env, fetch).then(build);
-    try {
-      const built = await ready;
-      return await built(...args);
-    } catch (err) {
-      if (!(await ready.then(() => true, () => false))) ready = undefined;
-      throw err;
+export function afterSecrets<D>(keys: readonly AnySecretKey[], build: () => D, fetch: SecretFetcher = secretsManagerFetcher()): () => Promise<D> {
+  let ready: Promise<D> | undefined;
+  return () => {
+    if (!ready) {
+      const building = resolveSecretEnv(keys, process.env, fetch).then(build);
+      building.catch(() => {
+        if (ready === building) ready = undefined;
+      });
+      ready = building;
     }
+    return ready;
   };
-  return handler as unknown as H;
 }

@@ -1,4 +1,4 @@
-import { resolveSecretEnv, withSecrets } from '../../lambdas/config/secrets';
+import { afterSecrets, resolveSecretEnv } from '../../lambdas/config/secrets';
 
 describe('resolveSecretEnv', () => {
   it('fetches <NAME>_SECRET_ARN into <NAME>, once per key, and leaves values already set alone', async () => {
@@ -15,56 +15,54 @@ describe('resolveSecretEnv', () => {
   });
 });
 
-describe('withSecrets', () => {
+describe('afterSecrets', () => {
   const KEY = 'D1_COF_API_KEY';
   afterEach(() => {
     delete process.env[KEY];
     delete process.env[`${KEY}_SECRET_ARN`];
   });
 
-  it('builds the handler after the secrets arrived, once, and reuses it', async () => {
+  it('builds after the secrets arrived, once, and reuses what it built', async () => {
     process.env[`${KEY}_SECRET_ARN`] = 'arn:cof';
     let fetches = 0;
     let builds = 0;
-    const handler = withSecrets(
+    const deps = afterSecrets(
       [KEY],
       () => {
         builds++;
-        const seen = process.env[KEY];
-        return async (x: number) => `${seen}:${x}`;
+        return { seen: process.env[KEY] };
       },
       async () => {
         fetches++;
         return 'secret-cof';
       },
     );
-    expect(await handler(1)).toBe('secret-cof:1');
-    expect(await handler(2)).toBe('secret-cof:2');
+    expect(await deps()).toEqual({ seen: 'secret-cof' });
+    expect(await deps()).toBe(await deps());
     expect({ fetches, builds }).toEqual({ fetches: 1, builds: 1 });
   });
 
-  it('retries the fetch on the next invocation after a failure', async () => {
+  it('retries the fetch on the next call after a failure', async () => {
     process.env[`${KEY}_SECRET_ARN`] = 'arn:cof';
     let calls = 0;
-    const handler = withSecrets([KEY], () => async () => process.env[KEY], async () => {
+    const deps = afterSecrets([KEY], () => process.env[KEY], async () => {
       calls++;
       if (calls === 1) throw new Error('throttled');
       return 'second-time';
     });
-    await expect(handler()).rejects.toThrow('throttled');
-    await expect(handler()).resolves.toBe('second-time');
+    await expect(deps()).rejects.toThrow('throttled');
+    await expect(deps()).resolves.toBe('second-time');
   });
 
-  it('does not rebuild when the built handler itself throws', async () => {
+  it('retries the build on the next call after it threw (e.g. a configuration fixed by a new secret version)', async () => {
     let builds = 0;
-    const handler = withSecrets([], () => {
+    const deps = afterSecrets([], () => {
       builds++;
-      return async () => {
-        throw new Error('business failure');
-      };
+      if (builds === 1) throw new Error('bad config');
+      return 'built';
     });
-    await expect(handler()).rejects.toThrow('business failure');
-    await expect(handler()).rejects.toThrow('business failure');
-    expect(builds).toBe(1);
+    await expect(deps()).rejects.toThrow('bad config');
+    await expect(deps()).resolves.toBe('built');
+    expect(builds).toBe(2);
   });
 });
