@@ -5,7 +5,7 @@ import { DynamoDbOperationStore } from '../adapters/dynamodb-operation-store';
 import { DynamoDbTokenStore } from '../adapters/dynamodb-token-store';
 import { loadEnv } from '../config/env';
 import { logger, metrics, MetricUnit } from '../observability';
-import type { ReconcileDeps, ReconcileResult } from '../use-cases/reconcile-card';
+import type { ReconcileDeps, ReconcileResult, SweepFailure } from '../use-cases/reconcile-card';
 
 /** Shared by the reconcile route and the scheduled sweep: two Lambdas, one wiring. */
 export function reconciliationDeps(): ReconcileDeps {
@@ -24,4 +24,13 @@ export function recordReconciliation(result: ReconcileResult, trigger: 'api' | '
   if (result.corrected.length > 0) metrics.addMetric('ReconciliationCorrections', MetricUnit.Count, result.corrected.length);
   if (result.settledOperations.length > 0) metrics.addMetric('OperationsSettledByReconciliation', MetricUnit.Count, result.settledOperations.length);
   logger.info('card reconciled', { trigger, issuerCardRefId: result.issuerCardRefId, corrected: result.corrected, settledOperations: result.settledOperations });
+}
+
+/**
+ * What the ReconciliationFailures alarm points at: the card, its overdue operations and the error's name and message.
+ * Only those two of the error: its other attributes (an SDK error's request/response, say) are not ours to log.
+ */
+export function recordSweepFailure(failure: SweepFailure): void {
+  const { name, message } = failure.error instanceof Error ? failure.error : { name: typeof failure.error, message: String(failure.error) };
+  logger.error('card not reconciled', { trigger: 'sweep', issuerCardRefId: failure.issuerCardRefId, operationIds: failure.operationIds, error: { name, message } });
 }
