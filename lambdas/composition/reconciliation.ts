@@ -6,7 +6,7 @@ import { DynamoDbTokenStore } from '../adapters/dynamodb-token-store';
 import type { Env } from '../config/env';
 import type { RECONCILIATION_ENV } from '../handlers/reconcile-sweep.spec';
 import { logger, metrics, MetricUnit } from '../observability';
-import type { ReconcileDeps, ReconcileResult } from '../use-cases/reconcile-card';
+import type { ReconcileDeps, ReconcileResult, SweepFailure } from '../use-cases/reconcile-card';
 
 /** Shared by the reconcile route and the scheduled sweep: two Lambdas, one wiring (their specs share RECONCILIATION_ENV). */
 export function reconciliationDeps(env: Pick<Env, (typeof RECONCILIATION_ENV)[number]>): ReconcileDeps {
@@ -24,4 +24,13 @@ export function recordReconciliation(result: ReconcileResult, trigger: 'api' | '
   if (result.corrected.length > 0) metrics.addMetric('ReconciliationCorrections', MetricUnit.Count, result.corrected.length);
   if (result.settledOperations.length > 0) metrics.addMetric('OperationsSettledByReconciliation', MetricUnit.Count, result.settledOperations.length);
   logger.info('card reconciled', { trigger, issuerCardRefId: result.issuerCardRefId, corrected: result.corrected, settledOperations: result.settledOperations });
+}
+
+/**
+ * What the ReconciliationFailures alarm points at: the card, its overdue operations and the error's name and message.
+ * Only those two of the error: its other attributes (an SDK error's request/response, say) are not ours to log.
+ */
+export function recordSweepFailure(failure: SweepFailure): void {
+  const { name, message } = failure.error instanceof Error ? failure.error : { name: typeof failure.error, message: String(failure.error) };
+  logger.error('card not reconciled', { trigger: 'sweep', issuerCardRefId: failure.issuerCardRefId, operationIds: failure.operationIds, error: { name, message } });
 }

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { changePrecedence, type ChangeEffect } from './change-precedence';
 import { latestInstant, type ChangeSource, type Token, type TokenState } from './token';
 
 /**
@@ -65,6 +66,10 @@ const STATE_AFTER: Record<string, (current: TokenState | null) => TokenState> = 
 export const KNOWN_ACTIONS: readonly string[] = Object.keys(STATE_AFTER);
 export const isKnownAction = (action: string): boolean => Object.hasOwn(STATE_AFTER, action);
 
+/** How a known action bears on its order (rule 5): the DELETEs are terminal, RENEW sets no state. */
+const effectOf = (action: string, nextState: (current: TokenState | null) => TokenState): ChangeEffect =>
+  action === 'RENEW' ? 'RENEW' : nextState(null) === 'DELETED' ? 'DELETE' : 'SETS_STATE';
+
 const REPORTED_SOURCES: readonly ChangeSource[] = ['WALLET', 'TSP', 'ISSUER'];
 
 /** ISSUER for our operations; otherwise the callback's own source, UNKNOWN when absent or unrecognised. */
@@ -90,12 +95,10 @@ export function dedupeKey(change: Pick<VirtualCardChange, 'correlationId' | 'vir
  * - Rule 3: a failed callback (errorCode) never changes the token and never creates one.
  * - Rule 7: an unknown action is recorded as IGNORED and changes nothing; RENEW counts a renewal, keeps state.
  * - Rule 4: DELETED is terminal: any later change to a deleted token is IGNORED.
- * - Rule 5: a success of operation N is SUPERSEDED when the last applied change came from a later operation.
- *   External changes apply in arrival order (the webhook's receivedAt): a state change that arrived before the one
- *   that set the current state was overtaken in the queue and is IGNORED (OUT_OF_ORDER) — except a DELETE (terminal
- *   whatever the order). A RENEW sets no state: it never makes another change late, and a late one still counts.
- *   A late change applied behind a later-arrived RENEW leaves lastAction/lastChangeSource/updatedAt to that RENEW,
- *   so the token ends as it would had they been applied in arrival order.
+ * - Rule 5: the order between this change and the ones already applied is changePrecedence's: our operations in
+ *   creation order (an older one's success is SUPERSEDED), external changes in arrival order (an overtaken state
+ *   change is IGNORED, OUT_OF_ORDER), DELETE terminal, RENEW stateless. A change that applies behind the last one
+ *   leaves the fields of the last change to it, so the token ends as it would have in arrival order.
  * - Rule 6: a known, successful action on a token we never saw creates it (that is how we learn tokens).
  */
 export function applyVirtualCardChange(current: Token | null, change: VirtualCardChange, operation: OperationRef | null = null): ChangeDecision {
@@ -122,28 +125,21 @@ export function applyVirtualCardChange(current: Token | null, change: VirtualCar
   const nextState = STATE_AFTER[change.action];
   if (!isKnownAction(change.action) || !nextState) return unchanged('IGNORED', 'UNKNOWN_ACTION');
   if (current?.state === 'DELETED') return unchanged('IGNORED', 'TOKEN_DELETED');
-  if (operation && current?.lastOperationOrder != null && current.lastOperationOrder > operation.order) {
-    return unchanged('SUPERSEDED', null);
-  }
-  const renewed = change.action === 'RENEW';
-  const deletes = nextState(null) === 'DELETED';
-  // Arrival order for external changes: a state change that arrived before the one that set the current state was
-  // overtaken in the queue. DELETE is terminal whatever the order; RENEW sets no state.
-  if (!operation && current?.lastStateChangeAt != null && !renewed && !deletes && change.receivedAt < current.lastStateChangeAt) {
-    return unchanged('IGNORED', 'OUT_OF_ORDER');
-  }
-  // Arrived before the last applied change. A late RENEW never becomes the last change, and a late external state
-  // change does not displace a later-arrived RENEW standing as the last change: in arrival order they come after.
-  // Our operations (creation order) and DELETEs (terminal) always stand as the last change.
-  const keepLast = !operation && !deletes && current !== null && change.receivedAt < current.updatedAt && (renewed || current.lastAction === 'RENEW');
+  const effect = effectOf(change.action, nextState);
+  const precedence = changePrecedence(current, { operationOrder: operation?.order ?? null, effect, receivedAt: change.receivedAt });
+  if (precedence === 'SUPERSEDED') return unchanged('SUPERSEDED', null);
+  if (precedence === 'OUT_OF_ORDER') return unchanged('IGNORED', 'OUT_OF_ORDER');
+  const renewed = effect === 'RENEW';
+  // The later-arrived change that stays the token's last change, when this one applies behind it.
+  const last = precedence === 'APPLIES_BEHIND_LAST' ? current : null;
   const token: Token = {
     virtualCardId: change.virtualCardId,
     issuerCardRefId: change.issuerCardRefId,
-    walletProviderId: keepLast ? (current.walletProviderId ?? change.walletProviderId) : (change.walletProviderId ?? current?.walletProviderId ?? null),
+    walletProviderId: last ? (last.walletProviderId ?? change.walletProviderId) : (change.walletProviderId ?? current?.walletProviderId ?? null),
     state: nextState(current?.state ?? null),
-    lastAction: keepLast ? current.lastAction : change.action,
-    lastChangeSource: keepLast ? current.lastChangeSource : source,
-    lastOperationId: keepLast ? current.lastOperationId : (operation?.operationId ?? null),
+    lastAction: last ? last.lastAction : change.action,
+    lastChangeSource: last ? last.lastChangeSource : source,
+    lastOperationId: last ? last.lastOperationId : (operation?.operationId ?? null),
     renewals: (current?.renewals ?? 0) + (renewed ? 1 : 0),
     lastRenewedAt: renewed ? latestInstant(change.receivedAt, current?.lastRenewedAt ?? null) : (current?.lastRenewedAt ?? null),
     // Never backwards: an operation's callback (creation order) or a DELETE may apply after a later arrival.

@@ -69,23 +69,36 @@ export async function reconcileCard(deps: ReconcileDeps, issuerCardRefId: string
   return { issuerCardRefId, corrected, settledOperations };
 }
 
+/** A card the sweep could not reconcile: which card, the overdue operations that put it in the sweep, and why. */
+export interface SweepFailure {
+  issuerCardRefId: string;
+  operationIds: string[];
+  error: unknown;
+}
+
 /**
  * The scheduled sweep: cards with an operation still open after `reconcileAfterMs` are reconciled. Cheap when
  * nothing is pending — one Query on the sparse open-operations index, no scan. One card failing does not stop
- * the others.
+ * the others; it is reported in `failed` (and counted) so the caller can say which card and why, and it stays
+ * overdue for the next sweep.
  */
-export async function sweepOverdueOperations(deps: ReconcileDeps): Promise<{ cards: number; failures: number; results: ReconcileResult[] }> {
+export async function sweepOverdueOperations(
+  deps: ReconcileDeps,
+): Promise<{ cards: number; failures: number; results: ReconcileResult[]; failed: SweepFailure[] }> {
   const cutoff = new Date(deps.now().getTime() - deps.reconcileAfterMs).toISOString();
   const overdue = await deps.operations.listOpen({ createdBefore: cutoff });
-  const cards = [...new Set(overdue.filter((op) => op.status === 'SUBMITTED').map((op) => op.issuerCardRefId))];
+  const operationsByCard = new Map<string, string[]>();
+  for (const op of overdue.filter((o) => o.status === 'SUBMITTED')) {
+    operationsByCard.set(op.issuerCardRefId, [...(operationsByCard.get(op.issuerCardRefId) ?? []), op.operationId]);
+  }
   const results: ReconcileResult[] = [];
-  let failures = 0;
-  for (const card of cards) {
+  const failed: SweepFailure[] = [];
+  for (const [card, operationIds] of operationsByCard) {
     try {
       results.push(await reconcileCard(deps, card));
-    } catch {
-      failures++;
+    } catch (error) {
+      failed.push({ issuerCardRefId: card, operationIds, error });
     }
   }
-  return { cards: cards.length, failures, results };
+  return { cards: operationsByCard.size, failures: failed.length, results, failed };
 }
