@@ -6,7 +6,7 @@ import { DynamoDbTokenStore } from '../adapters/dynamodb-token-store';
 import type { Env } from '../config/env';
 import type { RECONCILIATION_ENV } from '../handlers/reconcile-sweep.spec';
 import { logger, metrics, MetricUnit } from '../observability';
-import type { ReconcileDeps, ReconcileResult, SweepFailure } from '../use-cases/reconcile-card';
+import { sweepOverdueOperations, type ReconcileDeps, type ReconcileResult, type SweepFailure } from '../use-cases/reconcile-card';
 
 /** Shared by the reconcile route and the scheduled sweep: two Lambdas, one wiring (their specs share RECONCILIATION_ENV). */
 export function reconciliationDeps(env: Pick<Env, (typeof RECONCILIATION_ENV)[number]>): ReconcileDeps {
@@ -33,4 +33,13 @@ export function recordReconciliation(result: ReconcileResult, trigger: 'api' | '
 export function recordSweepFailure(failure: SweepFailure): void {
   const { name, message } = failure.error instanceof Error ? failure.error : { name: typeof failure.error, message: String(failure.error) };
   logger.error('card not reconciled', { trigger: 'sweep', issuerCardRefId: failure.issuerCardRefId, operationIds: failure.operationIds, error: { name, message } });
+}
+
+/** One sweep on the given ports (the tests pass fakes): each failure logged with what identifies it, and counted. */
+export async function sweepAndRecord(deps: ReconcileDeps): Promise<{ cards: number; failures: number }> {
+  const outcome = await sweepOverdueOperations(deps);
+  for (const result of outcome.results) recordReconciliation(result, 'sweep');
+  for (const failure of outcome.failed) recordSweepFailure(failure);
+  if (outcome.failures > 0) metrics.addMetric('ReconciliationFailures', MetricUnit.Count, outcome.failures);
+  return { cards: outcome.cards, failures: outcome.failures };
 }

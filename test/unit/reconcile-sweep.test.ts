@@ -1,7 +1,7 @@
 import { DomainError } from '../../lambdas/domain/errors';
 import { newOperation, type Operation } from '../../lambdas/domain/operation';
 import type { Token } from '../../lambdas/domain/token';
-import { sweep as sweepOn } from '../../lambdas/handlers/reconcile-sweep';
+import { sweepAndRecord as sweepOn } from '../../lambdas/composition/reconciliation';
 import type { CardInfoAnswer } from '../../lambdas/ports/d1-issuer';
 import type { ChangeRecord, Page, RecordResult } from '../../lambdas/ports/token-store';
 import type { ReconcileDeps } from '../../lambdas/use-cases/reconcile-card';
