@@ -1,5 +1,5 @@
 /**
- * `npm run bench` (≤ 5 min on 2 cores) / `npm run bench -- --quick` (≤ 60 s): issue 7's figures, each beside a
+ * `npm run bench` (≤ 5 min on 2 cores) / `npm run bench -- --quick` (≤ 60 s): the service's figures, each beside a
  * baseline measured in the same run on the same machine, so a noisy machine still gives a stable ratio.
  *
  *   1. webhook ack latency at 32 clients vs a bare endpoint doing one SendMessage;

@@ -7,7 +7,7 @@
 export const SERVICE_NAME = 'token-lifecycle';
 export const METRICS_NAMESPACE = 'TokenLifecycle';
 
-/** Single-table design: every entity lives under `pk`/`sk`; see README "Data model". */
+/** Single-table design: every entity lives under `pk`/`sk`; see docs/architecture.md "Data model". */
 export const TABLE = {
   /** Physical name used locally; in AWS CloudFormation names it (env `TABLE_NAME`). */
   localName: 'token-lifecycle',

@@ -67,7 +67,7 @@ function whyNoIam(api: ApiName, route: Pick<RouteSpec, 'path'> | '$default', web
       ? `This API is reachable only on the mutual-TLS custom domain ${webhookDomain.domainName} (truststore trusting Thales' client CA; ` +
         'its execute-api endpoint is disabled), so API Gateway refuses any caller without a client certificate Thales\' CA issued. '
       : 'Deployed without the webhookDomainName/webhookCertificateArn/webhookTruststoreUri context, it has no mutual TLS: set them ' +
-        'before D1 is pointed at it (DESIGN §7, README deploy guide). ';
+        'before D1 is pointed at it (DESIGN §7, docs/deploy.md). ';
     return 'Called by Thales D1, which cannot SigV4-sign requests. ' + transport +
       'The handler checks every call before recording it: notify-token-update compares the API key in its authorization header with ' +
       'TR_API_KEY in constant time; notifyVirtualCardChange accepts only our x-issuer-id. Rejections are counted and alarmed (RejectedRequests).';

@@ -12,7 +12,7 @@
  * - `/_sim/*` is the control API: seed cards and network tokens, start wallet/TSP/renewal callbacks and merchant
  *   token updates, inject faults (duplicates, delays, reordering, `errorCode` 221, HTTP 5xx/429/400, timeouts,
  *   dropped callbacks, undecryptable JWEs) and read what our service sent and what the simulator delivered.
- *   Not part of the fixed contract; documented in the README.
+ *   Not part of the fixed contract; documented in docs/local-run.md.
  *
  * Card data (`tokenInfo`), token PANs and API keys are never logged or kept in the logs it exposes. Token PANs
  * are not stored either: each is derived from (tokenId, PAN generation) when a transaction needs it.

@@ -7,7 +7,7 @@ import { chaosSeed, report, runs } from './support/config';
 import { LifecycleOracle, STATUS_RANK, identityOf, isFinalStatus, type OpStatus } from './support/lifecycle-oracle';
 
 /**
- * Domain-only chaos (issue 9 item 1): random interleavings of everything that can happen to 1–3 tokens on 1–2 cards
+ * Domain-only chaos: random interleavings of everything that can happen to 1–3 tokens on 1–2 cards
  * — our operations of TOKEN and CARD scope, the submitter's attempts and D1's answers (accepted, transient, final;
  * timeouts D1 nevertheless processed), D1's callbacks (success / errorCode 221, duplicates, a second different
  * outcome, reordering, drops), external wallet/TSP changes, concurrent consumers of the same callback, and

@@ -9,7 +9,7 @@ import { deriveStatus, identityOf, LifecycleOracle, type OpTokenOutcome, type To
 import { apiHistory, getJson, getToken, postJson, quiesce, queueDepth, tableHistory, type HistoryEventView, type OperationView } from './support/probes';
 
 /**
- * End-to-end chaos (issue 9 item 1): random scenarios against the real local stack (gateway, handler modules,
+ * End-to-end chaos: random scenarios against the real local stack (gateway, handler modules,
  * SQS pollers on fauxqs, DynamoDB Local) and the D1 simulator's fault modes. D1_RETRY_BASE_DELAY_MS 100 (every
  * retry waits the 1 s DelaySeconds floor), D1_MAX_ATTEMPTS 3, D1_TIMEOUT_MS 300, queue visibility 2 s.
  *

@@ -18,7 +18,7 @@ import { identityOf, LifecycleOracle } from './support/lifecycle-oracle';
 import { apiHistory, getToken, postJson, quiesce, queueDepth, tableHistory, type HistoryEventView } from './support/probes';
 
 /**
- * Infrastructure faults (issue 9 item 1), on an engine of this file's own (DynamoDB Local + fauxqs, started by
+ * Infrastructure faults, on an engine of this file's own (DynamoDB Local + fauxqs, started by
  * startLocalAws() in a child process: support/own-engine.ts): the shared one of the Jest global setup must never be
  * paused, other files use it at the same time.
  *

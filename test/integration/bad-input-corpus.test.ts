@@ -5,7 +5,7 @@ import { spyOnConsumers } from '../support/consumers';
 import { eventually, startTestStack, TEST_ENV, type TestStack } from '../support/stack';
 
 /**
- * Issue 9 item 2 — the bad-input corpus: ≥ 200 malformed requests over EVERY route of HTTP_ROUTES plus unknown
+ * The bad-input corpus: ≥ 200 malformed requests over EVERY route of HTTP_ROUTES plus unknown
  * paths and methods, driven through the real gateway as one table. For each case: the DESIGN §3 status, the §3
  * error body (`{ error: { code, message, fields? } }`, `application/json`), the exact set of `fields[].path` for
  * 400s, `allow` for 405s, and never a 5xx. Around the whole corpus: a full table Scan, the depth of every queue
@@ -675,7 +675,7 @@ const statusCounts = new Map<number, number>();
 // ---------------------------------------------------------------------------------------------------------
 // the tests
 
-describe('bad-input corpus (issue 9 item 2; DESIGN §3, rule 13)', () => {
+describe('bad-input corpus (DESIGN §3, rule 13)', () => {
   it('has ≥ 200 cases and covers every route of HTTP_ROUTES', () => {
     expect(cases.length).toBeGreaterThanOrEqual(200);
     const covered = new Set(cases.map((c) => c.route));

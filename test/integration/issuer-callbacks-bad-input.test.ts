@@ -8,7 +8,7 @@ import { queueDepth as depthOf, queueDrained } from '../support/queues';
 import { eventually, startTestStack, TEST_ENV, type TestStack } from '../support/stack';
 
 /**
- * Issue 4 item 6, bad input: every rejection DESIGN §3 defines for `POST /issuer/igwapi/v2.0/notifyVirtualCardChange`
+ * Bad input: every rejection DESIGN §3 defines for `POST /issuer/igwapi/v2.0/notifyVirtualCardChange`
  * answers the right status and error body, in the documented check order, and writes nothing (rule 13): nothing
  * reaches the queue or the consumer, and the table holds no item for the callback's virtualCardId.
  */

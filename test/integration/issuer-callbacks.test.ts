@@ -8,7 +8,7 @@ import { issuerRoutes } from '../support/routes';
 import { eventually, startTestStack, TEST_ENV, type TestStack } from '../support/stack';
 
 /**
- * Issue 4 item 6: the issuer-side webhook end to end on the real local stack (DESIGN §2 rules 1–7, 13–15, §3).
+ * The issuer-side webhook end to end on the real local stack (DESIGN §2 rules 1–7, 13–15, §3).
  * HTTP → gateway → notify-virtual-card-change → SQS (fauxqs) → poller → apply-virtual-card-change → DynamoDB
  * Local, read back through the token read routes. The only test hook is a pass-through around the real consumer
  * that remembers the SQS message bodies it was handed.

@@ -13,7 +13,7 @@ import { startStackWithSimulator, type StackWithSimulator } from '../support/sim
 import { TEST_ENV, type TestStack } from '../support/stack';
 
 /**
- * Issue 8: reconciliation with D1 (DESIGN §3 reconcile route, §5 RECONCILE_AFTER_MS) on the real local stack.
+ * Reconciliation with D1 (DESIGN §3 reconcile route, §5 RECONCILE_AFTER_MS) on the real local stack.
  * Our side is taught through the real webhook (→ SQS → apply consumer → DynamoDB Local); D1's side is the
  * simulator's model, seeded through `/_sim/cards` or moved by `updateCardState` with callbacks dropped. Repairs go
  * through `POST /v1/cards/{id}/reconcile` (the real gateway and handler) or the sweep handler module called

@@ -12,7 +12,7 @@ import { applyVirtualCardChange } from '../../lambdas/domain/virtual-card-change
 import { deepFreeze } from '../support/freeze';
 
 /**
- * Reconciliation with D1's own view (DESIGN §3 reconcile route, §5 RECONCILE_AFTER_MS; issue 8): the pure half.
+ * Reconciliation with D1's own view (DESIGN §3 reconcile route, §5 RECONCILE_AFTER_MS): the pure half.
  * No I/O. Every input is deep-frozen, so an in-place mutation by the product throws.
  */
 

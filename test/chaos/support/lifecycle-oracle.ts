@@ -4,7 +4,7 @@
  * independent readings of the rules. Fed a linear log (operation requests, D1 answers, callbacks in the order the
  * store applied them), it says what every callback must have done and what every token and operation must be.
  *
- * Readings where DESIGN is silent (each matches the README/code comments, noted so a reviewer can challenge them):
+ * Readings where DESIGN is silent (each matches docs/design.md and the code comments, noted so a reviewer can challenge them):
  *  - a successful callback of ours for a token already DELETED is IGNORED in the history and counts as the
  *    operation's SUCCEEDED outcome for that token (D1 did what we asked);
  *  - an external RENEW is an applied change (lastAction/lastChangeSource/lastOperationId move) but, since it sets
