@@ -4,7 +4,7 @@ import { DynamoDbNetworkTokenStore } from '../adapters/dynamodb-network-token-st
 import { defineHandler } from '../define-handler';
 import { tokenUpdateMessage } from '../domain/messages';
 import { logger, metrics, MetricUnit } from '../observability';
-import { applyTokenUpdateUseCase } from '../use-cases/token-updates';
+import { processTokenUpdate } from '../use-cases/process-token-update';
 import { spec } from './apply-token-update.spec';
 
 const OUTCOME_METRIC = { APPLIED: 'TokenUpdatesApplied', DUPLICATE: 'TokenUpdatesDuplicate', STALE: 'TokenUpdatesStale' } as const;
@@ -13,7 +13,7 @@ type Deps = { store: DynamoDbNetworkTokenStore };
 
 async function applyRecord(record: SQSRecord, deps: Deps): Promise<void> {
   const update = tokenUpdateMessage.parse(JSON.parse(record.body));
-  const decision = await applyTokenUpdateUseCase(deps, update);
+  const decision = await processTokenUpdate(deps, update);
   metrics.addMetric(OUTCOME_METRIC[decision.outcome], MetricUnit.Count, 1);
   if (decision.dropTokenPan) metrics.addMetric('TokenPansDropped', MetricUnit.Count, 1);
   logger.info('token update processed', { correlationId: update.correlationId, tokenId: update.tokenId, outcome: decision.outcome, tokenPanDropped: decision.dropTokenPan });

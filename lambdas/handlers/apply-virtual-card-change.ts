@@ -4,7 +4,7 @@ import { DynamoDbTokenStore } from '../adapters/dynamodb-token-store';
 import { defineHandler } from '../define-handler';
 import { virtualCardChangeMessage } from '../domain/messages';
 import { logger, metrics, MetricUnit } from '../observability';
-import { applyVirtualCardChangeUseCase } from '../use-cases/apply-virtual-card-change';
+import { processVirtualCardChange } from '../use-cases/process-virtual-card-change';
 import { spec } from './apply-virtual-card-change.spec';
 
 const OUTCOME_METRIC = {
@@ -19,7 +19,7 @@ type Deps = { store: DynamoDbTokenStore };
 async function applyRecord(record: SQSRecord, deps: Deps): Promise<void> {
   // A message that does not parse is not retried into success: it fails until the DLQ takes it (alarmed).
   const change = virtualCardChangeMessage.parse(JSON.parse(record.body));
-  const result = await applyVirtualCardChangeUseCase(deps, change);
+  const result = await processVirtualCardChange(deps, change);
   const keys = { correlationId: change.correlationId, virtualCardId: change.virtualCardId, action: change.action };
   if (result.duplicate) {
     metrics.addMetric('CallbacksDuplicate', MetricUnit.Count, 1);

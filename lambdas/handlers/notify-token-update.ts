@@ -4,7 +4,7 @@ import type { TokenUpdate } from '../domain/network-token';
 import { apiKeyMatches } from '../http/api-key';
 import { ApiError, unauthorized } from '../http/errors';
 import { logger, metrics, MetricUnit } from '../observability';
-import { recordTokenUpdate } from '../use-cases/token-updates';
+import { recordTokenUpdate } from '../use-cases/record-token-update';
 import { spec } from './notify-token-update.spec';
 
 /**

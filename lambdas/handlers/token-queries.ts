@@ -3,7 +3,7 @@ import { DynamoDbTokenStore } from '../adapters/dynamodb-token-store';
 import { defineHandler } from '../define-handler';
 import { validationFailed } from '../http/errors';
 import { InvalidPageToken } from '../ports/token-store';
-import { TokenQueries } from '../use-cases/token-queries';
+import { readCardTokens, readToken, readTokenHistory } from '../use-cases/read-tokens';
 import { spec } from './token-queries.spec';
 
 /** A page token we did not issue is the caller's mistake: 400 on `query.nextToken`. */
@@ -17,8 +17,8 @@ async function paged<T>(read: () => Promise<T>): Promise<T> {
 }
 
 /** The back office's read routes, one Lambda (they share the store and their cold start). */
-export const handler = defineHandler(spec, (env) => new TokenQueries(new DynamoDbTokenStore(documentClient(), { tableName: env.TABLE_NAME })), {
-  getToken: { handle: async ({ path }, queries) => ({ status: 200, body: await queries.token(path.virtualCardId) }) },
-  listCardTokens: { handle: async ({ path, query }, queries) => ({ status: 200, body: await paged(() => queries.cardTokens(path.issuerCardRefId, query)) }) },
-  getTokenHistory: { handle: async ({ path, query }, queries) => ({ status: 200, body: await paged(() => queries.history(path.virtualCardId, query)) }) },
+export const handler = defineHandler(spec, (env) => ({ store: new DynamoDbTokenStore(documentClient(), { tableName: env.TABLE_NAME }) }), {
+  getToken: { handle: async ({ path }, deps) => ({ status: 200, body: await readToken(deps, path.virtualCardId) }) },
+  listCardTokens: { handle: async ({ path, query }, deps) => ({ status: 200, body: await paged(() => readCardTokens(deps, path.issuerCardRefId, query)) }) },
+  getTokenHistory: { handle: async ({ path, query }, deps) => ({ status: 200, body: await paged(() => readTokenHistory(deps, path.virtualCardId, query)) }) },
 });

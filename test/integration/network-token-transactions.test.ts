@@ -8,7 +8,7 @@ import type { TokenUpdate } from '../../lambdas/domain/network-token';
 import type { D1Simulator, RequestRecord } from '../../local/d1-simulator';
 import type { CreateTransactionAnswer, D1CofGateway } from '../../lambdas/ports/network-tokens';
 import { createTransaction } from '../../lambdas/use-cases/network-token-credentials';
-import { applyTokenUpdateUseCase } from '../../lambdas/use-cases/token-updates';
+import { processTokenUpdate } from '../../lambdas/use-cases/process-token-update';
 import { captureOutput } from '../support/capture';
 import type { ErrorBody, NetworkTokenView } from '../support/contract-types';
 import { networkTokenRoutes } from '../support/routes';
@@ -408,7 +408,7 @@ describe('createTransaction racing a token update (rule 11)', () => {
       applied,
       async createTransaction(request): Promise<CreateTransactionAnswer> {
         const answer = await adapters.cof.createTransaction(request);
-        const decision = await applyTokenUpdateUseCase({ store: adapters.store }, update(request.tokenId));
+        const decision = await processTokenUpdate({ store: adapters.store }, update(request.tokenId));
         applied.push(decision.outcome);
         return answer;
       },

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoDbNetworkTokenStore } from '../../lambdas/adapters/dynamodb-network-token-store';
 import type { TokenUpdate, TokenUpdateDecision } from '../../lambdas/domain/network-token';
-import { applyTokenUpdateUseCase } from '../../lambdas/use-cases/token-updates';
+import { processTokenUpdate } from '../../lambdas/use-cases/process-token-update';
 import { captureOutput } from '../support/capture';
 import { spyOnConsumers } from '../support/consumers';
 import type { ErrorBody } from '../support/contract-types';
@@ -401,14 +401,14 @@ describe('the apply use case on the real store, under contention (rule 10)', () 
       const j = Math.floor(Math.random() * (i + 1));
       [all[i], all[j]] = [all[j]!, all[i]!];
     }
-    const settledAll = await Promise.allSettled(all.map((u) => applyTokenUpdateUseCase({ store }, u)));
+    const settledAll = await Promise.allSettled(all.map((u) => processTokenUpdate({ store }, u)));
     // Losing too many conditional writes in a row throws ("left for redelivery"): redeliver those, as SQS would.
     const decisions: TokenUpdateDecision[] = [];
     for (const [i, r] of settledAll.entries()) {
       if (r.status === 'fulfilled') decisions.push(r.value);
       else {
         expect(String(r.reason)).toMatch(/kept changing/);
-        decisions.push(await applyTokenUpdateUseCase({ store }, all[i]!));
+        decisions.push(await processTokenUpdate({ store }, all[i]!));
       }
     }
     for (const tokenId of tokenIds) {

@@ -4,7 +4,7 @@ import { reconciliationDeps } from '../../lambdas/composition/reconciliation';
 import { loadEnv } from '../../lambdas/config/env';
 import { RECONCILIATION_ENV } from '../../lambdas/handlers/reconcile-sweep.spec';
 import type { CardInfoAnswer } from '../../lambdas/ports/d1-issuer';
-import { applyVirtualCardChangeUseCase } from '../../lambdas/use-cases/apply-virtual-card-change';
+import { processVirtualCardChange } from '../../lambdas/use-cases/process-virtual-card-change';
 import { reconcileCard, type ReconcileDeps } from '../../lambdas/use-cases/reconcile-card';
 import type { D1Simulator, RequestRecord } from '../../local/d1-simulator';
 import type { Operation, Token } from '../support/contract-types';
@@ -517,7 +517,7 @@ describe('a correction never undoes a newer change that raced with it (use case,
 
   /** The apply consumer's use case on the same table: a callback landing for real, not a stub. */
   const applyCallback = (base: ReconcileDeps, change: ReturnType<typeof wallet>) =>
-    applyVirtualCardChangeUseCase({ store: base.tokens }, change);
+    processVirtualCardChange({ store: base.tokens }, change);
 
   it('a callback applied while getCardInfo is in flight wins: its token is not corrected to the stale D1 view', async () => {
     const { card, vc } = ids('race');

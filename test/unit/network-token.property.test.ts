@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import type { NetworkToken, NetworkTokenState, TokenUpdate, TokenUpdateOutcome } from '../../lambdas/domain/network-token';
 import type { NetworkTokenStore } from '../../lambdas/ports/network-tokens';
-import { applyTokenUpdateUseCase } from '../../lambdas/use-cases/token-updates';
+import { processTokenUpdate } from '../../lambdas/use-cases/process-token-update';
 
 /**
  * Properties of rules 10 and 11 (DESIGN §2) over random deliveries of `notify-token-update` for ONE token, run
@@ -231,7 +231,7 @@ async function run(events: readonly Event[]): Promise<{ store: MemoryNetworkToke
     let outcome: Step['outcome'];
     if (event.kind === 'update') {
       const delivery = { ...event.update, receivedAt: new Date(T0 + 3_600_000 + arrival++ * 1000).toISOString() };
-      outcome = (await applyTokenUpdateUseCase({ store }, delivery)).outcome;
+      outcome = (await processTokenUpdate({ store }, delivery)).outcome;
     } else {
       await storePan(store, pans++);
       outcome = store.item?.sealed !== before?.sealed || store.item?.version !== before?.version ? 'PAN_STORED' : 'PAN_REFUSED';
@@ -371,7 +371,7 @@ describe('network-token updates (rules 10, 11) — properties', () => {
           // SQS redelivers a message whose consumer gave up after too many conflicts.
           for (let receive = 0; receive < 20; receive++) {
             try {
-              return await applyTokenUpdateUseCase({ store: raced }, { ...u, receivedAt: new Date(T0 + 3_600_000 + i * 1000).toISOString() });
+              return await processTokenUpdate({ store: raced }, { ...u, receivedAt: new Date(T0 + 3_600_000 + i * 1000).toISOString() });
             } catch (err) {
               if (!String(err).includes('kept changing')) throw err;
             }

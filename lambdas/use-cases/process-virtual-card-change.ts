@@ -23,7 +23,7 @@ export class ConcurrentUpdateError extends Error {
  *
  * (primary adapter) SQS consumer → this use case → (secondary adapter) DynamoDB
  */
-export async function applyVirtualCardChangeUseCase(
+export async function processVirtualCardChange(
   deps: { store: TokenStore },
   change: VirtualCardChange,
 ): Promise<ApplyResult> {

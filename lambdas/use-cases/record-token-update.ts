@@ -1,6 +1,5 @@
-import { applyTokenUpdate, type NetworkTokenState, type TokenUpdate, type TokenUpdateDecision } from '../domain/network-token';
+import type { NetworkTokenState, TokenUpdate } from '../domain/network-token';
 import type { ChangeQueue } from '../ports/token-store';
-import type { NetworkTokenStore } from '../ports/network-tokens';
 
 /** What the webhook hands over: a validated update; optional fields may be null (= absent) or missing. */
 export interface TokenUpdateNotice {
@@ -41,22 +40,4 @@ export async function recordTokenUpdate(deps: { queue: ChangeQueue<TokenUpdate>;
   };
   await deps.queue.send(update);
   return update;
-}
-
-const MAX_CONFLICT_RETRIES = 8;
-
-/**
- * Apply consumer (rules 10, 11): decide on a fresh read, write on the read version. Two deliveries racing — the
- * same update twice, or an older and a newer one — cannot both win: the loser's write fails its condition, it
- * re-reads, and is then a DUPLICATE or STALE.
- */
-export async function applyTokenUpdateUseCase(deps: { store: NetworkTokenStore }, update: TokenUpdate): Promise<TokenUpdateDecision> {
-  for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES; attempt++) {
-    const current = await deps.store.get(update.tokenId);
-    const decision = applyTokenUpdate(current, update);
-    if (decision.outcome !== 'APPLIED' || !decision.token) return decision;
-    const saved = await deps.store.applyUpdate(decision.token, current?.version ?? null, decision.dropTokenPan);
-    if (saved === 'SAVED') return decision;
-  }
-  throw new Error(`network token ${update.tokenId} kept changing; left for redelivery`);
 }
