@@ -1,6 +1,5 @@
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
-import type { SubmissionQueue } from '../ports/d1-issuer';
-import type { ChangeQueue } from '../ports/token-store';
+import type { ChangeQueue, SubmissionQueue } from '../ports/queues';
 
 export type SqsClientHook = (client: SQSClient) => void;
 

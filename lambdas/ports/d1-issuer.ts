@@ -17,8 +17,3 @@ export interface D1IssuerGateway {
   updateCardState(request: UpdateCardStateRequest): Promise<D1Answer>;
   getCardInfo(request: { issuerCardRefId: string; correlationId: string }): Promise<CardInfoAnswer>;
 }
-
-/** The durable retry path toward D1: one SQS message per attempt, delayed by the backoff. */
-export interface SubmissionQueue {
-  submit(message: { operationId: string; attempt: number }, delaySeconds: number): Promise<void>;
-}

@@ -54,8 +54,3 @@ export interface TokenStore {
    */
   recordChange(record: ChangeRecord): Promise<RecordResult>;
 }
-
-/** The durable hand-off between the webhook and the apply consumer. */
-export interface ChangeQueue<T> {
-  send(message: T): Promise<void>;
-}

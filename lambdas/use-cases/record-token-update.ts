@@ -1,5 +1,5 @@
 import type { NetworkTokenState, TokenUpdate } from '../domain/network-token';
-import type { ChangeQueue } from '../ports/token-store';
+import type { ChangeQueue } from '../ports/queues';
 
 /** What the webhook hands over: a validated update; optional fields may be null (= absent) or missing. */
 export interface TokenUpdateNotice {

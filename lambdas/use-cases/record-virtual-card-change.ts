@@ -1,5 +1,5 @@
 import type { VirtualCardChange } from '../domain/virtual-card-change';
-import type { ChangeQueue } from '../ports/token-store';
+import type { ChangeQueue } from '../ports/queues';
 
 /** What the webhook hands over: a validated callback body (optional fields may be null or absent). */
 export interface VirtualCardChangeNotice {

@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { DomainError, notFound } from '../domain/errors';
 import { newOperation, type LcmAction, type Operation } from '../domain/operation';
-import type { SubmissionQueue } from '../ports/d1-issuer';
+import type { SubmissionQueue } from '../ports/queues';
 import type { OperationStore } from '../ports/operation-store';
 import type { TokenStore } from '../ports/token-store';
 import { allCardTokens } from './card-tokens';

@@ -1,5 +1,6 @@
 import { recordSubmission, retryDelaySeconds, shouldSubmit, type SubmissionOutcome } from '../domain/operation';
-import type { D1IssuerGateway, SubmissionQueue } from '../ports/d1-issuer';
+import type { D1IssuerGateway } from '../ports/d1-issuer';
+import type { SubmissionQueue } from '../ports/queues';
 import type { OperationStore } from '../ports/operation-store';
 
 export interface SubmitDeps {
