@@ -1,73 +1,28 @@
 /**
- * Dead-letter queue handling (issue 9 item 3): look at what a DLQ holds without printing card data, and move
- * it back to its source queue without losing anything.
+ * Dead-letter queue handling: look at what a DLQ holds without printing card data, and move it back to its source
+ * queue. (primary adapter) scripts/dlq.ts → these use cases → `DeadLetters` (ports/dead-letters.ts).
  *
- * (primary adapter) scripts/dlq.ts → these use cases → (secondary adapter) SQS, through `DeadLetterPort`
- *
- * Safety argument for `redriveDeadLetters`: every message is sent to the source queue first and deleted from the
- * DLQ only once that send succeeded. A crash (or a failed delete) in between leaves a copy in both queues; the
- * copy is redriven again later and applied once, because every consumer dedupes (DESIGN §2 rule 2 for callbacks,
- * rule 10 for token updates, the operation's status for submissions). Never delete-then-send: a crash there
- * loses the message.
+ * Our rules: a listing shows ids only, masked; a DLQ is redriven only into the queue whose RedrivePolicy names it
+ * (anything else would feed one consumer another's messages); a dry run moves nothing. The moving itself is SQS's
+ * (a message move task); a message it delivers twice is applied once, because every consumer dedupes (DESIGN §2
+ * rule 2 for callbacks, rule 10 for token updates, the operation's status for submissions).
  */
 
 import { maskDigitRuns } from '../domain/card-data';
+import type { DeadLetter, DeadLetters, MoveTask, QueueFacts, QueueRef } from '../ports/dead-letters';
 
-/** A message received from a DLQ. `messageAttributes` is opaque here: the adapter sends it back unchanged. */
-export interface DeadLetter {
-  messageId: string;
-  receiptHandle: string;
-  body: string;
-  /** SQS `ApproximateReceiveCount`: the source queue's receives plus the DLQ's (this one included). */
-  receiveCount: number | null;
-  /** Epoch ms (`SentTimestamp`). */
-  sentAt: number | null;
-  /** Epoch ms (`ApproximateFirstReceiveTimestamp`). */
-  firstReceivedAt: number | null;
-  messageAttributes: Readonly<Record<string, unknown>>;
-}
+/** Only these keys of a body are ever shown; everything else (tokenInfo, cardArt, digits, dates…) is not. */
+const SUMMARY_FIELDS = ['correlationId', 'virtualCardId', 'tokenId', 'operationId', 'action', 'attempt'] as const;
+const MAX_SHOWN_CHARS = 80;
 
-export interface QueueDepth {
-  visible: number;
-  inFlight: number;
-  delayed: number;
-}
-
-export interface ReceiveOptions {
-  max: number;
-  visibilityTimeoutSeconds: number;
-  waitTimeSeconds: number;
-}
-
-export interface DeadLetterPort {
-  depth(queueUrl: string): Promise<QueueDepth>;
-  /** At most `max` (≤ 10) messages, hidden for `visibilityTimeoutSeconds`. */
-  receive(queueUrl: string, options: ReceiveOptions): Promise<DeadLetter[]>;
-  /** Sends the same body and message attributes to `queueUrl`; resolves only once SQS accepted it. */
-  send(queueUrl: string, message: DeadLetter): Promise<void>;
-  delete(queueUrl: string, receiptHandle: string): Promise<void>;
-  /** Makes received messages visible again at once (visibility 0), so `list` leaves the DLQ as it found it. */
-  release(queueUrl: string, receiptHandles: readonly string[]): Promise<void>;
-}
-
-/** Ids a human needs to act on a message: correlationId, virtualCardId, tokenId, operationId, action, attempt. */
+/** Ids a human needs to act on a message. */
 export type SafeSummary = Partial<Record<(typeof SUMMARY_FIELDS)[number], string>> & {
   /** Set when the body is not a JSON object: nothing of it is shown. */
   unparseable?: true;
 };
 
-export interface ListedMessage {
-  messageId: string;
-  receiveCount: number | null;
-  sentAt: string | null;
-  firstReceivedAt: string | null;
-  sizeBytes: number;
-  summary: SafeSummary;
-}
-
-/** Only these keys of a body are ever shown; everything else (tokenInfo, cardArt, digits, dates…) is not. */
-const SUMMARY_FIELDS = ['correlationId', 'virtualCardId', 'tokenId', 'operationId', 'action', 'attempt'] as const;
-const MAX_SHOWN_CHARS = 80;
+/** What `list` shows of a message: the SQS facts and the safe summary, never the body. */
+export type ListedMessage = Omit<DeadLetter, 'body'> & { sizeBytes: number; summary: SafeSummary };
 
 function safeValue(value: unknown): string | undefined {
   if (typeof value === 'number' && Number.isSafeInteger(value)) return maskDigitRuns(String(value));
@@ -95,152 +50,65 @@ export function summarizeBody(body: string): SafeSummary {
   return summary;
 }
 
-const isoOrNull = (epochMs: number | null): string | null => (epochMs === null || !Number.isFinite(epochMs) ? null : new Date(epochMs).toISOString());
+export const describeDeadLetter = ({ body, ...facts }: DeadLetter): ListedMessage => ({ ...facts, sizeBytes: Buffer.byteLength(body, 'utf8'), summary: summarizeBody(body) });
 
-export function describeDeadLetter(message: DeadLetter): ListedMessage {
-  return {
-    messageId: message.messageId,
-    receiveCount: message.receiveCount,
-    sentAt: isoOrNull(message.sentAt),
-    firstReceivedAt: isoOrNull(message.firstReceivedAt),
-    sizeBytes: Buffer.byteLength(message.body, 'utf8'),
-    summary: summarizeBody(message.body),
-  };
+/** A redrive (or listing) this service will not do; the message says why. */
+export class DeadLetterRefusal extends Error {
+  override name = 'DeadLetterRefusal';
 }
 
-export interface ScanOptions {
-  /** Stop after this many messages (≥ 1; Infinity = until the DLQ looks empty). */
-  max: number;
-  /** How long a received message stays hidden while we work on it. */
-  visibilityTimeoutSeconds?: number;
-  /** Long poll per receive; an empty long poll ends the scan (SQS samples every server when waiting). */
-  waitTimeSeconds?: number;
-}
+export const queueNameOf = (urlOrArn: string): string =>
+  urlOrArn.startsWith('arn:') ? urlOrArn.split(':').pop()! : decodeURIComponent(new URL(urlOrArn).pathname.split('/').filter(Boolean).pop() ?? urlOrArn);
 
-const DEFAULT_VISIBILITY_SECONDS = 30;
-const DEFAULT_WAIT_SECONDS = 1;
+export type ResolvedQueues = { source: QueueRef; dlq: QueueRef };
+
+/**
+ * The DLQ of a source queue is the one its RedrivePolicy names (where SQS really puts the messages); a DLQ given
+ * explicitly must be that one.
+ */
+export async function resolveQueues(port: DeadLetters, sourceUrl: string, dlqUrl: string | undefined): Promise<ResolvedQueues> {
+  const source = await port.describe(sourceUrl);
+  const targetArn = source.deadLetterTargetArn;
+  if (!targetArn) throw new DeadLetterRefusal(`${queueNameOf(sourceUrl)} has no RedrivePolicy, so no DLQ`);
+  if (dlqUrl && (await port.describe(dlqUrl)).arn !== targetArn) {
+    throw new DeadLetterRefusal(`${queueNameOf(dlqUrl)} is not the DLQ of ${queueNameOf(sourceUrl)} (its RedrivePolicy names ${targetArn})`);
+  }
+  // arn:aws:sqs:<region>:<account>:<name>
+  const [, , , , account, name] = targetArn.split(':');
+  const url = dlqUrl ?? (await port.queueUrl(name!, account));
+  if (!url) throw new DeadLetterRefusal(`the DLQ ${targetArn} of ${queueNameOf(sourceUrl)} does not exist`);
+  return { source: { url: sourceUrl, arn: source.arn }, dlq: { url, arn: targetArn } };
+}
 
 export interface ListResult {
-  depth: QueueDepth;
+  depth: QueueFacts;
   messages: ListedMessage[];
 }
 
-/**
- * `list`: the DLQ's depth, then up to `max` messages described safely. Receiving hides them for
- * `visibilityTimeoutSeconds` so one pass sees each message once; they are released (visible again) at the end,
- * so a `redrive` right after finds them. Deletes nothing.
- */
-export async function listDeadLetters(port: DeadLetterPort, dlqUrl: string, options: ScanOptions): Promise<ListResult> {
-  const depth = await port.depth(dlqUrl);
-  const seen = new Map<string, ListedMessage>();
-  const held: string[] = [];
-  try {
-    while (seen.size < options.max) {
-      const batch = await port.receive(dlqUrl, receiveOptions(options, options.max - seen.size));
-      if (batch.length === 0) break;
-      let fresh = 0;
-      for (const message of batch) {
-        held.push(message.receiptHandle);
-        if (seen.has(message.messageId)) continue; // a standard queue may deliver a message twice
-        seen.set(message.messageId, describeDeadLetter(message));
-        fresh++;
-      }
-      // Only messages we already listed: the pass outlived the visibility timeout and came round again.
-      if (fresh === 0) break;
-    }
-  } finally {
-    if (held.length > 0) await port.release(dlqUrl, held);
-  }
-  return { depth, messages: [...seen.values()] };
+/** `list`: the DLQ's depth, then up to `max` messages described safely. Moves and deletes nothing. */
+export async function listDeadLetters(port: DeadLetters, dlqUrl: string, max: number): Promise<ListResult> {
+  const depth = await port.describe(dlqUrl);
+  return { depth, messages: (await port.peek(dlqUrl, max)).map(describeDeadLetter) };
 }
 
-export interface RedriveOptions extends ScanOptions {
-  dryRun?: boolean;
-  /** Called after each message moved (or listed, in a dry run), for progress output. */
-  onMessage?: (message: ListedMessage, outcome: 'moved' | 'would-move') => void;
-}
-
-export interface RedriveResult {
-  dryRun: boolean;
-  depthBefore: QueueDepth;
-  /** Sent to the source queue and deleted from the DLQ. */
-  moved: number;
-  /** Sent, but the DLQ delete failed: the copy left in the DLQ is harmless (consumers dedupe), redrive it again. */
-  sentNotDeleted: number;
-  /** The send failed: the message stays in the DLQ (visible again once released). The run stops there. */
-  sendFailed: number;
-  /** In a dry run: what would move (nothing does). */
-  listed: ListedMessage[];
-  depthAfter: QueueDepth;
-  /** First error met, if any (the run stops on a failed send). */
-  error?: string;
-}
+export type RedriveResult = ({ dryRun: true } & ListResult) | { dryRun: false; task: MoveTask };
 
 /**
- * `redrive`: moves up to `max` messages from the DLQ back to the source queue — send, then delete, one message
- * at a time. Stops at the first failed send (and releases what it still holds), so a broken source queue does
- * not spin through the whole DLQ. `dryRun` lists instead and moves nothing.
+ * `redrive`: a move task from the DLQ back to its source queue (the whole DLQ, at most `maxPerSecond` a second if
+ * given). `dryRun` lists what would move instead (up to `max`) and moves nothing.
  */
-export async function redriveDeadLetters(port: DeadLetterPort, queues: { dlqUrl: string; sourceUrl: string }, options: RedriveOptions): Promise<RedriveResult> {
-  if (options.dryRun) {
-    const { depth, messages } = await listDeadLetters(port, queues.dlqUrl, options);
-    messages.forEach((m) => options.onMessage?.(m, 'would-move'));
-    return { dryRun: true, depthBefore: depth, moved: 0, sentNotDeleted: 0, sendFailed: 0, listed: messages, depthAfter: await port.depth(queues.dlqUrl) };
-  }
-  const depthBefore = await port.depth(queues.dlqUrl);
-  const sent = new Set<string>();
-  const notDeleted = new Set<string>();
-  let moved = 0;
-  let sentNotDeleted = 0;
-  let sendFailed = 0;
-  let sendError: string | undefined;
-  let deleteError: string | undefined;
-  scan: while (sent.size < options.max) {
-    const batch = await port.receive(queues.dlqUrl, receiveOptions(options, options.max - sent.size));
-    if (batch.length === 0) break;
-    let fresh = 0;
-    for (const [index, message] of batch.entries()) {
-      if (sent.has(message.messageId)) {
-        // Received again after we sent it (SQS duplicate delivery, or an earlier delete failed): already back
-        // in the source queue, so deleting this copy is all that is left to do.
-        const deleted = await port.delete(queues.dlqUrl, message.receiptHandle).then(() => true, () => false);
-        if (deleted && notDeleted.delete(message.messageId)) {
-          sentNotDeleted--;
-          moved++;
-        }
-        continue;
-      }
-      fresh++;
-      try {
-        await port.send(queues.sourceUrl, message);
-      } catch (err) {
-        sendFailed++;
-        sendError = `send to the source queue failed for ${message.messageId}: ${(err as Error).message}`;
-        await port.release(queues.dlqUrl, batch.slice(index).map((m) => m.receiptHandle)).catch(() => undefined);
-        break scan;
-      }
-      sent.add(message.messageId);
-      try {
-        await port.delete(queues.dlqUrl, message.receiptHandle);
-        moved++;
-        options.onMessage?.(describeDeadLetter(message), 'moved');
-      } catch (err) {
-        sentNotDeleted++;
-        notDeleted.add(message.messageId);
-        deleteError ??= `delete from the DLQ failed for ${message.messageId} after it was sent: ${(err as Error).message}`;
-      }
-    }
-    if (fresh === 0) break;
-  }
-  // A copy whose delete failed but was deleted when it came round again in this run is no longer an error.
-  const error = sendError ?? (sentNotDeleted > 0 ? deleteError : undefined);
-  return { dryRun: false, depthBefore, moved, sentNotDeleted, sendFailed, listed: [], depthAfter: await port.depth(queues.dlqUrl), ...(error ? { error } : {}) };
+export async function redriveDeadLetters(
+  port: DeadLetters,
+  queues: ResolvedQueues,
+  options: { dryRun: boolean; max: number; maxPerSecond?: number | undefined },
+): Promise<RedriveResult> {
+  if (options.dryRun) return { dryRun: true, ...(await listDeadLetters(port, queues.dlq.url, options.max)) };
+  return { dryRun: false, task: await port.startMove(queues.dlq, queues.source, options.maxPerSecond) };
 }
 
-function receiveOptions(options: ScanOptions, remaining: number): ReceiveOptions {
-  return {
-    max: Math.max(1, Math.min(10, remaining)),
-    visibilityTimeoutSeconds: options.visibilityTimeoutSeconds ?? DEFAULT_VISIBILITY_SECONDS,
-    waitTimeSeconds: options.waitTimeSeconds ?? DEFAULT_WAIT_SECONDS,
-  };
+/** `cancel`: stops the DLQ's running move task; what it moved so far stays moved. */
+export async function cancelRedrive(port: DeadLetters, dlqArn: string): Promise<{ task: MoveTask; moved: number }> {
+  const task = (await port.moveTasks(dlqArn)).find((t) => t.status === 'RUNNING' && t.taskHandle);
+  if (!task) throw new DeadLetterRefusal(`no running move task on ${queueNameOf(dlqArn)}`);
+  return { task, moved: await port.cancelMove(task.taskHandle!) };
 }

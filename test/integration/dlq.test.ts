@@ -2,20 +2,21 @@ import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { ChangeMessageVisibilityCommand, ReceiveMessageCommand, SendMessageCommand } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityCommand, ReceiveMessageCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { SqsHandler } from '../../local/sqs-poller';
 import { QUEUE_CONSUMERS } from '../../lambdas/topology';
 import { maskDigitRuns } from '../../lambdas/domain/card-data';
-import { summarizeBody, type DeadLetterPort } from '../../lambdas/use-cases/redrive-dlq';
+import { summarizeBody } from '../../lambdas/use-cases/redrive-dlq';
 import { runDlq, type DlqIo } from '../../scripts/dlq';
 import { queueDepth, queueDrained } from '../support/queues';
 import { issuerRoutes } from '../support/routes';
 import { eventually, startTestStack, TEST_ENV, type TestStack } from '../support/stack';
 
 /**
- * Issue 9 item 3: `npm run dlq -- list|redrive <queue>` against the real local stack (fauxqs + DynamoDB Local,
- * the real webhook and the real apply-virtual-card-change consumer). The only test hook wraps that consumer:
- * while `failing` is set it reports every record as a batch item failure, as a consumer with a bug would.
+ * `npm run dlq` against the real local stack (fauxqs + DynamoDB Local, the real webhook and the real
+ * apply-virtual-card-change consumer). The only test hook wraps that consumer: while `failing` is set it reports
+ * every record as a batch item failure, as a consumer with a bug would. fauxqs has no message move tasks, so
+ * `redrive` takes the local send-then-delete path here; the AWS path (StartMessageMoveTask) runs on a fake client.
  */
 
 const WEBHOOK = '/issuer/igwapi/v2.0/notifyVirtualCardChange';
@@ -191,28 +192,35 @@ describe('npm run dlq on the local stack', () => {
     expect(wrong.output).toContain('is not the DLQ of');
     expect((await dlq(['frobnicate', 'issuerCallbacks'])).exitCode).toBe(2);
     expect((await dlq(['list', 'nope'])).exitCode).toBe(2);
-    expect((await dlq(['redrive', 'issuerCallbacks', '--max', '0'])).exitCode).toBe(2);
+    expect((await dlq(['list', 'issuerCallbacks', '--max', '0'])).exitCode).toBe(2);
+    // A move task moves the whole DLQ: --max only bounds what a listing shows.
+    expect((await dlq(['redrive', 'issuerCallbacks', '--max', '1'])).exitCode).toBe(2);
+    expect((await dlq(['redrive', 'issuerCallbacks', '--rate', '501'])).exitCode).toBe(2);
     expect(await depth(queues().dlqUrl)).toEqual({ visible: 2, inFlight: 0 });
   });
 
   it('redrive --dry-run lists what would move and moves nothing', async () => {
     const run = await dlq(['redrive', 'issuerCallbacks', '--dry-run']);
     expect(run.exitCode).toBe(0);
-    expect(run.redrive).toMatchObject({ dryRun: true, moved: 0, sendFailed: 0 });
-    expect(run.redrive!.listed.map((m) => m.summary.virtualCardId).sort()).toEqual([first.vc, hostile.vc].sort());
-    expect(run.output).toContain('dry run: 2 message(s) would move; nothing sent or deleted');
+    expect(run.redrive?.dryRun).toBe(true);
+    const listed = run.redrive!.dryRun ? run.redrive!.messages : [];
+    expect(listed.map((m) => m.summary.virtualCardId).sort()).toEqual([first.vc, hostile.vc].sort());
+    expect(run.output).toContain('(would move)');
+    expect(run.output).toContain('dry run: a move task would move every message of the DLQ (2 visible now); nothing moved');
     expect(run.output).not.toContain(PAN);
     expect(await depth(queues().dlqUrl)).toEqual({ visible: 2, inFlight: 0 });
     expect(await depth(queues().url)).toEqual({ visible: 0, inFlight: 0 });
     expect(await tokenStatus(first.vc)).toBe(404);
+    // fauxqs has no move tasks: a local redrive runs to the end inside `redrive`, so there is nothing to watch.
+    for (const command of ['status', 'cancel']) expect((await dlq([command, 'issuerCallbacks'])).output).toContain('this SQS endpoint has no message move tasks');
   });
 
   it('once the consumer is fixed, redrive moves them back, they are applied and the DLQ is empty', async () => {
     failing = false;
     const run = await dlq(['redrive', 'issuerCallbacks']);
     expect(run.exitCode).toBe(0);
-    expect(run.redrive).toMatchObject({ dryRun: false, moved: 2, sentNotDeleted: 0, sendFailed: 0 });
-    expect(run.output).toContain('moved 2, sent but not deleted 0, send failed 0');
+    expect(run.redrive).toMatchObject({ dryRun: false, task: { status: 'COMPLETED', moved: 2 } });
+    expect(run.output).toMatch(/redrive t[0-9a-f]{8}-issuer-callbacks-dlq → t[0-9a-f]{8}-issuer-callbacks: moved 2 message\(s\)/);
     expect(run.output).not.toContain(PAN);
     await sourceDrained();
     expect(await depth(queues().dlqUrl)).toEqual({ visible: 0, inFlight: 0 });
@@ -226,7 +234,7 @@ describe('npm run dlq on the local stack', () => {
     expect(hostileRecord?.origin).toBe('dlq-test');
     expect(JSON.parse(hostileRecord!.body).tokenInfo).toEqual({ dpan: OTHER_PAN });
     // Nothing left to do: a second run moves nothing.
-    expect((await dlq(['redrive', 'issuerCallbacks'])).redrive).toMatchObject({ moved: 0 });
+    expect((await dlq(['redrive', 'issuerCallbacks'])).redrive).toMatchObject({ task: { moved: 0 } });
   });
 
   it('redriving the same callback twice applies it once, even across a crash between send and delete', async () => {
@@ -235,31 +243,64 @@ describe('npm run dlq on the local stack', () => {
     await putInDlq(body);
     await putInDlq(body);
 
-    // Run 1 (--max 1): sent, then "crashes" before the delete: the copy stays in the DLQ (made visible again, as
-    // once its visibility timeout expired).
-    const crashing = (port: DeadLetterPort): DeadLetterPort => ({
-      depth: (url) => port.depth(url),
-      receive: (url, options) => port.receive(url, options),
-      send: (url, message) => port.send(url, message),
-      release: (url, handles) => port.release(url, handles),
-      delete: async (url, handle) => {
-        await port.release(url, [handle]);
+    // Run 1: the first copy is sent, then the run "crashes" before its DeleteMessage: the copy stays in the DLQ
+    // (made visible again, as once its visibility timeout expired) and the run stops there.
+    let crashed = false;
+    stack.sqs.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (context.commandName !== 'DeleteMessageCommand' || crashed) return next(args);
+        crashed = true;
+        const { QueueUrl, ReceiptHandle } = args.input as { QueueUrl: string; ReceiptHandle: string };
+        await stack.sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl, ReceiptHandle, VisibilityTimeout: 0 }));
         throw new Error('simulated crash before DeleteMessage');
       },
-    });
-    const run1 = await dlq(['redrive', 'issuerCallbacks', '--max', '1'], { wrapPort: crashing });
+      { step: 'initialize', name: 'crashBeforeDelete' },
+    );
+    const run1 = await dlq(['redrive', 'issuerCallbacks'], { client: stack.sqs }).finally(() => stack.sqs.middlewareStack.remove('crashBeforeDelete'));
     expect(run1.exitCode).toBe(1);
-    expect(run1.redrive).toMatchObject({ moved: 0, sentNotDeleted: 1, sendFailed: 0 });
-    expect(run1.output).toContain('redriving them again is harmless');
+    expect(run1.output).toContain('harmless to redrive again');
     await sourceDrained();
-    expect(await depth(queues().dlqUrl)).toEqual({ visible: 2, inFlight: 0 }); // --max 1: one sent, both copies still here
+    expect(await depth(queues().dlqUrl)).toEqual({ visible: 2, inFlight: 0 }); // one sent, both copies still here
 
     // Run 2: both copies go back too. Three deliveries of one callback in all → one history event.
     const run2 = await dlq(['redrive', 'issuerCallbacks']);
-    expect(run2.redrive).toMatchObject({ moved: 2, sentNotDeleted: 0, sendFailed: 0 });
+    expect(run2.redrive).toMatchObject({ task: { moved: 2 } });
     await sourceDrained();
     expect(await depth(queues().dlqUrl)).toEqual({ visible: 0, inFlight: 0 });
     expect(applied.filter((r) => r.body === body)).toHaveLength(3);
     expect((await historyOf(dup.vc)).map((e) => [e.correlationId, e.outcome])).toEqual([[dup.cid, 'APPLIED']]);
+  });
+});
+
+describe('npm run dlq in AWS: an SQS message move task (fake SQS client)', () => {
+  const [ARN, QURL] = ['arn:aws:sqs:eu-west-1:123456789012:', 'https://sqs.eu-west-1.amazonaws.com/123456789012/'];
+  const [SOURCE, DLQ] = ['TokenLifecycle-IssuerCallbacks-A1', 'TokenLifecycle-IssuerCallbacksDlq-B2'];
+  const task = { TaskHandle: 'h-1', Status: 'RUNNING', DestinationArn: ARN + SOURCE, ApproximateNumberOfMessagesMoved: 1, ApproximateNumberOfMessagesToMove: 3, StartedTimestamp: 1.7e12 };
+  const redrivePolicy = JSON.stringify({ deadLetterTargetArn: ARN + DLQ, maxReceiveCount: 5 });
+  const answers: Record<string, (input: Record<string, unknown>) => unknown> = {
+    GetQueueAttributesCommand: (i) => ({ Attributes: i.QueueUrl === QURL + SOURCE ? { QueueArn: ARN + SOURCE, RedrivePolicy: redrivePolicy } : { QueueArn: ARN + DLQ } }),
+    GetQueueUrlCommand: (i) => ({ QueueUrl: QURL + String(i.QueueName) }),
+    StartMessageMoveTaskCommand: () => ({ TaskHandle: 'h-1' }),
+    ListMessageMoveTasksCommand: () => ({ Results: [task] }),
+    CancelMessageMoveTaskCommand: () => ({ ApproximateNumberOfMessagesMoved: 2 }),
+  };
+  const sent: [string, Record<string, unknown>][] = [];
+  const client = {
+    send: async ({ constructor: { name }, input }: { constructor: { name: string }; input: Record<string, unknown> }) => (sent.push([name, input]), answers[name]!(input)),
+  } as unknown as SQSClient;
+  const aws = (...argv: string[]) => dlq(argv, { client, env: { ISSUER_CALLBACKS_QUEUE_URL: QURL + SOURCE } });
+
+  it('redrive starts a task from the DLQ the RedrivePolicy names to the source queue; status shows it; cancel stops it', async () => {
+    const run = await aws('redrive', 'issuerCallbacks', '--rate', '20');
+    expect(sent.at(-1)).toEqual(['StartMessageMoveTaskCommand', { SourceArn: ARN + DLQ, DestinationArn: ARN + SOURCE, MaxNumberOfMessagesPerSecond: 20 }]);
+    expect(run.output).toContain(`RUNNING  moved 0  → ${SOURCE}`);
+    expect(run.output).toContain('task h-1');
+    expect(run.output).toContain('watch it: npm run dlq -- status issuerCallbacks');
+    expect((await aws('status', 'issuerCallbacks')).output).toContain(`RUNNING  moved 1/3  → ${SOURCE}  started 2023-11-14T22:13:20.000Z  task h-1`);
+    expect(sent.at(-1)).toEqual(['ListMessageMoveTasksCommand', { SourceArn: ARN + DLQ, MaxResults: 10 }]);
+    expect((await aws('cancel', 'issuerCallbacks')).output).toContain(`cancelled task h-1 of ${DLQ} after 2 message(s) moved`);
+    expect(sent.at(-1)).toEqual(['CancelMessageMoveTaskCommand', { TaskHandle: 'h-1' }]);
+    // The CLI itself never receives, sends or deletes a message to redrive in AWS: SQS moves them.
+    expect(new Set(sent.map(([name]) => name))).toEqual(new Set(Object.keys(answers)));
   });
 });
