@@ -4,6 +4,7 @@ import type { StackConfig } from './config';
 import { Alarms } from './constructs/alarms';
 import { Api } from './constructs/api';
 import { Dashboard } from './constructs/dashboard';
+import { DlqOperator } from './constructs/dlq-operator';
 import { Functions } from './constructs/functions';
 import { Keys } from './constructs/keys';
 import { Queues } from './constructs/queues';
@@ -29,6 +30,7 @@ export class TokenLifecycleStack extends Stack {
   readonly schedules: Schedules;
   readonly alarms: Alarms;
   readonly dashboard: Dashboard;
+  readonly dlqOperator: DlqOperator;
 
   constructor(scope: Construct, id: string, props: TokenLifecycleStackProps) {
     super(scope, id, props);
@@ -59,6 +61,8 @@ export class TokenLifecycleStack extends Stack {
       alarms: this.alarms.alarms,
     });
 
+    this.dlqOperator = new DlqOperator(this, 'DlqOperator', { queues: Object.values(this.queues.byKey) });
+
     new CfnOutput(this, 'BackofficeApiUrl', { value: this.api.urls.backoffice, description: 'Back-office API (IAM/SigV4 routes)' });
     new CfnOutput(this, 'WebhooksApiUrl', {
       value: this.api.urls.webhooks,
@@ -76,5 +80,9 @@ export class TokenLifecycleStack extends Stack {
     }
     new CfnOutput(this, 'DashboardName', { value: this.dashboard.dashboard.dashboardName, description: 'CloudWatch dashboard of the service' });
     new CfnOutput(this, 'TableName', { value: this.tables.table.tableName });
+    new CfnOutput(this, 'DlqOperatorPolicyArn', {
+      value: this.dlqOperator.policy.managedPolicyArn,
+      description: 'Managed policy with what npm run dlq needs on this stack\'s queues: attach it to the operator role',
+    });
   }
 }
