@@ -1,21 +1,13 @@
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
-import { App, type CfnElement } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { createApp } from '../../lib/app';
-import { loadStackConfig } from '../../lib/config';
-import { TokenLifecycleStack } from '../../lib/token-lifecycle-stack';
 import { QUEUES, type QueueKey } from '../../lambdas/topology';
+import { getAtt, useInfraStacks } from '../support/infra-stack';
 
 /**
  * The DLQ operator policy: exactly what `npm run dlq` needs (scripts/dlq.ts through adapters/sqs-dead-letters.ts),
- * on this stack's queues only. Synth as in stack.test.ts: no bundling, no built-in CloudFormation validation.
+ * on this stack's queues only. Stacks and helpers: test/support/infra-stack.ts.
  */
-const OUT = fs.mkdtempSync(path.join(os.tmpdir(), 'dlq-operator-test-'));
-const appProps = (dir: string) => ({ builtinCloudFormationValidation: false, outdir: path.join(OUT, dir), context: { 'aws:cdk:bundling-stacks': [] } });
-afterAll(() => fs.rmSync(OUT, { recursive: true, force: true }));
+const { service, appProps } = useInfraStacks();
 
 /** Per queue, what the CLI calls in AWS (and what SQS requires of the caller of the move-task actions). */
 const DLQ_ACTIONS = [
@@ -33,17 +25,14 @@ const SOURCE_ACTIONS = [
   'sqs:SendMessage', // a move task sends into its destination as the caller
 ];
 
-const app = new App(appProps('stack'));
-const stack = new TokenLifecycleStack(app, 'Test', { config: loadStackConfig((key) => app.node.tryGetContext(key)) });
-const template = Template.fromStack(stack);
-const id = (construct: IConstruct) => stack.resolve(stack.getLogicalId((construct.node.defaultChild ?? construct) as CfnElement)) as string;
-const arnOf = (construct: IConstruct) => ({ 'Fn::GetAtt': [id(construct), 'Arn'] });
+const arnOf = (construct: IConstruct) => getAtt(service.id(construct));
 const keys = Object.keys(QUEUES) as QueueKey[];
 type Statement = { Sid: string; Effect: string; Action: string | string[]; Resource: unknown };
 
 describe('DlqOperatorPolicy', () => {
+  const { template, stack } = service;
   const policies = template.findResources('AWS::IAM::ManagedPolicy');
-  const policyId = id(stack.dlqOperator.policy);
+  const policyId = service.id(stack.dlqOperator.policy);
 
   test('one customer-managed policy, exported as DlqOperatorPolicyArn and attached to nothing by the stack', () => {
     expect(Object.keys(policies)).toEqual([policyId]);
@@ -63,7 +52,7 @@ describe('DlqOperatorPolicy', () => {
   });
 
   test('cdk-nag AwsSolutions: no unacknowledged finding with the policy in the app', () => {
-    const { app: nagApp } = createApp(appProps('nag'));
+    const { app: nagApp } = createApp(appProps());
     // On failure the message lists every finding with its construct path and full id.
     expect(() => nagApp.synth()).not.toThrow();
   });

@@ -1,0 +1,62 @@
+import { API_NAMES } from '../../lib/topology';
+import { SERVICE_METRICS } from '../../lib/constructs/alarms';
+import { DASHBOARD_PANEL_OF } from '../../lib/constructs/dashboard';
+import { METRICS_NAMESPACE, QUEUES, SERVICE_NAME, type QueueKey } from '../../lambdas/topology';
+import { resources, useInfraStacks } from '../support/infra-stack';
+
+/** Infra: the CloudWatch dashboard. Stacks and helpers: test/support/infra-stack.ts. */
+const { cases } = useInfraStacks();
+
+/**
+ * A DashboardBody (`Fn::Join` of JSON text and tokens) as the dashboard JSON, each token rendered as
+ * `${LogicalId}` or `${LogicalId.Attribute}` inside its string.
+ */
+const dashboardBody = (body: any): { widgets: { type: string; properties: Record<string, any> }[] } => {
+  const parts: unknown[] = body['Fn::Join'][1];
+  const render = (p: any): string => (typeof p === 'string' ? p : p.Ref ? `\${${p.Ref}}` : `\${${p['Fn::GetAtt'].join('.')}}`);
+  return JSON.parse(parts.map(render).join(''));
+};
+
+describe.each(cases)('%s', (_name, get) => {
+  test('dashboard: API latency p50/p99 and IntegrationLatency per stage, every service metric, each DLQ, Lambda errors/throttles, all alarms', () => {
+    const s = get();
+    const dashboards = resources(s, 'AWS::CloudWatch::Dashboard');
+    expect(dashboards).toHaveLength(1);
+    const [dashboardId, dashboard] = dashboards[0]!;
+    const body = dashboardBody(dashboard.Properties.DashboardBody);
+    const series = body.widgets.flatMap((w) => (w.type === 'metric' ? (w.properties.metrics as unknown[][]) : []));
+    /** `[namespace, name, dim, value, …, {stat, …}]` → "namespace name dim=value … stat". */
+    const lines = series.map((m) => {
+      const options = (typeof m.at(-1) === 'object' ? m.at(-1) : {}) as { stat?: string };
+      const fields = m.filter((x) => typeof x === 'string') as string[];
+      const dims = [];
+      for (let i = 2; i + 1 < fields.length; i += 2) dims.push(`${fields[i]}=${fields[i + 1]}`);
+      return [fields[0], fields[1], ...dims, options.stat].join(' ');
+    });
+    // Each DLQ's depth, by its queue name.
+    for (const key of Object.keys(QUEUES) as QueueKey[]) {
+      expect(lines).toContain(`AWS/SQS ApproximateNumberOfMessagesVisible QueueName=\${${s.id(s.stack.queues.byKey[key].dlq)}.QueueName} Maximum`);
+    }
+    // Every business metric in our namespace with the Powertools service dimension (the key ones from the brief too).
+    expect(Object.keys(DASHBOARD_PANEL_OF).sort()).toEqual([...SERVICE_METRICS].sort());
+    const key = ['CallbacksApplied', 'CallbacksDuplicate', 'CallbacksSuperseded', 'CallbacksFailed', 'CallbacksIgnored', 'D1Attempts', 'D1Retries',
+      'D1Unavailable', 'OperationsRejectedByD1', 'TokenUpdatesApplied', 'TokenUpdatesDuplicate', 'TokenUpdatesStale', 'ReconciliationCorrections',
+      'OperationsSettledByReconciliation', 'ReconciliationFailures'];
+    for (const name of [...key, ...SERVICE_METRICS]) expect(lines).toContain(`${METRICS_NAMESPACE} ${name} service=${SERVICE_NAME} Sum`);
+    // Latency and IntegrationLatency, p50 and p99, on each API's $default stage.
+    for (const api of API_NAMES) {
+      for (const metric of ['Latency', 'IntegrationLatency']) {
+        for (const stat of ['p50', 'p99']) expect(lines).toContain(`AWS/ApiGateway ${metric} ApiId=\${${s.id(s.stack.api.apis[api])}} Stage=$default ${stat}`);
+      }
+    }
+    // Errors and Throttles of every function.
+    for (const { fn } of s.stack.functions.all) {
+      for (const metric of ['Errors', 'Throttles']) expect(lines).toContain(`AWS/Lambda ${metric} FunctionName=\${${s.id(fn)}} Sum`);
+    }
+    // Every alarm on the alarm-status widget.
+    const alarmWidgets = body.widgets.filter((w) => w.type === 'alarm');
+    expect(alarmWidgets).toHaveLength(1);
+    expect([...alarmWidgets[0]!.properties.alarms].sort()).toEqual(resources(s, 'AWS::CloudWatch::Alarm').map(([id]) => `\${${id}.Arn}`).sort());
+    expect(s.template.toJSON().Outputs.DashboardName.Value).toEqual({ Ref: dashboardId });
+  });
+});
