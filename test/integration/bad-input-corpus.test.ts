@@ -1,8 +1,8 @@
-import { GetQueueAttributesCommand } from '@aws-sdk/client-sqs';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { HTTP_ROUTES } from '../../lambdas/topology';
 import { spyOnConsumers } from '../support/consumers';
-import { eventually, startTestStack, TEST_ENV, type TestStack } from '../support/stack';
+import { isEmpty, queueDepths as allQueueDepths, type QueueDepth } from '../support/queues';
+import { eventually, useTestStack, TEST_ENV } from '../support/stack';
 
 /**
  * The bad-input corpus: ≥ 200 malformed requests over EVERY route of HTTP_ROUTES plus unknown
@@ -613,44 +613,14 @@ const routeLabel = (r: { method: string; path: string }): string => ROUTE_LABELS
 // ---------------------------------------------------------------------------------------------------------
 // the stack, the consumers' wiretap, the snapshots
 
-let stack: TestStack;
 /** What the consumers were handed, and which corpus case was running at the time (null = seeding). */
 const consumed: { consumer: string; phase: 'seed' | 'corpus'; currentCase: string | null; body: string }[] = [];
 let currentCase: string | null = null;
 let corpusStarted = false;
 
-beforeAll(async () => {
-  stack = await startTestStack({
-    loadConsumer: spyOnConsumers((consumer, body) => consumed.push({ consumer, phase: corpusStarted ? 'corpus' : 'seed', currentCase, body })),
-  });
-}, 30_000);
-
-afterAll(async () => {
-  await stack?.stop();
+const stack = useTestStack({
+  loadConsumer: spyOnConsumers((consumer, body) => consumed.push({ consumer, phase: corpusStarted ? 'corpus' : 'seed', currentCase, body })),
 });
-
-function allQueueUrls(): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [key, q] of Object.entries(stack.resources.queues)) {
-    out[key] = q.url;
-    out[`${key}-dlq`] = q.dlqUrl;
-  }
-  return out;
-}
-
-async function queueDepths(): Promise<Record<string, { visible: string | undefined; inFlight: string | undefined; delayed: string | undefined }>> {
-  const out: Record<string, { visible: string | undefined; inFlight: string | undefined; delayed: string | undefined }> = {};
-  for (const [name, url] of Object.entries(allQueueUrls())) {
-    const { Attributes: a } = await stack.sqs.send(
-      new GetQueueAttributesCommand({
-        QueueUrl: url,
-        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'],
-      }),
-    );
-    out[name] = { visible: a?.ApproximateNumberOfMessages, inFlight: a?.ApproximateNumberOfMessagesNotVisible, delayed: a?.ApproximateNumberOfMessagesDelayed };
-  }
-  return out;
-}
 
 /** Every item of the table, sorted by key (a consistent Scan, all pages). */
 async function scanTable(): Promise<Record<string, unknown>[]> {
@@ -665,10 +635,10 @@ async function scanTable(): Promise<Record<string, unknown>[]> {
   return items.sort((a, b) => (key(a) < key(b) ? -1 : key(a) > key(b) ? 1 : 0));
 }
 
-const emptyQueues = (depths: Awaited<ReturnType<typeof queueDepths>>): boolean =>
-  Object.values(depths).every((d) => d.visible === '0' && d.inFlight === '0' && (d.delayed ?? '0') === '0');
+const emptyQueues = (depths: Record<string, QueueDepth>): boolean => Object.values(depths).every(isEmpty);
+const queueDepths = () => allQueueDepths(stack);
 
-let before: { items: Record<string, unknown>[]; depths: Awaited<ReturnType<typeof queueDepths>>; protoKeys: string[] };
+let before: { items: Record<string, unknown>[]; depths: Record<string, QueueDepth>; protoKeys: string[] };
 let corpusMs = 0;
 const statusCounts = new Map<number, number>();
 

@@ -4,8 +4,9 @@ import { metrics, MetricUnit } from '../../lambdas/observability';
 import { captureOutput } from '../support/capture';
 import { spyOnIssuerCallbacks } from '../support/consumers';
 import type { ErrorBody } from '../support/contract-types';
+import { uid } from '../support/ids';
 import { queueDepth as depthOf, queueDrained } from '../support/queues';
-import { eventually, startTestStack, TEST_ENV, type TestStack } from '../support/stack';
+import { eventually, useTestStack, TEST_ENV } from '../support/stack';
 
 /**
  * Bad input: every rejection DESIGN §3 defines for `POST /issuer/igwapi/v2.0/notifyVirtualCardChange`
@@ -16,19 +17,12 @@ import { eventually, startTestStack, TEST_ENV, type TestStack } from '../support
 const WEBHOOK = '/issuer/igwapi/v2.0/notifyVirtualCardChange';
 const MAX_BODY = 64 * 1024;
 
-let stack: TestStack;
 /** Every SQS message body the real consumer was handed. */
 const consumed: string[] = [];
 let consumedAtStart = 0;
 
-beforeAll(async () => {
-  stack = await startTestStack({
-    loadConsumer: spyOnIssuerCallbacks(consumed),
-  });
-});
-
-afterAll(async () => {
-  await stack?.stop();
+const stack = useTestStack({
+  loadConsumer: spyOnIssuerCallbacks(consumed),
 });
 
 beforeEach(() => {
@@ -38,8 +32,6 @@ beforeEach(() => {
 afterEach(() => {
   jest.restoreAllMocks();
 });
-
-const uid = (): string => randomUUID().slice(0, 8);
 
 interface CallbackBody {
   issuerCardRefId: string;
@@ -85,7 +77,7 @@ async function itemsFor(vc: string): Promise<number> {
  */
 async function expectNothingWritten(vc?: string): Promise<void> {
   await stack.service.idle();
-  expect(await queueDepth()).toEqual({ visible: '0', inFlight: '0' });
+  expect(await queueDepth()).toEqual({ visible: '0', inFlight: '0', delayed: '0' });
   expect(consumed.slice(consumedAtStart)).toEqual([]);
   if (vc !== undefined) {
     expect(await itemsFor(vc)).toBe(0);

@@ -3,9 +3,10 @@ import { QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { captureOutput } from '../support/capture';
 import { spyOnIssuerCallbacks } from '../support/consumers';
 import type { CardPage, ErrorBody, HistoryEvent, HistoryPage, Token } from '../support/contract-types';
+import { ids, uid } from '../support/ids';
 import { queueDrained } from '../support/queues';
 import { issuerRoutes } from '../support/routes';
-import { eventually, startTestStack, TEST_ENV, type TestStack } from '../support/stack';
+import { eventually, useTestStack, TEST_ENV } from '../support/stack';
 
 /**
  * The issuer-side webhook end to end on the real local stack (DESIGN §2 rules 1–7, 13–15, §3).
@@ -19,27 +20,12 @@ const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const TOKEN_KEYS = ['issuerCardRefId', 'lastAction', 'lastChangeSource', 'lastOperationId', 'lastRenewedAt', 'renewals', 'state', 'updatedAt', 'virtualCardId', 'walletProviderId'];
 const EVENT_KEYS = ['action', 'at', 'correlationId', 'errorCode', 'operationId', 'outcome', 'source', 'stateAfter'];
 
-let stack: TestStack;
 /** Every SQS message body the real consumer was handed, in order. */
 const consumed: string[] = [];
 
-beforeAll(async () => {
-  stack = await startTestStack({
-    loadConsumer: spyOnIssuerCallbacks(consumed),
-  });
+const stack = useTestStack({
+  loadConsumer: spyOnIssuerCallbacks(consumed),
 });
-
-afterAll(async () => {
-  await stack?.stop();
-});
-
-const uid = (): string => randomUUID().slice(0, 8);
-
-/** Fresh ids for one test. */
-function ids(label: string) {
-  const suffix = uid();
-  return { card: `card-${label}-${suffix}`, vc: `vc-${label}-${suffix}` };
-}
 
 interface Callback {
   vc: string;

@@ -1,10 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
-import type { D1Simulator, RequestRecord } from '../../local/d1-simulator';
+import type { RequestRecord } from '../../local/d1-simulator';
 import type { ErrorBody, Operation } from '../support/contract-types';
-import { issuerRoutes } from '../support/routes';
-import { startStackWithSimulator, type StackWithSimulator } from '../support/simulator';
-import { eventually, type TestStack } from '../support/stack';
+import { ids } from '../support/ids';
+import { expectForwardOnly, issuerRoutes } from '../support/routes';
+import { useStackWithSimulator } from '../support/simulator';
+import { eventually } from '../support/stack';
 
 /**
  * The LCM API end to end (DESIGN §2 rules 3, 5, 8, 9; §3 LCM API; §4 outbound) on the real local stack:
@@ -17,44 +18,21 @@ import { eventually, type TestStack } from '../support/stack';
 const OPERATIONS = '/v1/lcm-operations';
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const OPERATION_KEYS = ['action', 'correlationId', 'createdAt', 'failure', 'issuerCardRefId', 'operationId', 'scope', 'status', 'submitAttempts', 'tokens', 'updatedAt', 'virtualCardId'];
-const FINAL = ['SUCCEEDED', 'PARTIALLY_FAILED', 'FAILED'];
-const RANK: Record<string, number> = { PENDING: 0, SUBMITTED: 1, SUCCEEDED: 2, PARTIALLY_FAILED: 2, FAILED: 2 };
 
-let d1: StackWithSimulator;
-let stack: TestStack;
-let sim: D1Simulator;
-
-beforeAll(async () => {
-  d1 = await startStackWithSimulator({
-    d1BaseUrlEnv: 'D1_ISSUER_BASE_URL',
-    env: { D1_RETRY_BASE_DELAY_MS: '200', D1_MAX_ATTEMPTS: '3', D1_TIMEOUT_MS: '500' },
-  });
-  ({ stack, sim } = d1);
-}, 30_000);
-
-afterEach(async () => {
-  // A fault left armed (times not used up) must not leak into the next test.
-  await d1.clearFaults();
-});
-
-afterAll(async () => {
-  await d1?.stop();
+const { d1, stack } = useStackWithSimulator({
+  d1BaseUrlEnv: 'D1_ISSUER_BASE_URL',
+  env: { D1_RETRY_BASE_DELAY_MS: '200', D1_MAX_ATTEMPTS: '3', D1_TIMEOUT_MS: '500' },
 });
 
 // ---------------------------------------------------------------------------------------------------------
 // helpers
 
-function ids(label: string) {
-  const suffix = randomUUID().slice(0, 8);
-  return { card: `card-${label}-${suffix}`, vc: `vc-${label}-${suffix}`, key: `idem-${label}-${randomUUID()}` };
-}
-
 /** Every updateCardState our service sent to the simulator, in arrival order. */
 const d1Requests = (filter?: (r: RequestRecord) => boolean): Promise<RequestRecord[]> => d1.simRequests('/updateCardState', filter);
 const requestsFor = (correlationId: string) => d1Requests((r) => r.headers['x-correlation-id'] === correlationId);
-const requestsForCard = (card: string) => d1Requests((r) => (r.body as { issuerCardRefId?: string } | null)?.issuerCardRefId === card);
+const requestsForCard = (card: string) => d1.cardRequests('/updateCardState', card);
 
-const { getJson, getToken, tokenWhen, history, getOperation, operationWhen } = issuerRoutes(() => stack.url);
+const { getJson, getToken, tokenWhen, history, getOperation, operationWhen, finalOperation, operationUntil } = issuerRoutes(() => stack.url);
 
 const seedToken = (card: string, vc: string) => d1.seedCard(card, [vc]);
 
@@ -96,17 +74,6 @@ async function accepted(body: Record<string, unknown>, key?: string): Promise<Op
   const res = await post(body, key === undefined ? {} : { key });
   expect(res.status).toBe(202);
   return res.body;
-}
-
-const finalOperation = (id: string, seen?: string[]) => operationWhen(id, (op) => FINAL.includes(op.status), 10_000, seen);
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Nothing of ours still in flight: simulator deliveries done, pollers idle. */
-async function settle(extraMs = 300): Promise<void> {
-  await sim.idle();
-  await sleep(extraMs);
-  await stack.service.idle();
 }
 
 function expectOperationShape(op: Operation): void {
@@ -192,7 +159,7 @@ describe('TOKEN scope', () => {
       stateAfter: 'SUSPENDED',
     });
 
-    await settle();
+    await d1.quiet();
     const sent = await requestsForCard(card);
     expect(sent).toHaveLength(1);
     expect(sent[0]!.headers).toEqual({ 'x-correlation-id': op.correlationId, 'x-issuer-id': 'ISSUER0001' });
@@ -222,7 +189,7 @@ describe('TOKEN scope', () => {
     expect(res.body.error.code).toBe('TOKEN_DELETED');
     expect(res.location).toBeNull();
 
-    await settle(500);
+    await d1.quiet();
     expect(await requestsForCard(card)).toEqual([]);
     expect((await storedOperationItems()).filter((i) => i.issuerCardRefId === card)).toEqual([]);
     expect(await getToken(vc)).toMatchObject({ state: 'DELETED' });
@@ -311,7 +278,7 @@ describe('CARD scope', () => {
     expect(res.status).toBe(202);
     expect(res.location).toBe(`/v1/lcm-operations/${res.body.operationId}`);
     const submitted = await operationWhen(res.body.operationId, (o) => o.status !== 'PENDING');
-    await settle();
+    await d1.quiet();
     expect(submitted).toMatchObject({ status: 'SUBMITTED', tokens: [], failure: null, submitAttempts: 1 });
     expect(await getOperation(res.body.operationId)).toMatchObject({ status: 'SUBMITTED' });
     const sent = await requestsFor(res.body.correlationId);
@@ -344,7 +311,7 @@ describe('idempotency-key', () => {
     expect(replay.body).toEqual(await getOperation(op.operationId));
     expect(replay.body).toMatchObject({ operationId: op.operationId, correlationId: op.correlationId, status: 'SUCCEEDED' });
 
-    await settle();
+    await d1.quiet();
     expect(await requestsForCard(card)).toHaveLength(1);
     expect((await storedOperationItems()).filter((i) => String(i.pk).startsWith('OP#') && i.issuerCardRefId === card)).toHaveLength(1);
   });
@@ -364,7 +331,7 @@ describe('idempotency-key', () => {
       expect(res.status).toBe(422);
       expect(res.body.error.code).toBe('IDEMPOTENCY_KEY_REUSED');
     }
-    await settle();
+    await d1.quiet();
     expect(await requestsForCard(card)).toHaveLength(1);
     expect(await getToken(vc)).toMatchObject({ state: 'SUSPENDED', lastOperationId: op.operationId });
   });
@@ -426,7 +393,7 @@ describe('validation (rule 13)', () => {
     const withKey = await post<ErrorBody>({ ...valid, action: 'FREEZE' }, { key });
     expect(withKey.status).toBe(400);
 
-    await settle(500);
+    await d1.quiet();
     expect(await d1Requests((r) => [card, longCard].includes((r.body as { issuerCardRefId?: string }).issuerCardRefId ?? ''))).toEqual([]);
     const stored = await storedOperationItems();
     expect(stored.filter((i) => i.issuerCardRefId === card || i.issuerCardRefId === longCard || i.pk === `IDEM#${key}` || String(i.pk).startsWith('IDEM#kkkk'))).toEqual([]);
@@ -495,9 +462,9 @@ describe('ordering and completion (rules 3, 5, 8)', () => {
     const seen: string[] = [];
     const done = await operationWhen(op.operationId, (o) => o.status === 'SUCCEEDED' && o.submitAttempts === 1, 10_000, seen);
     expect(done).toMatchObject({ status: 'SUCCEEDED', submitAttempts: 1, failure: null, tokens: [{ virtualCardId: vc, outcome: 'SUCCEEDED' }] });
-    // Keep watching while any late answer or stray retry could still land.
-    await operationWhen(op.operationId, () => false, 1500, seen);
-    for (let i = 1; i < seen.length; i++) expect({ from: seen[i - 1], to: seen[i], rankUp: RANK[seen[i]!]! >= RANK[seen[i - 1]!]! }).toMatchObject({ rankUp: true });
+    // Keep watching until nothing is in flight on either side: no late answer or stray retry can land after that.
+    await operationUntil(op.operationId, d1.quiet(), seen);
+    expectForwardOnly(seen);
     expect(seen[seen.length - 1]).toBe('SUCCEEDED');
     expect(await getOperation(op.operationId)).toMatchObject({ status: 'SUCCEEDED', submitAttempts: 1 });
     expect(await requestsFor(op.correlationId)).toHaveLength(1);
@@ -517,8 +484,9 @@ describe('ordering and completion (rules 3, 5, 8)', () => {
     const succeeded = await operationWhen(op.operationId, (o) => o.status === 'SUCCEEDED', 5_000, seen);
     expect(succeeded).toMatchObject({ status: 'SUCCEEDED', failure: null, tokens: [{ virtualCardId: vc, outcome: 'SUCCEEDED' }] });
 
-    // The timed-out attempt is recorded late, and a retry (due ≥ 1 s later) must not be made.
-    const done = await operationWhen(op.operationId, () => false, 2_500, seen);
+    // The timed-out attempt is recorded late, and a retry (due ≥ 1 s later) must not be made: watched until
+    // nothing is queued, delayed or in flight any more.
+    const done = await operationUntil(op.operationId, d1.quiet(), seen);
     expect(seen).toEqual(seen[0] === 'PENDING' ? ['PENDING', 'SUCCEEDED'] : ['SUCCEEDED']);
     expect(done).toMatchObject({ status: 'SUCCEEDED', submitAttempts: 1, failure: null });
     const sent = await requestsFor(op.correlationId);

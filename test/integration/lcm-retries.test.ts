@@ -1,9 +1,9 @@
-import { randomUUID } from 'node:crypto';
-import type { D1Simulator, RequestRecord } from '../../local/d1-simulator';
+import type { RequestRecord } from '../../local/d1-simulator';
 import type { Operation } from '../support/contract-types';
-import { issuerRoutes } from '../support/routes';
-import { startStackWithSimulator, type StackWithSimulator } from '../support/simulator';
-import { eventually, type TestStack } from '../support/stack';
+import { ids } from '../support/ids';
+import { expectForwardOnly, issuerRoutes } from '../support/routes';
+import { useStackWithSimulator } from '../support/simulator';
+import { eventually } from '../support/stack';
 
 /**
  * DESIGN §4 retry policy and rule 9 end to end: the real d1-submitter against the D1 simulator's injected faults,
@@ -12,45 +12,25 @@ import { eventually, type TestStack } from '../support/stack';
  */
 
 const OPERATIONS = '/v1/lcm-operations';
-const FINAL = ['SUCCEEDED', 'PARTIALLY_FAILED', 'FAILED'];
-const RANK: Record<string, number> = { PENDING: 0, SUBMITTED: 1, SUCCEEDED: 2, PARTIALLY_FAILED: 2, FAILED: 2 };
 const MAX_ATTEMPTS = 3;
 
-let d1: StackWithSimulator;
-let stack: TestStack;
-let sim: D1Simulator;
 /** Every operation this file created, for the file-wide correlation-id check at the end. */
 const created: Operation[] = [];
 
-beforeAll(async () => {
-  d1 = await startStackWithSimulator({
-    d1BaseUrlEnv: 'D1_ISSUER_BASE_URL',
-    env: { D1_RETRY_BASE_DELAY_MS: '200', D1_MAX_ATTEMPTS: String(MAX_ATTEMPTS), D1_TIMEOUT_MS: '500' },
-  });
-  ({ stack, sim } = d1);
-}, 30_000);
-
-afterEach(async () => {
-  await d1.clearFaults();
-});
-
-afterAll(async () => {
-  await d1?.stop();
+const { d1, stack, sim } = useStackWithSimulator({
+  d1BaseUrlEnv: 'D1_ISSUER_BASE_URL',
+  env: { D1_RETRY_BASE_DELAY_MS: '200', D1_MAX_ATTEMPTS: String(MAX_ATTEMPTS), D1_TIMEOUT_MS: '500' },
 });
 
 // ---------------------------------------------------------------------------------------------------------
 // helpers
 
-function ids(label: string) {
-  const suffix = randomUUID().slice(0, 8);
-  return { card: `card-${label}-${suffix}`, vc: `vc-${label}-${suffix}` };
-}
-
 /** Every updateCardState our service sent to the simulator, in arrival order. */
 const d1Requests = (filter?: (r: RequestRecord) => boolean): Promise<RequestRecord[]> => d1.simRequests('/updateCardState', filter);
-const requestsForCard = (card: string) => d1Requests((r) => (r.body as { issuerCardRefId?: string } | null)?.issuerCardRefId === card);
+const requestsForCard = (card: string) => d1.cardRequests('/updateCardState', card);
 
-const { getToken, operationWhen, getOperation } = issuerRoutes(() => stack.url);
+const operations = issuerRoutes(() => stack.url);
+const { getToken, getOperation } = operations;
 
 const seedToken = (card: string, vc: string) => d1.seedCard(card, [vc]);
 
@@ -62,17 +42,8 @@ async function requestOperation(body: Record<string, unknown>): Promise<Operatio
   return op;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Polls until the operation is final (or the deadline passes); records every status seen, in order. */
-const finalOperation = (id: string, seen: string[] = [], timeoutMs = 15_000): Promise<Operation> =>
-  operationWhen(id, (op) => FINAL.includes(op.status), timeoutMs, seen);
-
-function expectForwardOnly(seen: string[]): void {
-  for (let i = 1; i < seen.length; i++) {
-    expect({ from: seen[i - 1], to: seen[i], forward: RANK[seen[i]!]! >= RANK[seen[i - 1]!]! }).toMatchObject({ forward: true });
-  }
-}
+/** Polls until the operation is final (or the deadline passes: 15 s, retries wait ≥ 1 s each); records every status seen, in order. */
+const finalOperation = (id: string, seen: string[] = []): Promise<Operation> => operations.finalOperation(id, seen, 15_000);
 
 /** Every request carried the operation's correlation id and our issuer id, and the same body. */
 function expectSameCall(requests: RequestRecord[], op: Operation): void {
@@ -139,7 +110,7 @@ describe('final answers', () => {
   it('400 with responseCode 111 → FAILED {D1_REJECTED, responseCode 111} after exactly 1 request', async () => {
     const { card, vc, op, done } = await suspendUnder('reject', { mode: 'reject400', responseCode: 111, times: 1 });
     expect(done).toMatchObject({ status: 'FAILED', submitAttempts: 1, failure: { reason: 'D1_REJECTED', responseCode: 111 }, tokens: [] });
-    await sleep(1500); // a retry would have been due by now
+    await d1.quiet(); // no retry queued, delayed or in flight: a second call cannot come any more
     const sent = await requestsForCard(card);
     expect(sent).toHaveLength(1);
     expectSameCall(sent, op);
@@ -151,7 +122,7 @@ describe('final answers', () => {
     const { card, vc, op, done, seen } = await suspendUnder('unavailable', { mode: 'http500', times: MAX_ATTEMPTS + 2 });
     expect(done).toMatchObject({ status: 'FAILED', submitAttempts: MAX_ATTEMPTS, failure: { reason: 'D1_UNAVAILABLE' } });
     expectForwardOnly(seen);
-    await sleep(2500); // longer than the next backoff would be: prove there is no 4th call
+    await d1.quiet(); // nothing queued, delayed or in flight: there is no 4th call to come
     const sent = await requestsForCard(card);
     expect(sent.map((r) => r.status)).toEqual(Array(MAX_ATTEMPTS).fill(500));
     expectSameCall(sent, op);
@@ -183,7 +154,7 @@ describe('late answers (rule 8)', () => {
 
     const seen: string[] = [];
     await finalOperation(op.operationId, seen);
-    await sleep(1500); // past the 500 ms timeout of the held attempt: its late answer has been recorded
+    await d1.quiet(); // the held attempt's message is done: it timed out (500 ms) and its late answer is recorded
     const done = await finalOperation(op.operationId, seen);
     expect(done).toMatchObject({ status: 'SUCCEEDED', submitAttempts: MAX_ATTEMPTS, failure: null, tokens: [{ virtualCardId: vc, outcome: 'SUCCEEDED' }] });
     expect(seen.filter((status) => status !== 'PENDING')).toEqual(['SUCCEEDED']); // never FAILED, not even briefly

@@ -5,15 +5,15 @@ import { D1CofClient } from '../../lambdas/adapters/d1-cof-client';
 import { DynamoDbNetworkTokenStore } from '../../lambdas/adapters/dynamodb-network-token-store';
 import { JoseJweDecrypter } from '../../lambdas/adapters/jwe-decrypter';
 import type { TokenUpdate } from '../../lambdas/domain/network-token';
-import type { D1Simulator, RequestRecord } from '../../local/d1-simulator';
+import type { RequestRecord } from '../../local/d1-simulator';
 import type { CreateTransactionAnswer, D1CofGateway } from '../../lambdas/ports/network-tokens';
 import { createTransaction } from '../../lambdas/use-cases/network-token-credentials';
 import { processTokenUpdate } from '../../lambdas/use-cases/process-token-update';
 import { captureOutput } from '../support/capture';
 import type { ErrorBody, NetworkTokenView } from '../support/contract-types';
 import { networkTokenRoutes } from '../support/routes';
-import { merchantJweKeyPem, merchantSimulator, startStackWithSimulator, type StackWithSimulator } from '../support/simulator';
-import { TEST_ENV, type TestStack } from '../support/stack';
+import { merchantJweKeyPem, merchantSimulator, useStackWithSimulator } from '../support/simulator';
+import { TEST_ENV } from '../support/stack';
 
 /**
  * Create Transaction and the stored token PAN end to end (DESIGN §2 rules 11, 14; §3 network-token API; §4
@@ -50,26 +50,10 @@ interface SimNetworkToken {
 
 const privatePem = merchantJweKeyPem();
 
-let d1: StackWithSimulator;
-let stack: TestStack;
-let sim: D1Simulator;
-
-beforeAll(async () => {
-  d1 = await startStackWithSimulator({
-    d1BaseUrlEnv: 'D1_COF_BASE_URL',
-    env: { TR_JWE_PRIVATE_KEY: privatePem, D1_TIMEOUT_MS: '500' },
-    simulator: merchantSimulator(privatePem),
-  });
-  ({ stack, sim } = d1);
-}, 30_000);
-
-afterEach(async () => {
-  // A fault left armed must not leak into the next test.
-  await d1.clearFaults();
-});
-
-afterAll(async () => {
-  await d1?.stop();
+const { d1, stack, sim } = useStackWithSimulator({
+  d1BaseUrlEnv: 'D1_COF_BASE_URL',
+  env: { TR_JWE_PRIVATE_KEY: privatePem, D1_TIMEOUT_MS: '500' },
+  simulator: merchantSimulator(privatePem),
 });
 
 // ---------------------------------------------------------------------------------------------------------

@@ -8,8 +8,8 @@ import { spyOnConsumers } from '../support/consumers';
 import type { ErrorBody } from '../support/contract-types';
 import { queueDrained } from '../support/queues';
 import { networkTokenRoutes } from '../support/routes';
-import { merchantJweKeyPem, merchantSimulator, startStackWithSimulator, type StackWithSimulator } from '../support/simulator';
-import { eventually, TEST_ENV, type TestStack } from '../support/stack';
+import { merchantJweKeyPem, merchantSimulator, useStackWithSimulator } from '../support/simulator';
+import { eventually, TEST_ENV } from '../support/stack';
 
 /**
  * The merchant-side webhook and the network-token read routes end to end (DESIGN §2 rules 10–14, §3
@@ -39,23 +39,14 @@ const VIEW_KEYS = [
 
 const privatePem = merchantJweKeyPem();
 
-let d1: StackWithSimulator;
-let stack: TestStack;
 /** Every token-updates message body the real consumer was handed, in order. */
 const consumed: string[] = [];
 
-beforeAll(async () => {
-  d1 = await startStackWithSimulator({
-    d1BaseUrlEnv: 'D1_COF_BASE_URL',
-    env: { TR_JWE_PRIVATE_KEY: privatePem, D1_TIMEOUT_MS: '500' },
-    simulator: merchantSimulator(privatePem),
-    loadConsumer: spyOnConsumers((_consumer, body) => consumed.push(body), 'apply-token-update'),
-  });
-  ({ stack } = d1);
-}, 30_000);
-
-afterAll(async () => {
-  await d1?.stop();
+const { d1, stack } = useStackWithSimulator({
+  d1BaseUrlEnv: 'D1_COF_BASE_URL',
+  env: { TR_JWE_PRIVATE_KEY: privatePem, D1_TIMEOUT_MS: '500' },
+  simulator: merchantSimulator(privatePem),
+  loadConsumer: spyOnConsumers((_consumer, body) => consumed.push(body), 'apply-token-update'),
 });
 
 // ---------------------------------------------------------------------------------------------------------

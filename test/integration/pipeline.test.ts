@@ -7,7 +7,7 @@ import { httpRoute, type HttpHandler } from '../../lambdas/http/route';
 import { notFoundHandler } from '../../lambdas/handlers/not-found';
 import { loadHandlerModule } from '../../local/gateway';
 import type { HttpRoute, QueueConsumer } from '../../lambdas/topology';
-import { eventually, startTestStack, type TestStack } from '../support/stack';
+import { eventually, useTestStack } from '../support/stack';
 
 /**
  * The walking skeleton end to end: HTTP → local gateway → a middy handler → SQS → poller → consumer → DynamoDB,
@@ -19,7 +19,6 @@ const routes: HttpRoute[] = [
 ];
 const consumers: QueueConsumer[] = [{ queue: 'issuerCallbacks', handler: 'apply-virtual-card-change', batchSize: 10, maxConcurrency: 2 }];
 
-let stack: TestStack;
 const attempts = new Map<string, number>();
 
 function clients() {
@@ -54,21 +53,15 @@ async function storeThings(event: SQSEvent): Promise<SQSBatchResponse> {
   return { batchItemFailures };
 }
 
-beforeAll(async () => {
-  stack = await startTestStack({
-    routes,
-    consumers,
-    loadHandler: async (name) => {
-      if (name === 'notify-virtual-card-change') return enqueueThing;
-      if (name === 'not-found') return notFoundHandler(routes);
-      return loadHandlerModule(name);
-    },
-    loadConsumer: async () => storeThings as never,
-  });
-});
-
-afterAll(async () => {
-  await stack?.stop();
+const stack = useTestStack({
+  routes,
+  consumers,
+  loadHandler: async (name) => {
+    if (name === 'notify-virtual-card-change') return enqueueThing;
+    if (name === 'not-found') return notFoundHandler(routes);
+    return loadHandlerModule(name);
+  },
+  loadConsumer: async () => storeThings as never,
 });
 
 const getThing = (id: string) =>

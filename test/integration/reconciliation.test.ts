@@ -6,11 +6,12 @@ import { RECONCILIATION_ENV } from '../../lambdas/handlers/reconcile-sweep.spec'
 import type { CardInfoAnswer } from '../../lambdas/ports/d1-issuer';
 import { processVirtualCardChange } from '../../lambdas/use-cases/process-virtual-card-change';
 import { reconcileCard, type ReconcileDeps } from '../../lambdas/use-cases/reconcile-card';
-import type { D1Simulator, RequestRecord } from '../../local/d1-simulator';
+import type { RequestRecord } from '../../local/d1-simulator';
 import type { Operation, Token } from '../support/contract-types';
+import { uid } from '../support/ids';
 import { issuerRoutes } from '../support/routes';
-import { startStackWithSimulator, type StackWithSimulator } from '../support/simulator';
-import { TEST_ENV, type TestStack } from '../support/stack';
+import { useStackWithSimulator } from '../support/simulator';
+import { TEST_ENV } from '../support/stack';
 
 /**
  * Reconciliation with D1 (DESIGN §3 reconcile route, §5 RECONCILE_AFTER_MS) on the real local stack.
@@ -31,30 +32,14 @@ interface Reconciled {
   settledOperations: string[];
 }
 
-let d1: StackWithSimulator;
-let stack: TestStack;
-let sim: D1Simulator;
-
-beforeAll(async () => {
-  d1 = await startStackWithSimulator({
-    d1BaseUrlEnv: 'D1_ISSUER_BASE_URL',
-    env: {
-      RECONCILE_AFTER_MS: String(RECONCILE_AFTER_MS),
-      D1_RETRY_BASE_DELAY_MS: '200',
-      D1_MAX_ATTEMPTS: '3',
-      D1_TIMEOUT_MS: '500',
-    },
-  });
-  ({ stack, sim } = d1);
-}, 30_000);
-
-afterEach(async () => {
-  // A fault left armed must not leak into the next test.
-  await d1.clearFaults();
-});
-
-afterAll(async () => {
-  await d1?.stop();
+const { d1, stack, sim } = useStackWithSimulator({
+  d1BaseUrlEnv: 'D1_ISSUER_BASE_URL',
+  env: {
+    RECONCILE_AFTER_MS: String(RECONCILE_AFTER_MS),
+    D1_RETRY_BASE_DELAY_MS: '200',
+    D1_MAX_ATTEMPTS: '3',
+    D1_TIMEOUT_MS: '500',
+  },
 });
 
 // ---------------------------------------------------------------------------------------------------------
@@ -63,7 +48,7 @@ afterAll(async () => {
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 function ids(label: string) {
-  const suffix = randomUUID().slice(0, 8);
+  const suffix = uid();
   return { card: `card-${label}-${suffix}`, vc: (n: number | string) => `vc-${label}-${n}-${suffix}` };
 }
 
@@ -72,9 +57,7 @@ async function d1Has(card: string, tokens: { virtualCardId: string; status: stri
   await d1.simCall('POST', '/_sim/cards', { issuerCardRefId: card, tokens });
 }
 
-function getCardInfoRequests(card: string): Promise<RequestRecord[]> {
-  return d1.simRequests('/getCardInfo', (r) => (r.body as { issuerCardRefId?: string } | null)?.issuerCardRefId === card);
-}
+const getCardInfoRequests = (card: string): Promise<RequestRecord[]> => d1.cardRequests('/getCardInfo', card);
 
 const { getJson, getToken, tokenWhen, history, getOperation, operationWhen } = issuerRoutes(() => stack.url);
 
@@ -327,8 +310,7 @@ describe('lost callbacks: SUBMITTED operations settled from the D1 view', () => 
     await d1.simCall('POST', '/_sim/faults', { callbacks: { drop: true } });
 
     const op = await submitted({ action: 'SUSPEND', issuerCardRefId: card, virtualCardId: vc(1) });
-    await sim.idle();
-    await sleep(200);
+    await d1.quiet(); // the dropped callbacks are not coming late: nothing is in flight on either side
     expect(await getOperation(op.operationId)).toMatchObject({ status: 'SUBMITTED', tokens: [] });
     expect((await getToken(vc(1))).state).toBe('ACTIVE'); // the drift: D1 did it, we never heard
 
@@ -377,8 +359,7 @@ describe('lost callbacks: SUBMITTED operations settled from the D1 view', () => 
 
     const op = await submitted({ action: 'SUSPEND', issuerCardRefId: card });
     expect(op.scope).toBe('CARD');
-    await sim.idle();
-    await sleep(200);
+    await d1.quiet(); // the dropped callbacks are not coming late: nothing is in flight on either side
     expect(await getOperation(op.operationId)).toMatchObject({ status: 'SUBMITTED', tokens: [] });
 
     const result = await reconciled(card);
@@ -614,7 +595,7 @@ describe('D1 unreachable', () => {
       expect(await storedItems([vc(1), vc(2)], [op.operationId])).toEqual(before);
       expect(await getOperation(op.operationId)).toMatchObject({ status: 'SUBMITTED', tokens: [] });
     } finally {
-      sim = await d1.restartSimulator(); // same port; its model starts empty
+      await d1.restartSimulator(); // same port; its model starts empty (`sim` now stands for the new one)
     }
 
     await d1Has(card, [

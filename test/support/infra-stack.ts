@@ -9,6 +9,7 @@ import { loadStackConfig } from '../../lib/config';
 import { TokenLifecycleStack } from '../../lib/token-lifecycle-stack';
 import { SERVICE_TOPOLOGY, type Topology } from '../../lib/topology';
 import { OPTIONAL_SECRET_ENV_KEYS, SECRET_ENV_KEYS, type OptionalSecretEnvKey, type SecretEnvKey } from '../../lambdas/topology';
+import { liveView } from './live';
 
 /**
  * The infra tests' one stack bootstrap: what the template must guarantee is checked on the service's topology
@@ -115,16 +116,7 @@ export interface InfraStacks {
 /** A stand-in for the value `make` returns, made the first time a property is read and kept. */
 function onFirstUse<T extends object>(make: () => T): T {
   let value: T | undefined;
-  const target = (): T => (value ??= make());
-  return new Proxy({} as T, {
-    get: (_stub, key) => Reflect.get(target(), key),
-    has: (_stub, key) => Reflect.has(target(), key),
-    ownKeys: () => Reflect.ownKeys(target()),
-    getOwnPropertyDescriptor: (_stub, key) => {
-      const descriptor = Reflect.getOwnPropertyDescriptor(target(), key);
-      return descriptor && { ...descriptor, configurable: true };
-    },
-  });
+  return liveView(() => (value ??= make()));
 }
 
 /** Plants the secret sentinels in process.env; the returned function puts the env back as it was. */

@@ -8,6 +8,17 @@ import { eventually } from './stack';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
+/** The statuses an LCM operation ends in: none follows them. */
+export const FINAL_STATUSES = ['SUCCEEDED', 'PARTIALLY_FAILED', 'FAILED'];
+const RANK: Record<string, number> = { PENDING: 0, SUBMITTED: 1, SUCCEEDED: 2, PARTIALLY_FAILED: 2, FAILED: 2 };
+
+/** The statuses seen, in order, only ever moved forward (PENDING → SUBMITTED → final), never back. */
+export function expectForwardOnly(seen: string[]): void {
+  for (let i = 1; i < seen.length; i++) {
+    expect({ from: seen[i - 1], to: seen[i], forward: RANK[seen[i]!]! >= RANK[seen[i - 1]!]! }).toMatchObject({ forward: true });
+  }
+}
+
 /** A GET answered with JSON: its status and parsed body (every route read goes through here). */
 export async function fetchJson<T>(url: string): Promise<{ status: number; body: T }> {
   const res = await fetch(url);
@@ -67,7 +78,35 @@ export function issuerRoutes(baseUrl: () => string) {
     }
   }
 
-  return { getJson, getToken, tokenWhen, historyPage, history, getOperation, operationWhen };
+  /** operationWhen until the operation is final (SUCCEEDED, PARTIALLY_FAILED or FAILED). */
+  function finalOperation(id: string, seen: string[] = [], timeoutMs = 10_000): Promise<Operation> {
+    return operationWhen(id, (op) => FINAL_STATUSES.includes(op.status), timeoutMs, seen);
+  }
+
+  /**
+   * Watches the operation until `done` settles (e.g. the stack quiet: nothing left that could still change it),
+   * keeping every status seen in `seen`, then reads it once more and returns that last read. Rejects if `done`
+   * does.
+   */
+  async function operationUntil(id: string, done: Promise<unknown>, seen: string[] = []): Promise<Operation> {
+    let over = false;
+    const settled = done.finally(() => {
+      over = true;
+    });
+    settled.catch(() => undefined); // awaited below; this only keeps an early rejection from going unhandled
+    for (;;) {
+      const last = over;
+      const op = await getOperation(id);
+      if (seen[seen.length - 1] !== op.status) seen.push(op.status);
+      if (last) {
+        await settled;
+        return op;
+      }
+      await Promise.race([sleep(25), settled.catch(() => undefined)]);
+    }
+  }
+
+  return { getJson, getToken, tokenWhen, historyPage, history, getOperation, operationWhen, finalOperation, operationUntil };
 }
 
 /** `GET /v1/network-tokens/{tokenId}`: the merchant-side reads both network-token files share. */

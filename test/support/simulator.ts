@@ -1,5 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { startD1Simulator, type D1Simulator, type D1SimulatorOptions, type RequestRecord } from '../../local/d1-simulator';
+import { liveView, useStarted } from './live';
+import { queuesDrained } from './queues';
 import { issuerRoutes } from './routes';
 import { startTestStack, TEST_ENV, type TestStack } from './stack';
 
@@ -20,6 +22,8 @@ export interface StackWithSimulator {
   simCall<T = unknown>(method: string, path: string, body?: unknown): Promise<T>;
   /** The requests our service made to the simulator's `endpoint` (e.g. '/updateCardState'), in arrival order. */
   simRequests(endpoint: string, filter?: (r: RequestRecord) => boolean): Promise<RequestRecord[]>;
+  /** The requests our service made to the simulator's `endpoint` about one card (the body's issuerCardRefId). */
+  cardRequests(endpoint: string, card: string): Promise<RequestRecord[]>;
   /** Arms simulator faults (`POST /_sim/faults`). */
   setFaults(faults: Record<string, unknown>): Promise<unknown>;
   /** Disarms every fault, so one left armed (times not used up) cannot leak into the next test. */
@@ -28,6 +32,13 @@ export interface StackWithSimulator {
   simCallback(body: Record<string, unknown>): Promise<{ statuses: number[] }>;
   /** Seeds the card at D1 and teaches our service its tokens with ACTIVATE callbacks (how we learn tokens). */
   seedCard(card: string, vcs: string[]): Promise<void>;
+  /**
+   * Waits until nothing is in flight on either side: the simulator's deliveries are done and every queue of ours is
+   * drained (nothing visible, in flight or delayed; no poller busy). Twice over, so a delivery the simulator
+   * started while the queues drained (its answer to a call our submitter made meanwhile) is drained too. After
+   * it, "nothing more happened" is a fact, not a guess about delays.
+   */
+  quiet(): Promise<void>;
   /** Starts a fresh simulator (empty model) on the same port, after the test stopped the current one. */
   restartSimulator(): Promise<D1Simulator>;
   /** Stops the simulator now running, then the stack. */
@@ -77,6 +88,7 @@ export async function startStackWithSimulator(options: StackWithSimulatorOptions
       const { requests } = await simCall<{ requests: RequestRecord[] }>('GET', '/_sim/requests');
       return requests.filter((r) => r.path.endsWith(endpoint) && filter(r));
     },
+    cardRequests: (endpoint, card) => handle.simRequests(endpoint, (r) => (r.body as { issuerCardRefId?: string } | null)?.issuerCardRefId === card),
     setFaults: (faults) => simCall('POST', '/_sim/faults', faults),
     clearFaults: () => simCall('DELETE', '/_sim/faults'),
     simCallback: (body) => simCall<{ statuses: number[] }>('POST', '/_sim/callbacks?wait=true', body),
@@ -85,6 +97,12 @@ export async function startStackWithSimulator(options: StackWithSimulatorOptions
       for (const vc of vcs) {
         await handle.simCallback({ issuerCardRefId: card, virtualCardId: vc, action: 'ACTIVATE', source: 'WALLET' });
         await tokenWhen(vc, (t) => t.state === 'ACTIVE');
+      }
+    },
+    async quiet() {
+      for (let pass = 0; pass < 2; pass++) {
+        await handle.sim.idle();
+        await queuesDrained(stack);
       }
     },
     async restartSimulator() {
@@ -97,6 +115,20 @@ export async function startStackWithSimulator(options: StackWithSimulatorOptions
     },
   };
   return handle;
+}
+
+/**
+ * This file's stack with the simulator: started in beforeAll, every fault disarmed after each test (one left armed,
+ * times not used up, must not leak into the next), stopped afterAll. `d1`, `stack` and `sim` stand for the running
+ * handle, its stack and its current simulator (the new one after restartSimulator()), so a file names them at the
+ * top and reads them in tests and hooks.
+ */
+export function useStackWithSimulator(options: StackWithSimulatorOptions): { d1: StackWithSimulator; stack: TestStack; sim: D1Simulator } {
+  const d1 = useStarted('the stack with the simulator', () => startStackWithSimulator(options), (running) => running.stop());
+  afterEach(async () => {
+    await d1.clearFaults();
+  });
+  return { d1, stack: liveView(() => d1.stack), sim: liveView(() => d1.sim) };
 }
 
 /** A fresh RSA key (PKCS#8 PEM) for the merchant-side JWE: our service decrypts with it, the simulator encrypts to its public half. */

@@ -4,6 +4,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, provisionResources, type ProvisionedResources } from '../../local/local-aws';
 import { startLocalService, type LocalService, type LocalServiceOptions } from '../../local/service';
+import { useStarted } from './live';
 
 /** Local defaults every handler may read; a test overrides what it checks. */
 export const TEST_ENV = {
@@ -30,7 +31,9 @@ export interface TestStack {
  * Local + fauxqs (test/global-setup.ts), the real gateway and pollers, and real SDK clients for assertions.
  * Handler modules read env at import, so this sets process.env before anything loads them.
  */
-export async function startTestStack(options: Partial<Omit<LocalServiceOptions, 'sqsEndpoint' | 'queues' | 'port'>> & { env?: Record<string, string> } = {}): Promise<TestStack> {
+export type TestStackOptions = Partial<Omit<LocalServiceOptions, 'sqsEndpoint' | 'queues' | 'port'>> & { env?: Record<string, string> };
+
+export async function startTestStack(options: TestStackOptions = {}): Promise<TestStack> {
   const ddbEndpoint = process.env.LOCAL_DDB_ENDPOINT;
   const sqsEndpoint = process.env.LOCAL_SQS_ENDPOINT;
   if (!ddbEndpoint || !sqsEndpoint) throw new Error('the Jest global setup did not start local AWS');
@@ -53,6 +56,14 @@ export async function startTestStack(options: Partial<Omit<LocalServiceOptions, 
       sqs.destroy();
     },
   };
+}
+
+/**
+ * This file's stack: started in beforeAll, stopped afterAll. What it returns stands for the running stack, so a
+ * file names it at the top and reads it in tests and hooks (reading it outside them, before the start, throws).
+ */
+export function useTestStack(options: TestStackOptions = {}): TestStack {
+  return useStarted('the test stack', () => startTestStack(options), (stack) => stack.stop());
 }
 
 /** Polls until `probe` returns a value (not undefined) or the deadline passes. */
