@@ -1,5 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { tracer } from '../observability';
 
 export type DynamoDbClientHook = (client: DynamoDBClient) => void;
 
@@ -7,7 +8,8 @@ let clientHook: DynamoDbClientHook = () => undefined;
 
 /**
  * Instrumentation seam (default: nothing): `hook` sees every DynamoDBClient documentClient() creates, e.g. to add
- * counting middleware (bench/). Handler modules create their clients at import, so register before loading them.
+ * counting middleware (bench/), on top of the X-Ray tracing every client gets. Handler modules create their
+ * clients at import, so register before loading them.
  */
 export function setDynamoDbClientHook(hook: DynamoDbClientHook): void {
   clientHook = hook;
@@ -15,7 +17,7 @@ export function setDynamoDbClientHook(hook: DynamoDbClientHook): void {
 
 /** Document client; the endpoint comes from AWS_ENDPOINT_URL_DYNAMODB locally, from the region in AWS. */
 export const documentClient = (): DynamoDBDocumentClient => {
-  const client = new DynamoDBClient({});
+  const client = tracer.captureAWSv3Client(new DynamoDBClient({}));
   clientHook(client);
   return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
 };

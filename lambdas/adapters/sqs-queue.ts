@@ -1,4 +1,5 @@
 import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { tracer } from '../observability';
 import type { ChangeQueue, SubmissionQueue } from '../ports/queues';
 
 export type SqsClientHook = (client: SQSClient) => void;
@@ -7,7 +8,8 @@ let clientHook: SqsClientHook = () => undefined;
 
 /**
  * Instrumentation seam (default: nothing): `hook` sees every SQSClient sqsClient() creates, e.g. to add counting
- * middleware (bench/). Handler modules create their clients at import, so register before loading them.
+ * middleware (bench/), on top of the X-Ray tracing every client gets. Handler modules create their clients at
+ * import, so register before loading them.
  */
 export function setSqsClientHook(hook: SqsClientHook): void {
   clientHook = hook;
@@ -18,7 +20,7 @@ export function setSqsClientHook(hook: SqsClientHook): void {
  * not become the endpoint: it would be resolved through DNS (toolchain §2).
  */
 export const sqsClient = (): SQSClient => {
-  const client = new SQSClient({ useQueueUrlAsEndpoint: !process.env.AWS_ENDPOINT_URL_SQS });
+  const client = tracer.captureAWSv3Client(new SQSClient({ useQueueUrlAsEndpoint: !process.env.AWS_ENDPOINT_URL_SQS }));
   clientHook(client);
   return client;
 };
