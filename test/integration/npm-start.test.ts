@@ -1,6 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { freePort } from '../../local/ports';
+import { waitForOutput } from '../support/process';
 
 /**
  * `npm start` as a user runs it: the entry point under tsx (not Jest's module loader, which resolves packages its own
@@ -8,26 +9,6 @@ import { freePort } from '../../local/ports';
  * A package the runtime cannot load, or a handler that fails on the seed's callbacks, never prints the banner.
  */
 const ROOT = path.resolve(__dirname, '../..');
-
-function waitForOutput(child: ChildProcess, pattern: RegExp, timeoutMs: number): Promise<string> {
-  let output = '';
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ${pattern} within ${timeoutMs} ms; output:\n${output.slice(-3000)}`)), timeoutMs);
-    const onData = (chunk: Buffer): void => {
-      output += chunk.toString();
-      if (pattern.test(output)) {
-        clearTimeout(timer);
-        resolve(output);
-      }
-    };
-    child.stdout!.on('data', onData);
-    child.stderr!.on('data', onData);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`exited (${code}) before ${pattern}; output:\n${output.slice(-3000)}`));
-    });
-  });
-}
 
 describe('npm start (local/dev.ts)', () => {
   it('comes up on the pinned Node with the demo seed applied, serves the API, and stops everything on SIGTERM', async () => {
