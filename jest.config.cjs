@@ -6,10 +6,13 @@ module.exports = {
   roots: ['<rootDir>/test', '<rootDir>/lambdas'],
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   transform: {
-    '^.+\\.[cm]?[tj]s$': ['@swc/jest', {
-      jsc: { parser: { syntax: 'typescript' }, target: 'es2022' },
-      module: { type: 'commonjs' },
-    }],
+    '^.+\\.[cm]?[tj]s$': [
+      '@swc/jest',
+      {
+        jsc: { parser: { syntax: 'typescript' }, target: 'es2022' },
+        module: { type: 'commonjs' },
+      },
+    ],
   },
   // @middy/* and jose ship ESM only and Jest's module registry is CommonJS, so compile them to CJS too.
   transformIgnorePatterns: ['/node_modules/(?!(@middy|jose)/)'],

@@ -93,7 +93,11 @@ export function costOf(usage: Usage): CostBreakdown {
         usdPerMillion: gbSeconds(lambda) * PRICES.lambdaArmGbSecond.usd * million,
       },
     ]),
-    { item: 'SQS requests (sends, event-source receives and deletes)', quantity: usage.sqsRequests, usdPerMillion: usage.sqsRequests * PRICES.sqsStandardRequest.usd * million },
+    {
+      item: 'SQS requests (sends, event-source receives and deletes)',
+      quantity: usage.sqsRequests,
+      usdPerMillion: usage.sqsRequests * PRICES.sqsStandardRequest.usd * million,
+    },
     { item: 'DynamoDB write request units', quantity: usage.wru, usdPerMillion: usage.wru * PRICES.dynamoDbWriteRequestUnit.usd * million },
     { item: 'DynamoDB read request units', quantity: usage.rru, usdPerMillion: usage.rru * PRICES.dynamoDbReadRequestUnit.usd * million },
   ];

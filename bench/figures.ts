@@ -22,14 +22,43 @@ function ackRows(name: string, figures: AckFigures, baseline: AckFigures): Row[]
   const p99 = ratio(figures.p99Ms, baseline.p99Ms);
   const failures = figures.failures > 0 ? `${figures.failures} non-2xx/errors under load` : undefined;
   return [
-    { section, metric: `${name} p50`, value: figures.p50Ms, unit: 'ms', baseline: baseline.p50Ms, ratio: p50, target: 'ratio ≤ 1.5', verdict: atMost(p50, 1.5), ...(failures ? { note: failures } : {}) },
-    { section, metric: `${name} p99`, value: figures.p99Ms, unit: 'ms', baseline: baseline.p99Ms, ratio: p99, target: 'ratio ≤ 1.5', verdict: atMost(p99, 1.5) },
-    { section, metric: `${name} throughput`, value: figures.requestsPerSecond, unit: 'req/s', baseline: baseline.requestsPerSecond, ratio: ratio(figures.requestsPerSecond, baseline.requestsPerSecond) },
+    {
+      section,
+      metric: `${name} p50`,
+      value: figures.p50Ms,
+      unit: 'ms',
+      baseline: baseline.p50Ms,
+      ratio: p50,
+      target: 'ratio ≤ 1.5',
+      verdict: atMost(p50, 1.5),
+      ...(failures ? { note: failures } : {}),
+    },
+    {
+      section,
+      metric: `${name} p99`,
+      value: figures.p99Ms,
+      unit: 'ms',
+      baseline: baseline.p99Ms,
+      ratio: p99,
+      target: 'ratio ≤ 1.5',
+      verdict: atMost(p99, 1.5),
+    },
+    {
+      section,
+      metric: `${name} throughput`,
+      value: figures.requestsPerSecond,
+      unit: 'req/s',
+      baseline: baseline.requestsPerSecond,
+      ratio: ratio(figures.requestsPerSecond, baseline.requestsPerSecond),
+    },
   ];
 }
 
 export function latencyRows(ack: AckPhase): Row[] {
-  return [...ackRows('notifyVirtualCardChange', ack.notifyVirtualCardChange, ack.baseline), ...ackRows('notify-token-update', ack.notifyTokenUpdate, ack.baseline)];
+  return [
+    ...ackRows('notifyVirtualCardChange', ack.notifyVirtualCardChange, ack.baseline),
+    ...ackRows('notify-token-update', ack.notifyTokenUpdate, ack.baseline),
+  ];
 }
 
 // ------------------------------------------------------------------------------------------------------------
@@ -39,7 +68,16 @@ export function pipelineRows(product: PipelineRun, bare: PipelineRun, tokenUpdat
   const section = `2. Pipeline, ${product.deliveries} callbacks (10 % duplicates, shuffled) until applied (baseline: bare I/O)`;
   const throughput = ratio(product.perSecond, bare.perSecond);
   return [
-    { section, metric: 'callbacks applied per second', value: product.perSecond, unit: '/s', baseline: bare.perSecond, ratio: throughput, target: 'ratio ≥ 0.7', verdict: atLeast(throughput, 0.7) },
+    {
+      section,
+      metric: 'callbacks applied per second',
+      value: product.perSecond,
+      unit: '/s',
+      baseline: bare.perSecond,
+      ratio: throughput,
+      target: 'ratio ≥ 0.7',
+      verdict: atLeast(throughput, 0.7),
+    },
     { section, metric: 'send→applied lag p50', value: product.lagP50Ms, unit: 'ms', baseline: bare.lagP50Ms, ratio: ratio(product.lagP50Ms, bare.lagP50Ms) },
     { section, metric: 'send→applied lag p99', value: product.lagP99Ms, unit: 'ms', baseline: bare.lagP99Ms, ratio: ratio(product.lagP99Ms, bare.lagP99Ms) },
     {
@@ -78,7 +116,14 @@ function cpuRows(section: string, product: PipelineRun, bare: PipelineRun): Row[
       ratio: ratio(service, perCallback(bare, 'service')),
       note: 'gateway, handlers, pollers and fauxqs share one event loop here: their CPU per callback bounds local throughput',
     },
-    { section, metric: 'CPU per callback: DynamoDB Local', value: ddb, unit: 'ms', baseline: perCallback(bare, 'dynamoDbLocal'), ratio: ratio(ddb, perCallback(bare, 'dynamoDbLocal')) },
+    {
+      section,
+      metric: 'CPU per callback: DynamoDB Local',
+      value: ddb,
+      unit: 'ms',
+      baseline: perCallback(bare, 'dynamoDbLocal'),
+      ratio: ratio(ddb, perCallback(bare, 'dynamoDbLocal')),
+    },
   ];
 }
 
@@ -123,7 +168,14 @@ export interface RequestFigures {
  * comes from a pass that re-sends already-applied callbacks only. Conflict retries (a version-guarded write that
  * lost a race with a concurrent callback for the same token) are the transactions beyond one per delivery.
  */
-export function requestFigures(product: PipelineRun, distinct: number, duplicatesRun: PipelineRun, bare: PipelineRun, tokenUpdates: PipelineRun, lcm: LcmRun): RequestFigures {
+export function requestFigures(
+  product: PipelineRun,
+  distinct: number,
+  duplicatesRun: PipelineRun,
+  bare: PipelineRun,
+  tokenUpdates: PipelineRun,
+  lcm: LcmRun,
+): RequestFigures {
   const all = perUnit(product.counters, product.deliveries);
   const perDuplicate = perUnit(duplicatesRun.counters, duplicatesRun.deliveries);
   const duplicates = product.deliveries - distinct;
@@ -169,13 +221,32 @@ export function requestRows(figures: RequestFigures): Row[] {
       verdict: atMost(applied.wru, 4),
       note:
         'transaction: event 2 + token 2 = 4 for a callback on a known token; the one that creates a token adds its gsi1 entry (1), as does ' +
-        'a conflict retry\'s transaction; gsi1 projects keys + issuerCardRefId only, so state changes never rewrite it, and history needs no LSI. ' +
+        "a conflict retry's transaction; gsi1 projects keys + issuerCardRefId only, so state changes never rewrite it, and history needs no LSI. " +
         'This workload creates every token by a callback (tokens ÷ applied callbacks = the excess over 4)',
     },
-    { section, metric: 'WRU / applied callback (DynamoDB Local reported)', value: applied.localWru, unit: 'WRU', note: "DynamoDB Local's own accounting: inconsistent for transactions (2 units for two small puts, 8 with index keys), none for failures; comparison only" },
-    { section, metric: 'DynamoDB reads / applied callback', value: applied.reads, unit: '', baseline: bare.reads, note: `${applied.rru.toFixed(2)} RRU; one consistent BatchGetItem: the token and the operation its x-correlation-id might name` },
+    {
+      section,
+      metric: 'WRU / applied callback (DynamoDB Local reported)',
+      value: applied.localWru,
+      unit: 'WRU',
+      note: "DynamoDB Local's own accounting: inconsistent for transactions (2 units for two small puts, 8 with index keys), none for failures; comparison only",
+    },
+    {
+      section,
+      metric: 'DynamoDB reads / applied callback',
+      value: applied.reads,
+      unit: '',
+      baseline: bare.reads,
+      note: `${applied.rru.toFixed(2)} RRU; one consistent BatchGetItem: the token and the operation its x-correlation-id might name`,
+    },
     { section, metric: 'SQS requests / applied callback', value: applied.sqs, unit: '', baseline: bare.sqs, ratio: ratio(applied.sqs, bare.sqs) },
-    { section, metric: 'DynamoDB write requests / duplicate', value: duplicate.writes, unit: '', note: `${duplicate.wru.toFixed(2)} WRU (a cancelled transaction, assumed billed like a successful one), ${duplicate.reads.toFixed(2)} reads, ${duplicate.sqs.toFixed(2)} SQS requests` },
+    {
+      section,
+      metric: 'DynamoDB write requests / duplicate',
+      value: duplicate.writes,
+      unit: '',
+      note: `${duplicate.wru.toFixed(2)} WRU (a cancelled transaction, assumed billed like a successful one), ${duplicate.reads.toFixed(2)} reads, ${duplicate.sqs.toFixed(2)} SQS requests`,
+    },
     {
       section,
       metric: 'Powertools idempotency pattern: writes / callback',
@@ -185,8 +256,20 @@ export function requestRows(figures: RequestFigures): Row[] {
       ratio: ratio(POWERTOOLS_WRITES_PER_CALLBACK, firstAttemptWrites),
       note: `computed: conditional put + update + the business write = 3 writes, ≈ ${(applied.wru + POWERTOOLS_EXTRA_WRU).toFixed(1)} WRU with ours as the business write; baseline column = ours`,
     },
-    { section, metric: 'token update: DynamoDB writes / delivery', value: figures.tokenUpdate.writes, unit: '', note: `${figures.tokenUpdate.wru.toFixed(2)} WRU, ${figures.tokenUpdate.reads.toFixed(2)} reads per delivery (duplicates and stale updates write nothing)` },
-    { section, metric: 'LCM operation: DynamoDB writes / operation', value: figures.lcm.writes, unit: '', note: `${figures.lcm.wru.toFixed(2)} WRU, ${figures.lcm.reads.toFixed(2)} reads, ${figures.lcm.sqs.toFixed(2)} SQS requests per TOKEN-scope operation, its callback included` },
+    {
+      section,
+      metric: 'token update: DynamoDB writes / delivery',
+      value: figures.tokenUpdate.writes,
+      unit: '',
+      note: `${figures.tokenUpdate.wru.toFixed(2)} WRU, ${figures.tokenUpdate.reads.toFixed(2)} reads per delivery (duplicates and stale updates write nothing)`,
+    },
+    {
+      section,
+      metric: 'LCM operation: DynamoDB writes / operation',
+      value: figures.lcm.writes,
+      unit: '',
+      note: `${figures.lcm.wru.toFixed(2)} WRU, ${figures.lcm.reads.toFixed(2)} reads, ${figures.lcm.sqs.toFixed(2)} SQS requests per TOKEN-scope operation, its callback included`,
+    },
   ];
 }
 

@@ -5,7 +5,16 @@
 import { performance } from 'node:perf_hooks';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { measureAck, sendAll, type AckFigures, type AckTarget } from './load';
-import { addCounters, BARE_APPLY_CONSUMER, BARE_ROUTE_PATH, BENCH_ISSUER_ID, BENCH_TR_API_KEY, emptyCounters, type ConsumerSet, type CounterReport } from './protocol';
+import {
+  addCounters,
+  BARE_APPLY_CONSUMER,
+  BARE_ROUTE_PATH,
+  BENCH_ISSUER_ID,
+  BENCH_TR_API_KEY,
+  emptyCounters,
+  type ConsumerSet,
+  type CounterReport,
+} from './protocol';
 import type { ServiceProcess } from './service-process';
 import { median, percentile } from './stats';
 import { openOperations } from './verify';
@@ -86,7 +95,10 @@ function medianFigures(runs: readonly AckFigures[]): AckFigures {
  * median over its rounds. No consumer runs (in AWS they are other Lambdas), and the queues are purged after every
  * run so each one sends to an equally empty queue.
  */
-export async function ackPhase(service: ServiceProcess, options: { seconds: number; warmupSeconds: number; rounds: number; connections: number }): Promise<AckPhase> {
+export async function ackPhase(
+  service: ServiceProcess,
+  options: { seconds: number; warmupSeconds: number; rounds: number; connections: number },
+): Promise<AckPhase> {
   const targets = ackTargets(service.info.gatewayUrl);
   const order: AckTargetName[] = ['bare', 'notifyVirtualCardChange', 'notifyTokenUpdate'];
   const runs: Record<AckTargetName, AckFigures[]> = { bare: [], notifyVirtualCardChange: [], notifyTokenUpdate: [] };
@@ -235,16 +247,22 @@ async function postJson(url: string, body: unknown): Promise<{ status: number; j
 /** Runs `task` over 0..count-1, `concurrency` at a time. */
 async function pool(count: number, concurrency: number, task: (index: number) => Promise<void>): Promise<void> {
   let next = 0;
-  await Promise.all(Array.from({ length: concurrency }, async () => {
-    while (next < count) await task(next++);
-  }));
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < count) await task(next++);
+    }),
+  );
 }
 
 /**
  * One TOKEN-scope SUSPEND per card of one token, with the product consumers running (withConsumers); ends when no
  * operation is open and nothing is in flight.
  */
-export async function lcmPhase(service: ServiceProcess, table: DynamoDBDocumentClient, options: { operations: number; concurrency: number; timeoutMs: number }): Promise<LcmRun> {
+export async function lcmPhase(
+  service: ServiceProcess,
+  table: DynamoDBDocumentClient,
+  options: { operations: number; concurrency: number; timeoutMs: number },
+): Promise<LcmRun> {
   const { gatewayUrl, simulatorUrl, tableName } = service.info;
   const cards = Array.from({ length: options.operations }, (_, i) => ({ issuerCardRefId: `lcm-card-${i}`, virtualCardId: `lcm-vc-${i}` }));
   await pool(cards.length, 8, async (i) => {

@@ -93,5 +93,8 @@ export function formatTable(rows: readonly Row[]): string {
 
 export function writeJson(file: string, report: unknown): void {
   mkdirSync(path.dirname(file), { recursive: true });
-  writeFileSync(file, `${JSON.stringify(report, (_key, value: unknown) => (typeof value === 'number' && !Number.isInteger(value) ? round(value, 4) : value), 2)}\n`);
+  writeFileSync(
+    file,
+    `${JSON.stringify(report, (_key, value: unknown) => (typeof value === 'number' && !Number.isInteger(value) ? round(value, 4) : value), 2)}\n`,
+  );
 }

@@ -15,7 +15,17 @@ import { rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { costFigures, costRows, latencyRows, pipelineRows, requestFigures, requestRows } from './figures';
-import { ackPhase, BARE_CONSUMER, CALLBACK_CONSUMER, lcmPhase, runInterleaved, runPipeline, TOKEN_UPDATE_CONSUMER, withConsumers, type PipelineRun } from './phases';
+import {
+  ackPhase,
+  BARE_CONSUMER,
+  CALLBACK_CONSUMER,
+  lcmPhase,
+  runInterleaved,
+  runPipeline,
+  TOKEN_UPDATE_CONSUMER,
+  withConsumers,
+  type PipelineRun,
+} from './phases';
 import { PRICES, PRICES_RECORDED } from './prices';
 import { BENCH_TR_API_KEY } from './protocol';
 import { formatTable, machine, writeJson } from './report';
@@ -94,7 +104,9 @@ async function measure(service: ServiceProcess, p: Profile) {
     await runPipeline(service, { ...bareOptions, deliveries: warmBare.deliveries });
     await runPipeline(service, { ...productOptions, deliveries: warmProduct.deliveries });
 
-    progress(`2. pipeline: ${p.callbacks} callbacks (${workload.duplicates} duplicates, ${workload.expected.length} tokens) through the product and bare, ${p.chunks} alternating chunks each`);
+    progress(
+      `2. pipeline: ${p.callbacks} callbacks (${workload.duplicates} duplicates, ${workload.expected.length} tokens) through the product and bare, ${p.chunks} alternating chunks each`,
+    );
     const { product, bare } = await runInterleaved(service, { product: productOptions, bare: bareOptions, deliveries: workload.deliveries, chunks: p.chunks });
 
     progress(`3. duplicates only: re-sending ${resend.length} applied callbacks`);
@@ -108,7 +120,9 @@ async function measure(service: ServiceProcess, p: Profile) {
     return { product, bare, duplicates, tokenUpdates, lcm };
   });
 
-  progress(`verifying ${workload.expected.length + warmProduct.expected.length} tokens, ${updates.expected.length} network tokens, ${results.lcm.created.length} operations`);
+  progress(
+    `verifying ${workload.expected.length + warmProduct.expected.length} tokens, ${updates.expected.length} network tokens, ${results.lcm.created.length} operations`,
+  );
   const tokenMismatches = await verifyTokens(table, service.info.tableName, [...warmProduct.expected, ...workload.expected]);
   mismatches.push(
     ...results.product.failures,
@@ -172,7 +186,12 @@ async function main(): Promise<void> {
     parameters: { ...p, connections: CONNECTIONS, duplicateShare: DUPLICATE_SHARE },
     rows,
     ack: results.ack,
-    pipeline: { product: summary(results.product), bare: summary(results.bare), duplicatesOnly: summary(results.duplicates), tokenUpdates: summary(results.tokenUpdates) },
+    pipeline: {
+      product: summary(results.product),
+      bare: summary(results.bare),
+      duplicatesOnly: summary(results.duplicates),
+      tokenUpdates: summary(results.tokenUpdates),
+    },
     lcm: { ...results.lcm, created: results.lcm.created.length },
     requests,
     cost,

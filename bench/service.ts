@@ -204,7 +204,15 @@ async function bareWrite(client: DynamoDBDocumentClient, message: Record<string,
             {
               Put: {
                 TableName: tableName,
-                Item: { pk, sk: 'TOKEN', gsi1pk: `CARD#${String(message.issuerCardRefId)}`, gsi1sk: pk, entity: 'TOKEN', lastAction: message.action, updatedAt: at },
+                Item: {
+                  pk,
+                  sk: 'TOKEN',
+                  gsi1pk: `CARD#${String(message.issuerCardRefId)}`,
+                  gsi1sk: pk,
+                  entity: 'TOKEN',
+                  lastAction: message.action,
+                  updatedAt: at,
+                },
               },
             },
           ],

@@ -29,7 +29,13 @@ async function queryPartition(client: DynamoDBDocumentClient, tableName: string,
   let start: Record<string, unknown> | undefined;
   do {
     const page = await client.send(
-      new QueryCommand({ TableName: tableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': pk }, ConsistentRead: true, ExclusiveStartKey: start }),
+      new QueryCommand({
+        TableName: tableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': pk },
+        ConsistentRead: true,
+        ExclusiveStartKey: start,
+      }),
     );
     items.push(...(page.Items ?? []));
     start = page.LastEvaluatedKey;
@@ -51,7 +57,8 @@ export function verifyTokens(client: DynamoDBDocumentClient, tableName: string, 
     }
     if (!token) return [...problems, `${want.virtualCardId}: missing, expected ${want.state}`];
     if (token.state !== want.state) problems.push(`${want.virtualCardId}: state ${String(token.state)}, expected ${want.state}`);
-    if (want.renewals !== null && token.renewals !== want.renewals) problems.push(`${want.virtualCardId}: renewals ${String(token.renewals)}, expected ${want.renewals}`);
+    if (want.renewals !== null && token.renewals !== want.renewals)
+      problems.push(`${want.virtualCardId}: renewals ${String(token.renewals)}, expected ${want.renewals}`);
     return problems;
   });
 }
@@ -59,12 +66,16 @@ export function verifyTokens(client: DynamoDBDocumentClient, tableName: string, 
 /** Merchant side: the newest update's state, digits and timestamp. */
 export function verifyNetworkTokens(client: DynamoDBDocumentClient, tableName: string, expected: readonly ExpectedNetworkToken[]): Promise<string[]> {
   return checkAll(expected, 16, async (want) => {
-    const { Item: item } = await client.send(new GetCommand({ TableName: tableName, Key: { pk: `NTOKEN#${want.tokenId}`, sk: 'NTOKEN' }, ConsistentRead: true }));
+    const { Item: item } = await client.send(
+      new GetCommand({ TableName: tableName, Key: { pk: `NTOKEN#${want.tokenId}`, sk: 'NTOKEN' }, ConsistentRead: true }),
+    );
     if (!item) return [`${want.tokenId}: missing`];
     const problems: string[] = [];
     if (item.state !== want.state) problems.push(`${want.tokenId}: state ${String(item.state)}, expected ${want.state}`);
-    if (item.lastUpdateTimestamp !== want.lastUpdateTimestamp) problems.push(`${want.tokenId}: lastUpdateTimestamp ${String(item.lastUpdateTimestamp)}, expected ${want.lastUpdateTimestamp}`);
-    if (item.tokenLastDigits !== want.tokenLastDigits) problems.push(`${want.tokenId}: tokenLastDigits ${String(item.tokenLastDigits)}, expected ${want.tokenLastDigits}`);
+    if (item.lastUpdateTimestamp !== want.lastUpdateTimestamp)
+      problems.push(`${want.tokenId}: lastUpdateTimestamp ${String(item.lastUpdateTimestamp)}, expected ${want.lastUpdateTimestamp}`);
+    if (item.tokenLastDigits !== want.tokenLastDigits)
+      problems.push(`${want.tokenId}: tokenLastDigits ${String(item.tokenLastDigits)}, expected ${want.tokenLastDigits}`);
     return problems;
   });
 }

@@ -143,7 +143,13 @@ export interface TokenUpdateWorkload {
  * update arriving later is STALE and ignored whole). Only the newest may be DELETED: a DELETED that arrives first
  * would otherwise pin the state (terminal) against a newer update, and the end state would depend on the order.
  */
-export function tokenUpdateWorkload(options: { prefix: string; total: number; duplicateShare: number; apiKey: string; random: () => number }): TokenUpdateWorkload {
+export function tokenUpdateWorkload(options: {
+  prefix: string;
+  total: number;
+  duplicateShare: number;
+  apiKey: string;
+  random: () => number;
+}): TokenUpdateWorkload {
   const { prefix, total, random } = options;
   const duplicates = Math.round(total * options.duplicateShare);
   const distinctTarget = total - duplicates;

@@ -73,7 +73,9 @@ function checkResponse(name: string, route: RouteSpec, response: { status: numbe
   }
   const result = schema.safeParse(response.body);
   if (!result.success) {
-    throw new Error(`route ${name} answered ${response.status} with a body its spec rejects: ${result.error.issues.map((i) => `${i.path.join('.') || '(body)'} ${i.message}`).join('; ')}`);
+    throw new Error(
+      `route ${name} answered ${response.status} with a body its spec rejects: ${result.error.issues.map((i) => `${i.path.join('.') || '(body)'} ${i.message}`).join('; ')}`,
+    );
   }
 }
 

@@ -40,7 +40,10 @@ const SECRET_NAME = /^[\w/+=.@-]{1,512}$/;
  * A partial ARN is refused: IAM would need a wildcard suffix for it, and it is ambiguous anyway.
  */
 const secretRef = z.union([
-  z.string().regex(SECRET_ARN).transform((arn) => ({ kind: 'arn' as const, value: arn })),
+  z
+    .string()
+    .regex(SECRET_ARN)
+    .transform((arn) => ({ kind: 'arn' as const, value: arn })),
   z
     .string()
     .regex(SECRET_NAME)
@@ -66,7 +69,12 @@ export const certificateRegion = (arn: string): string => ACM_CERTIFICATE_ARN.ex
 const domainName = z
   .string()
   .transform((d) => d.toLowerCase())
-  .pipe(z.string().max(253).regex(/^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, 'must be a DNS name such as hooks.example.com'));
+  .pipe(
+    z
+      .string()
+      .max(253)
+      .regex(/^([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/, 'must be a DNS name such as hooks.example.com'),
+  );
 
 /** `s3://<bucket>/<key>` of the truststore (PEM bundle of the CA certificates a client certificate must chain to). */
 const truststoreUri = z
@@ -98,15 +106,16 @@ const stackConfigShape = z.object({
   /** Keep token history and dedupe records this many days (DynamoDB TTL); unset = forever (DESIGN §2 rule 15). */
   historyRetentionDays: int(30, 36_500).optional(),
   /** SNS topic every alarm notifies (ALARM and OK); alarms still exist without it. */
-  alarmTopicArn: z.string().regex(/^arn:aws[\w-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}$/).optional(),
+  alarmTopicArn: z
+    .string()
+    .regex(/^arn:aws[\w-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}$/)
+    .optional(),
   /** Stage-wide throttling of each HTTP API (requests/s, burst). */
   apiRateLimit: int(1, 10_000).default(50),
   apiBurstLimit: int(1, 5_000).default(100),
   logRetentionDays: retentionDays.default(RetentionDays.THREE_MONTHS),
   /** Existing secrets; an absent one is created by the stack with a generated value. */
-  secrets: z.object(
-    Object.fromEntries(SECRET_ENV_KEYS.map((key) => [key, secretRef.optional()])) as Record<SecretEnvKey, z.ZodOptional<typeof secretRef>>,
-  ),
+  secrets: z.object(Object.fromEntries(SECRET_ENV_KEYS.map((key) => [key, secretRef.optional()])) as Record<SecretEnvKey, z.ZodOptional<typeof secretRef>>),
   /** Existing secrets that may be absent (never created by the stack): both or neither, checked below. */
   optionalSecrets: z.object(
     Object.fromEntries(OPTIONAL_SECRET_ENV_KEYS.map((key) => [key, secretRef.optional()])) as Record<OptionalSecretEnvKey, z.ZodOptional<typeof secretRef>>,
@@ -118,7 +127,10 @@ const stackConfigShape = z.object({
   webhookOwnershipCertificateArn: acmCertificateArn.optional(),
   webhookTruststoreUri: truststoreUri.optional(),
   /** S3 object version of the truststore (versioned bucket); unset = latest. */
-  webhookTruststoreVersion: z.string().regex(/^[\w.+/=-]{1,1024}$/).optional(),
+  webhookTruststoreVersion: z
+    .string()
+    .regex(/^[\w.+/=-]{1,1024}$/)
+    .optional(),
 });
 
 export const stackConfigSchema = stackConfigShape
@@ -126,17 +138,26 @@ export const stackConfigSchema = stackConfigShape
     const given = OPTIONAL_SECRET_ENV_KEYS.filter((k) => c.optionalSecrets[k] !== undefined);
     if (given.length > 0 && given.length < OPTIONAL_SECRET_ENV_KEYS.length) {
       const names = OPTIONAL_SECRET_ENV_KEYS.map((k) => OPTIONAL_SECRET_CONTEXT_KEYS[k]);
-      ctx.addIssue({ code: 'custom', path: [names.join('/')], message: `give both ${names.join(' and ')} (the mTLS client certificate and its private key toward D1) or neither` });
+      ctx.addIssue({
+        code: 'custom',
+        path: [names.join('/')],
+        message: `give both ${names.join(' and ')} (the mTLS client certificate and its private key toward D1) or neither`,
+      });
     }
     const domain = { webhookDomainName: c.webhookDomainName, webhookCertificateArn: c.webhookCertificateArn, webhookTruststoreUri: c.webhookTruststoreUri };
     const present = WEBHOOK_DOMAIN_CONTEXT_KEYS.required.filter((k) => domain[k] !== undefined);
     if (present.length > 0 && present.length < WEBHOOK_DOMAIN_CONTEXT_KEYS.required.length) {
       const missing = WEBHOOK_DOMAIN_CONTEXT_KEYS.required.filter((k) => domain[k] === undefined);
-      ctx.addIssue({ code: 'custom', path: [missing.join('/')], message: `required with ${present.join(', ')}: the mTLS webhook domain needs ${WEBHOOK_DOMAIN_CONTEXT_KEYS.required.join(', ')}` });
+      ctx.addIssue({
+        code: 'custom',
+        path: [missing.join('/')],
+        message: `required with ${present.join(', ')}: the mTLS webhook domain needs ${WEBHOOK_DOMAIN_CONTEXT_KEYS.required.join(', ')}`,
+      });
     }
     if (present.length === 0) {
       for (const key of WEBHOOK_DOMAIN_CONTEXT_KEYS.optional) {
-        if (c[key] !== undefined) ctx.addIssue({ code: 'custom', path: [key], message: `only meaningful with ${WEBHOOK_DOMAIN_CONTEXT_KEYS.required.join(', ')}` });
+        if (c[key] !== undefined)
+          ctx.addIssue({ code: 'custom', path: [key], message: `only meaningful with ${WEBHOOK_DOMAIN_CONTEXT_KEYS.required.join(', ')}` });
       }
     }
   })
@@ -159,9 +180,7 @@ export type StackConfig = z.output<typeof stackConfigSchema>;
 export function loadStackConfig(tryGetContext: (key: string) => unknown): StackConfig {
   const keys = Object.keys(stackConfigShape.shape).filter((k) => k !== 'secrets' && k !== 'optionalSecrets');
   const raw: Record<string, unknown> = Object.fromEntries(keys.map((k) => [k, tryGetContext(k)]).filter(([, v]) => v !== undefined));
-  raw.secrets = Object.fromEntries(
-    SECRET_ENV_KEYS.map((key) => [key, tryGetContext(SECRET_CONTEXT_KEYS[key])]).filter(([, v]) => v !== undefined),
-  );
+  raw.secrets = Object.fromEntries(SECRET_ENV_KEYS.map((key) => [key, tryGetContext(SECRET_CONTEXT_KEYS[key])]).filter(([, v]) => v !== undefined));
   raw.optionalSecrets = Object.fromEntries(
     OPTIONAL_SECRET_ENV_KEYS.map((key) => [key, tryGetContext(OPTIONAL_SECRET_CONTEXT_KEYS[key])]).filter(([, v]) => v !== undefined),
   );

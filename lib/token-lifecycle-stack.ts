@@ -66,7 +66,9 @@ export class TokenLifecycleStack extends Stack {
     new CfnOutput(this, 'BackofficeApiUrl', { value: this.api.urls.backoffice, description: 'Back-office API (IAM/SigV4 routes)' });
     new CfnOutput(this, 'WebhooksApiUrl', {
       value: this.api.urls.webhooks,
-      description: this.api.webhookDomain ? 'D1 webhook API: the mutual-TLS custom domain (its execute-api endpoint is disabled)' : 'D1 webhook API (no mutual TLS: no custom domain configured)',
+      description: this.api.webhookDomain
+        ? 'D1 webhook API: the mutual-TLS custom domain (its execute-api endpoint is disabled)'
+        : 'D1 webhook API (no mutual TLS: no custom domain configured)',
     });
     if (this.api.webhookDomain) {
       new CfnOutput(this, 'WebhookDomainTarget', {
@@ -82,7 +84,7 @@ export class TokenLifecycleStack extends Stack {
     new CfnOutput(this, 'TableName', { value: this.tables.table.tableName });
     new CfnOutput(this, 'DlqOperatorPolicyArn', {
       value: this.dlqOperator.policy.managedPolicyArn,
-      description: 'Managed policy with what npm run dlq needs on this stack\'s queues: attach it to the operator role',
+      description: "Managed policy with what npm run dlq needs on this stack's queues: attach it to the operator role",
     });
   }
 }

@@ -36,7 +36,9 @@ export const SERVICE_TOPOLOGY: Topology = {
 
 /** A Record, so adding an `ApiName` without describing its API fails to compile. */
 export const APIS: Record<ApiName, { description: string }> = {
-  backoffice: { description: 'Issuer back office and merchant/PSP backends: LCM operations, token reads, reconciliation, network-token credentials (SigV4/IAM)' },
+  backoffice: {
+    description: 'Issuer back office and merchant/PSP backends: LCM operations, token reads, reconciliation, network-token credentials (SigV4/IAM)',
+  },
   webhooks: { description: 'Thales D1 callbacks: notifyVirtualCardChange and notify-token-update' },
 };
 export const API_NAMES = Object.keys(APIS) as ApiName[];

@@ -38,7 +38,12 @@ const TEXT_MEDIA = /^(text\/|application\/([\w.+-]+\+)?(json|xml|x-www-form-urle
  * Turns an HTTP request into the API Gateway v2 event Lambda would receive (routeKey, pathParameters, joined
  * headers, base64 for binary bodies), so the same handler modules serve locally, in tests and in AWS.
  */
-export function toApiGatewayEvent(req: IncomingMessage, body: Buffer, route: HttpRoute | undefined, pathParameters: Record<string, string> | undefined): HttpEvent {
+export function toApiGatewayEvent(
+  req: IncomingMessage,
+  body: Buffer,
+  route: HttpRoute | undefined,
+  pathParameters: Record<string, string> | undefined,
+): HttpEvent {
   const url = new URL(req.url ?? '/', 'http://localhost');
   // Names come from the client: collect them in Maps, so `constructor` or `__proto__` are plain keys, never
   // Object.prototype members; Object.fromEntries then defines them as own properties.
@@ -49,7 +54,11 @@ export function toApiGatewayEvent(req: IncomingMessage, body: Buffer, route: Htt
   // Payload 2.0 moves the Cookie header into `cookies`, one entry per cookie, and leaves it out of `headers`.
   const cookieHeader = headerMap.get('cookie');
   headerMap.delete('cookie');
-  const cookies = cookieHeader?.split(';').map((cookie) => cookie.trim()).filter((cookie) => cookie.length > 0) ?? [];
+  const cookies =
+    cookieHeader
+      ?.split(';')
+      .map((cookie) => cookie.trim())
+      .filter((cookie) => cookie.length > 0) ?? [];
   const headers: Record<string, string> = Object.fromEntries(headerMap);
   const queryMap = new Map<string, string>();
   for (const [name, value] of url.searchParams) {

@@ -2,13 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
-import {
-  CreateTableCommand,
-  DynamoDBClient,
-  ListTablesCommand,
-  UpdateTimeToLiveCommand,
-  type AttributeDefinition,
-} from '@aws-sdk/client-dynamodb';
+import { CreateTableCommand, DynamoDBClient, ListTablesCommand, UpdateTimeToLiveCommand, type AttributeDefinition } from '@aws-sdk/client-dynamodb';
 import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { dlqName, QUEUES, TABLE, type QueueKey } from '../lambdas/topology';
 import { freePort } from './ports';
@@ -45,9 +39,7 @@ function dynamoDbLocalDir(): string {
  * same under tsx, Jest's CommonJS transform (where `import()` becomes Jest's own `require`) and plain Node.
  */
 function loadFauxqs(): typeof import('fauxqs') {
-  const packageDir = (require.resolve.paths('fauxqs') ?? [])
-    .map((dir) => path.join(dir, 'fauxqs'))
-    .find((dir) => existsSync(path.join(dir, 'package.json')));
+  const packageDir = (require.resolve.paths('fauxqs') ?? []).map((dir) => path.join(dir, 'fauxqs')).find((dir) => existsSync(path.join(dir, 'package.json')));
   if (!packageDir) throw new Error('fauxqs is not installed (npm ci)');
   return require(path.join(packageDir, 'dist', 'app.js')) as typeof import('fauxqs');
 }
@@ -182,11 +174,7 @@ export async function provisionResources(options: ProvisionOptions): Promise<Pro
   const sqs = new SQSClient({ endpoint: options.sqsEndpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS });
   try {
     const tableName = `${prefix}${TABLE.localName}`;
-    const keyNames = new Set<string>([
-      TABLE.partitionKey,
-      TABLE.sortKey,
-      ...TABLE.globalIndexes.flatMap((i) => [i.partitionKey, i.sortKey]),
-    ]);
+    const keyNames = new Set<string>([TABLE.partitionKey, TABLE.sortKey, ...TABLE.globalIndexes.flatMap((i) => [i.partitionKey, i.sortKey])]);
     const attributeDefinitions: AttributeDefinition[] = [...keyNames].map((name) => ({ AttributeName: name, AttributeType: 'S' }));
     await ddb.send(
       new CreateTableCommand({

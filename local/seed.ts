@@ -4,7 +4,13 @@
  */
 export async function seedDemoData(options: { simulatorUrl: string; serviceUrl: string; log: (line: string) => void }): Promise<void> {
   const cards = [
-    { issuerCardRefId: 'card-1', tokens: [{ virtualCardId: 'vc-1', walletProviderId: 'APPLE_PAY' }, { virtualCardId: 'vc-2', walletProviderId: 'ANDROID_PAY' }] },
+    {
+      issuerCardRefId: 'card-1',
+      tokens: [
+        { virtualCardId: 'vc-1', walletProviderId: 'APPLE_PAY' },
+        { virtualCardId: 'vc-2', walletProviderId: 'ANDROID_PAY' },
+      ],
+    },
     { issuerCardRefId: 'card-2', tokens: [{ virtualCardId: 'vc-3', walletProviderId: 'APPLE_PAY' }] },
   ];
   for (const card of cards) {
@@ -20,13 +26,27 @@ export async function seedDemoData(options: { simulatorUrl: string; serviceUrl: 
       const response = await fetch(`${options.simulatorUrl}/_sim/callbacks?wait=true`, {
         method: 'POST',
         headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ issuerCardRefId: card.issuerCardRefId, ...token, action: 'ACTIVATE', source: 'TSP', correlationId: `seed-${token.virtualCardId}` }),
+        body: JSON.stringify({
+          issuerCardRefId: card.issuerCardRefId,
+          ...token,
+          action: 'ACTIVATE',
+          source: 'TSP',
+          correlationId: `seed-${token.virtualCardId}`,
+        }),
       });
       if (!response.ok) throw new Error(`activating ${token.virtualCardId} failed: ${response.status}`);
     }
   }
   // Merchant side: network token t-1 of merchant m-1, learnt from a notify-token-update like any other.
-  const networkToken = { tokenId: 't-1', merchantId: 'm-1', tokenLastDigits: '4242', tokenExpiryDate: '1228', cardLastDigits: '1234', cardExpiryDate: '0929', cardBin: '453421' };
+  const networkToken = {
+    tokenId: 't-1',
+    merchantId: 'm-1',
+    tokenLastDigits: '4242',
+    tokenExpiryDate: '1228',
+    cardLastDigits: '1234',
+    cardExpiryDate: '0929',
+    cardBin: '453421',
+  };
   await post(`${options.simulatorUrl}/_sim/network-tokens`, networkToken);
   await post(`${options.simulatorUrl}/_sim/token-updates?wait=true`, {
     tokenId: 't-1',

@@ -77,7 +77,14 @@ export function formatMessage(message: ListedMessage): string {
     : Object.entries(message.summary)
         .map(([field, value]) => `${field}=${value}`)
         .join(' ') || 'body: no ids';
-  return [`  ${message.messageId}`, `receives=${message.receiveCount ?? '?'}`, `sent=${message.sentAt ?? '?'}`, `firstReceived=${message.firstReceivedAt ?? '?'}`, `size=${message.sizeBytes}B`, summary].join('  ');
+  return [
+    `  ${message.messageId}`,
+    `receives=${message.receiveCount ?? '?'}`,
+    `sent=${message.sentAt ?? '?'}`,
+    `firstReceived=${message.firstReceivedAt ?? '?'}`,
+    `size=${message.sizeBytes}B`,
+    summary,
+  ].join('  ');
 }
 
 export const formatTask = (t: MoveTask): string =>
@@ -134,7 +141,8 @@ function parseCommand(argv: readonly string[]) {
   const command = name as Command;
   const dryRun = values['dry-run'];
   if (dryRun && command !== 'redrive') throw new UsageError('--dry-run applies to redrive');
-  if (values.max !== undefined && command !== 'list' && !dryRun) throw new UsageError('--max applies to list and redrive --dry-run: a move task moves the whole DLQ');
+  if (values.max !== undefined && command !== 'list' && !dryRun)
+    throw new UsageError('--max applies to list and redrive --dry-run: a move task moves the whole DLQ');
   if (values.rate !== undefined && (command !== 'redrive' || dryRun)) throw new UsageError('--rate applies to redrive');
   return {
     command,

@@ -70,9 +70,7 @@ export class D1IssuerClient implements D1IssuerGateway {
 
 /** Only what reconciliation reads; D1's other fields (deviceInformation…) are ignored. */
 const cardInfoResponse = z.object({
-  virtualCardList: z
-    .array(z.object({ virtualCardId: z.string().min(1).max(64), status: z.string(), walletProviderId: z.string().optional() }))
-    .default([]),
+  virtualCardList: z.array(z.object({ virtualCardId: z.string().min(1).max(64), status: z.string(), walletProviderId: z.string().optional() })).default([]),
 });
 
 const withTrailingSlash = (url: string): string => (url.endsWith('/') ? url : `${url}/`);

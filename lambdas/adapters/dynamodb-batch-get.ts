@@ -10,7 +10,10 @@ const MAX_ROUNDS = 8;
 const identity = (key: Record<string, unknown>): string => JSON.stringify([key[TABLE.partitionKey], key[TABLE.sortKey]]);
 
 /** The table key of an item (or of an index entry, which always carries it). */
-export const tableKeyOf = (item: Record<string, unknown>): Key => ({ [TABLE.partitionKey]: String(item[TABLE.partitionKey]), [TABLE.sortKey]: String(item[TABLE.sortKey]) });
+export const tableKeyOf = (item: Record<string, unknown>): Key => ({
+  [TABLE.partitionKey]: String(item[TABLE.partitionKey]),
+  [TABLE.sortKey]: String(item[TABLE.sortKey]),
+});
 
 /**
  * Strongly consistent BatchGetItem by table key for any number of keys, items answered in the order of `keys` (missing ones

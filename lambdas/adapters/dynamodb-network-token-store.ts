@@ -34,7 +34,13 @@ export class DynamoDbNetworkTokenStore implements NetworkTokenStore {
 
   async get(tokenId: string): Promise<NetworkToken | null> {
     const result = await this.client.send(
-      new GetCommand({ TableName: this.tableName, Key: key(tokenId), ConsistentRead: true, ProjectionExpression: [...FIELDS, 'version'].map((f) => `#${f}`).join(', '), ExpressionAttributeNames: Object.fromEntries([...FIELDS, 'version'].map((f) => [`#${f}`, f])) }),
+      new GetCommand({
+        TableName: this.tableName,
+        Key: key(tokenId),
+        ConsistentRead: true,
+        ProjectionExpression: [...FIELDS, 'version'].map((f) => `#${f}`).join(', '),
+        ExpressionAttributeNames: Object.fromEntries([...FIELDS, 'version'].map((f) => [`#${f}`, f])),
+      }),
     );
     if (!result.Item) return null;
     const item = result.Item;
@@ -84,7 +90,9 @@ export class DynamoDbNetworkTokenStore implements NetworkTokenStore {
   }
 
   async getSealedCredentials(tokenId: string): Promise<string | null> {
-    const result = await this.client.send(new GetCommand({ TableName: this.tableName, Key: key(tokenId), ConsistentRead: true, ProjectionExpression: 'sealedCredentials' }));
+    const result = await this.client.send(
+      new GetCommand({ TableName: this.tableName, Key: key(tokenId), ConsistentRead: true, ProjectionExpression: 'sealedCredentials' }),
+    );
     const sealed = result.Item?.sealedCredentials;
     return typeof sealed === 'string' ? sealed : null;
   }

@@ -69,7 +69,13 @@ export class DynamoDbOperationStore implements OperationStore {
             {
               Put: {
                 TableName: this.tableName,
-                Item: { ...idempotencyKey(idempotency.key), entity: 'IDEMPOTENCY_KEY', operationId: operation.operationId, requestHash: idempotency.requestHash, expiresAt: idempotency.expiresAt },
+                Item: {
+                  ...idempotencyKey(idempotency.key),
+                  entity: 'IDEMPOTENCY_KEY',
+                  operationId: operation.operationId,
+                  requestHash: idempotency.requestHash,
+                  expiresAt: idempotency.expiresAt,
+                },
                 // TTL deletion lags; an expired key is free even while its item lingers.
                 ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :now',
                 ExpressionAttributeValues: { ':now': Math.floor(this.now() / 1000) },

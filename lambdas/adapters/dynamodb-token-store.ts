@@ -1,11 +1,5 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import {
-  DynamoDBDocumentClient,
-  GetCommand,
-  QueryCommand,
-  TransactWriteCommand,
-  type TransactWriteCommandInput,
-} from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, QueryCommand, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { Operation } from '../domain/operation';
 import type { Token } from '../domain/token';
 import type { HistoryEvent } from '../domain/virtual-card-change';
@@ -44,7 +38,16 @@ const TOKEN_FIELDS = [
   'version',
 ] as const satisfies readonly (keyof Token)[];
 
-const EVENT_FIELDS = ['at', 'action', 'source', 'correlationId', 'operationId', 'errorCode', 'outcome', 'stateAfter'] as const satisfies readonly (keyof HistoryEvent)[];
+const EVENT_FIELDS = [
+  'at',
+  'action',
+  'source',
+  'correlationId',
+  'operationId',
+  'errorCode',
+  'outcome',
+  'stateAfter',
+] as const satisfies readonly (keyof HistoryEvent)[];
 
 function pick<T>(item: Record<string, unknown>, fields: readonly (keyof T)[]): T {
   return Object.fromEntries(fields.map((f) => [f, item[f as string] ?? null])) as T;
@@ -109,7 +112,7 @@ export class DynamoDbTokenStore implements TokenStore {
     const position = (item: Record<string, unknown>): [string, string] => [String(item[HISTORY_ORDER]), String(item[TABLE.sortKey])];
     const before = (a: [string, string], b: [string, string]): boolean => a[0] < b[0] || (a[0] === b[0] && a[1] < b[1]);
     const events = (await this.allEvents(pk)).sort((a, b) => (before(position(a), position(b)) ? -1 : 1));
-    const from = after ? [after[HISTORY_ORDER]!, after[TABLE.sortKey]!] as [string, string] : null;
+    const from = after ? ([after[HISTORY_ORDER]!, after[TABLE.sortKey]!] as [string, string]) : null;
     const rest = from ? events.filter((e) => before(from, position(e))) : events;
     const pageItems = rest.slice(0, page.limit);
     const last = pageItems[pageItems.length - 1];

@@ -8,7 +8,11 @@ export function encodePageToken(key: Record<string, string>): string {
   return Buffer.from(JSON.stringify(key)).toString('base64url');
 }
 
-export function decodePageToken(token: string | undefined, expected: { attribute: string; value: string }, keyNames: readonly string[]): Record<string, string> | undefined {
+export function decodePageToken(
+  token: string | undefined,
+  expected: { attribute: string; value: string },
+  keyNames: readonly string[],
+): Record<string, string> | undefined {
   if (token === undefined) return undefined;
   let key: unknown;
   try {

@@ -17,7 +17,8 @@ import type { DeadLetter, DeadLetters, MoveTask, QueueFacts, QueueRef } from '..
 /** How long a message received by `peek` (or the local copy) stays hidden from other receivers. */
 const HOLD_SECONDS = 30;
 
-const isoOrNull = (epochMs: string | undefined): string | null => (epochMs && Number.isFinite(Number(epochMs)) ? new Date(Number(epochMs)).toISOString() : null);
+const isoOrNull = (epochMs: string | undefined): string | null =>
+  epochMs && Number.isFinite(Number(epochMs)) ? new Date(Number(epochMs)).toISOString() : null;
 
 /**
  * What an endpoint answers for an action it does not know: fauxqs 2.4.1 implements none of StartMessageMoveTask,
@@ -44,7 +45,9 @@ export class SqsDeadLetters implements DeadLetters {
 
   async describe(queueUrl: string): Promise<QueueFacts> {
     const depth = ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible', 'ApproximateNumberOfMessagesDelayed'] as const;
-    const { Attributes: a = {} } = await this.client.send(new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn', 'RedrivePolicy', ...depth] }));
+    const { Attributes: a = {} } = await this.client.send(
+      new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn', 'RedrivePolicy', ...depth] }),
+    );
     const [visible, inFlight, delayed] = depth.map((name) => Number(a[name] ?? 0)) as [number, number, number];
     const deadLetterTargetArn = a.RedrivePolicy ? (JSON.parse(a.RedrivePolicy) as { deadLetterTargetArn?: string }).deadLetterTargetArn : undefined;
     return { arn: a.QueueArn!, deadLetterTargetArn, visible, inFlight, delayed };
@@ -62,7 +65,13 @@ export class SqsDeadLetters implements DeadLetters {
         if (fresh.length === 0) break;
         for (const { MessageId, Body, Attributes: a = {} } of fresh) {
           const receiveCount = a.ApproximateReceiveCount ? Number(a.ApproximateReceiveCount) : null;
-          seen.set(MessageId!, { messageId: MessageId!, body: Body ?? '', receiveCount, sentAt: isoOrNull(a.SentTimestamp), firstReceivedAt: isoOrNull(a.ApproximateFirstReceiveTimestamp) });
+          seen.set(MessageId!, {
+            messageId: MessageId!,
+            body: Body ?? '',
+            receiveCount,
+            sentAt: isoOrNull(a.SentTimestamp),
+            firstReceivedAt: isoOrNull(a.ApproximateFirstReceiveTimestamp),
+          });
         }
       }
     } finally {
@@ -77,10 +86,12 @@ export class SqsDeadLetters implements DeadLetters {
 
   async startMove(dlq: QueueRef, destination: QueueRef, maxPerSecond?: number): Promise<MoveTask> {
     const rate = maxPerSecond ? { MaxNumberOfMessagesPerSecond: maxPerSecond } : {};
-    const started = await this.client.send(new StartMessageMoveTaskCommand({ SourceArn: dlq.arn, DestinationArn: destination.arn, ...rate })).catch((err: unknown) => {
-      if (unknownAction(err)) return undefined;
-      throw err;
-    });
+    const started = await this.client
+      .send(new StartMessageMoveTaskCommand({ SourceArn: dlq.arn, DestinationArn: destination.arn, ...rate }))
+      .catch((err: unknown) => {
+        if (unknownAction(err)) return undefined;
+        throw err;
+      });
     const task = { destinationArn: destination.arn, startedAt: Date.now() };
     if (started) return { ...task, status: 'RUNNING', taskHandle: started.TaskHandle, moved: 0 };
     return { ...task, status: 'COMPLETED', moved: await this.copyBack(dlq.url, destination.url) };
@@ -119,7 +130,10 @@ export class SqsDeadLetters implements DeadLetters {
         await this.client.send(new DeleteMessageCommand({ QueueUrl: dlqUrl, ReceiptHandle: message.ReceiptHandle! }));
       } catch (err) {
         const left = sent ? 'it was sent, so the copy left in the DLQ is harmless to redrive again' : 'it stays in the DLQ';
-        throw new Error(`${sent ? 'DLQ delete' : 'send to the source queue'} failed for ${message.MessageId} after ${moved} moved (${left}): ${(err as Error).message}`, { cause: err });
+        throw new Error(
+          `${sent ? 'DLQ delete' : 'send to the source queue'} failed for ${message.MessageId} after ${moved} moved (${left}): ${(err as Error).message}`,
+          { cause: err },
+        );
       }
     }
   }
@@ -145,6 +159,8 @@ const noTasks = (err: unknown): never => {
 
 /** Rebuilt rather than echoed: a received value may carry the (reserved) list fields, which SendMessage rejects. */
 function copiedAttributes({ MessageAttributes = {} }: Message): { MessageAttributes?: Record<string, MessageAttributeValue> } {
-  const entries = Object.entries(MessageAttributes).map(([name, { DataType, StringValue, BinaryValue }]) => [name, { DataType, StringValue, BinaryValue }] as const);
+  const entries = Object.entries(MessageAttributes).map(
+    ([name, { DataType, StringValue, BinaryValue }]) => [name, { DataType, StringValue, BinaryValue }] as const,
+  );
   return entries.length > 0 ? { MessageAttributes: Object.fromEntries(entries) } : {};
 }

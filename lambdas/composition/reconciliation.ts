@@ -23,7 +23,12 @@ export function reconciliationDeps(env: Pick<Env, (typeof RECONCILIATION_ENV)[nu
 export function recordReconciliation(result: ReconcileResult, trigger: 'api' | 'sweep'): void {
   if (result.corrected.length > 0) metrics.addMetric('ReconciliationCorrections', MetricUnit.Count, result.corrected.length);
   if (result.settledOperations.length > 0) metrics.addMetric('OperationsSettledByReconciliation', MetricUnit.Count, result.settledOperations.length);
-  logger.info('card reconciled', { trigger, issuerCardRefId: result.issuerCardRefId, corrected: result.corrected, settledOperations: result.settledOperations });
+  logger.info('card reconciled', {
+    trigger,
+    issuerCardRefId: result.issuerCardRefId,
+    corrected: result.corrected,
+    settledOperations: result.settledOperations,
+  });
 }
 
 /**
@@ -32,7 +37,12 @@ export function recordReconciliation(result: ReconcileResult, trigger: 'api' | '
  */
 export function recordSweepFailure(failure: SweepFailure): void {
   const { name, message } = failure.error instanceof Error ? failure.error : { name: typeof failure.error, message: String(failure.error) };
-  logger.error('card not reconciled', { trigger: 'sweep', issuerCardRefId: failure.issuerCardRefId, operationIds: failure.operationIds, error: { name, message } });
+  logger.error('card not reconciled', {
+    trigger: 'sweep',
+    issuerCardRefId: failure.issuerCardRefId,
+    operationIds: failure.operationIds,
+    error: { name, message },
+  });
 }
 
 /** One sweep on the given ports (the tests pass fakes): each failure logged with what identifies it, and counted. */

@@ -28,7 +28,10 @@ export const envSchema = z.object({
    */
   DATA_KEY: z
     .string()
-    .refine((v) => /^[0-9a-fA-F]{64}$/.test(v) || (z.base64().safeParse(v).success && Buffer.from(v, 'base64').length === 32), 'must be 32 bytes as base64 or 64 hex digits')
+    .refine(
+      (v) => /^[0-9a-fA-F]{64}$/.test(v) || (z.base64().safeParse(v).success && Buffer.from(v, 'base64').length === 32),
+      'must be 32 bytes as base64 or 64 hex digits',
+    )
     .optional(),
   D1_TIMEOUT_MS: positiveInt.default(5000),
   D1_RETRY_BASE_DELAY_MS: positiveInt.default(1000),
@@ -63,7 +66,10 @@ const SECRET_KEYS: ReadonlySet<string> = new Set([...SECRET_ENV_KEYS, ...OPTIONA
 export const isSecretEnvKey = (key: string): key is SecretEnvKey | OptionalSecretEnvKey => SECRET_KEYS.has(key);
 
 export class ConfigError extends Error {
-  constructor(readonly variables: string[], detail: string) {
+  constructor(
+    readonly variables: string[],
+    detail: string,
+  ) {
     super(`invalid configuration: ${detail}`);
     this.name = 'ConfigError';
   }
@@ -78,5 +84,8 @@ export function loadEnv<K extends EnvKey>(keys: readonly K[], source: NodeJS.Pro
   const result = envSchema.pick(mask as never).safeParse(source);
   if (result.success) return result.data as unknown as Pick<Env, K>;
   const problems = result.error.issues.map((issue) => `${String(issue.path[0])}: ${issue.message}`);
-  throw new ConfigError(result.error.issues.map((i) => String(i.path[0])), problems.join('; '));
+  throw new ConfigError(
+    result.error.issues.map((i) => String(i.path[0])),
+    problems.join('; '),
+  );
 }

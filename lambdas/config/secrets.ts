@@ -21,7 +21,11 @@ export function secretsManagerFetcher(): SecretFetcher {
  * once, at cold start, into `process.env` so the env schema sees it like any other variable. A value already in the
  * environment (local runs, tests) wins and nothing is fetched.
  */
-export async function resolveSecretEnv(keys: readonly AnySecretKey[], env: NodeJS.ProcessEnv = process.env, fetch: SecretFetcher = secretsManagerFetcher()): Promise<void> {
+export async function resolveSecretEnv(
+  keys: readonly AnySecretKey[],
+  env: NodeJS.ProcessEnv = process.env,
+  fetch: SecretFetcher = secretsManagerFetcher(),
+): Promise<void> {
   await Promise.all(
     keys.map(async (key) => {
       const arn = env[`${key}_SECRET_ARN`];

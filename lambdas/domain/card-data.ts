@@ -45,8 +45,7 @@ const DIGIT_RUN = /\d(?:[ -]?\d){11,}/g;
 export const maskDigitRuns = (text: string): string => text.replace(DIGIT_RUN, (run) => '*'.repeat(run.length));
 
 /** A string of `min`–`max` decimal digits (a digit field sent as a JSON number is a contract break, not a number). */
-export const cardDigits = (min: number, max: number) =>
-  z.string().regex(new RegExp(`^[0-9]{${min},${max}}$`), `must be a string of ${min}–${max} digits`);
+export const cardDigits = (min: number, max: number) => z.string().regex(new RegExp(`^[0-9]{${min},${max}}$`), `must be a string of ${min}–${max} digits`);
 
 /** An expiry date as MMYY, month 01–12. */
 export const mmyy = z.string().regex(/^(0[1-9]|1[0-2])[0-9]{2}$/, 'must be MMYY with month 01–12');

@@ -2,15 +2,13 @@
  * Errors the use cases raise. They name what went wrong in the domain; lambdas/http/errors.ts is the one place
  * that turns them into status codes.
  */
-export type DomainErrorKind =
-  | 'NOT_FOUND'
-  | 'TOKEN_DELETED'
-  | 'IDEMPOTENCY_KEY_REUSED'
-  | 'UPSTREAM_ERROR'
-  | 'UNAVAILABLE';
+export type DomainErrorKind = 'NOT_FOUND' | 'TOKEN_DELETED' | 'IDEMPOTENCY_KEY_REUSED' | 'UPSTREAM_ERROR' | 'UNAVAILABLE';
 
 export class DomainError extends Error {
-  constructor(readonly kind: DomainErrorKind, message: string) {
+  constructor(
+    readonly kind: DomainErrorKind,
+    message: string,
+  ) {
     super(message);
     this.name = 'DomainError';
   }

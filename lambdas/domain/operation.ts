@@ -117,10 +117,7 @@ export function operationView(op: Operation) {
 // Submission to D1 (DESIGN §4 retry policy)
 
 export type D1Answer =
-  | { kind: 'accepted' }
-  | { kind: 'network-error' }
-  | { kind: 'timeout' }
-  | { kind: 'http-error'; status: number; responseCode?: number | undefined };
+  { kind: 'accepted' } | { kind: 'network-error' } | { kind: 'timeout' } | { kind: 'http-error'; status: number; responseCode?: number | undefined };
 
 const TRANSIENT_RESPONSE_CODES = new Set([221, 321, 322, 921]);
 

@@ -50,7 +50,8 @@ export function planCorrections(ours: readonly Token[], d1: readonly D1VirtualCa
     if (token.state === 'DELETED') continue;
     const card = listed.get(token.virtualCardId);
     const to = card ? stateFromD1(card.status) : 'DELETED';
-    if (to !== null && to !== token.state) corrections.push({ virtualCardId: token.virtualCardId, from: token.state, to, walletProviderId: token.walletProviderId });
+    if (to !== null && to !== token.state)
+      corrections.push({ virtualCardId: token.virtualCardId, from: token.state, to, walletProviderId: token.walletProviderId });
   }
   const known = new Set(ours.map((t) => t.virtualCardId));
   for (const card of d1) {

@@ -16,7 +16,12 @@ async function applyRecord(record: SQSRecord, deps: Deps): Promise<void> {
   const decision = await processTokenUpdate(deps, update);
   metrics.addMetric(OUTCOME_METRIC[decision.outcome], MetricUnit.Count, 1);
   if (decision.dropTokenPan) metrics.addMetric('TokenPansDropped', MetricUnit.Count, 1);
-  logger.info('token update processed', { correlationId: update.correlationId, tokenId: update.tokenId, outcome: decision.outcome, tokenPanDropped: decision.dropTokenPan });
+  logger.info('token update processed', {
+    correlationId: update.correlationId,
+    tokenId: update.tokenId,
+    outcome: decision.outcome,
+    tokenPanDropped: decision.dropTokenPan,
+  });
 }
 
 /** SQS consumer of token-updates: each update applied at most once and never over a newer one. */

@@ -9,6 +9,14 @@ export const spec = defineSpec({
   table: 'none',
   sendsTo: [],
   routes: {
-    health: { apis: ['backoffice', 'webhooks'], method: 'GET', path: '/health', auth: 'none', summary: 'Liveness', responses: { 200: healthSchema }, errors: [] },
+    health: {
+      apis: ['backoffice', 'webhooks'],
+      method: 'GET',
+      path: '/health',
+      auth: 'none',
+      summary: 'Liveness',
+      responses: { 200: healthSchema },
+      errors: [],
+    },
   },
 });

@@ -3,9 +3,7 @@ import { LCM_ACTIONS, OPERATION_STATUSES } from '../domain/operation';
 import { operationIdPath } from '../http/params';
 import { defineSpec } from '../spec';
 
-export const createOperationHeaders = z
-  .object({ 'idempotency-key': z.string().min(1).max(128).optional() })
-  .meta({ id: 'CreateOperationHeaders' });
+export const createOperationHeaders = z.object({ 'idempotency-key': z.string().min(1).max(128).optional() }).meta({ id: 'CreateOperationHeaders' });
 
 export const createOperationBody = z
   .object({

@@ -30,7 +30,13 @@ export const handler = defineHandler(
         const op = result.operation;
         if (result.created) {
           metrics.addMetric('OperationsRequested', MetricUnit.Count, 1);
-          logger.info('operation requested', { operationId: op.operationId, action: op.action, scope: op.scope, issuerCardRefId: op.issuerCardRefId, virtualCardId: op.virtualCardId });
+          logger.info('operation requested', {
+            operationId: op.operationId,
+            action: op.action,
+            scope: op.scope,
+            issuerCardRefId: op.issuerCardRefId,
+            virtualCardId: op.virtualCardId,
+          });
         }
         return { status: result.created ? 202 : 200, body: operationView(op), headers: location(op.operationId) };
       },

@@ -20,7 +20,17 @@ export const transactionSchema = z
 export const spec = defineSpec({
   description: 'The PCI-scoped Lambda: opens stored credentials and calls D1 Create Transaction',
   // In AWS stored PANs are sealed under the KMS key only; DATA_KEY is the local stand-in and is never set there.
-  env: ['TABLE_NAME', 'D1_COF_BASE_URL', 'D1_COF_API_KEY', 'TR_JWE_PRIVATE_KEY', 'DATA_KEY', 'DATA_KEY_KMS_KEY_ARN', 'D1_TIMEOUT_MS', 'D1_CLIENT_CERT', 'D1_CLIENT_KEY'],
+  env: [
+    'TABLE_NAME',
+    'D1_COF_BASE_URL',
+    'D1_COF_API_KEY',
+    'TR_JWE_PRIVATE_KEY',
+    'DATA_KEY',
+    'DATA_KEY_KMS_KEY_ARN',
+    'D1_TIMEOUT_MS',
+    'D1_CLIENT_CERT',
+    'D1_CLIENT_KEY',
+  ],
   table: 'readwrite',
   sendsTo: [],
   memoryMb: 512,

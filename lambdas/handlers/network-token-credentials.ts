@@ -56,7 +56,13 @@ export const handler = defineHandler(
       handle: async ({ path, body, event }, deps) => {
         const result = await createTransaction(deps, path.tokenId, body.transactionType);
         metrics.addMetric('TransactionsCreated', MetricUnit.Count, 1);
-        logger.info('transaction created', { audit: true, tokenId: path.tokenId, transactionId: result.transactionId, caller: caller(event), credentialsStored: result.stored });
+        logger.info('transaction created', {
+          audit: true,
+          tokenId: path.tokenId,
+          transactionId: result.transactionId,
+          caller: caller(event),
+          credentialsStored: result.stored,
+        });
         const { stored: _stored, ...response } = result;
         return { status: 201, body: response };
       },

@@ -17,4 +17,8 @@ export function notFoundHandler(routes: readonly HttpRoute[], api?: ApiName): (e
   };
 }
 
-export const handler = defineHandler(spec, (env) => notFoundHandler(HTTP_ROUTES, env.API_NAME), (event, answer) => answer(event));
+export const handler = defineHandler(
+  spec,
+  (env) => notFoundHandler(HTTP_ROUTES, env.API_NAME),
+  (event, answer) => answer(event),
+);

@@ -53,19 +53,15 @@ export class ApiError extends Error {
   }
 }
 
-export const validationFailed = (fields: FieldError[], message = 'request is invalid'): ApiError =>
-  new ApiError(400, 'VALIDATION_FAILED', message, fields);
-export const malformedBody = (): ApiError =>
-  validationFailed([{ path: '', message: 'body must be a JSON object' }], 'body is not a JSON object');
+export const validationFailed = (fields: FieldError[], message = 'request is invalid'): ApiError => new ApiError(400, 'VALIDATION_FAILED', message, fields);
+export const malformedBody = (): ApiError => validationFailed([{ path: '', message: 'body must be a JSON object' }], 'body is not a JSON object');
 export const unauthorized = (): ApiError => new ApiError(401, 'UNAUTHORIZED', 'missing or invalid credentials');
 export const forbidden = (message: string): ApiError => new ApiError(403, 'FORBIDDEN', message);
 export const routeNotFound = (): ApiError => new ApiError(404, 'NOT_FOUND', 'no such route');
 export const methodNotAllowed = (allow: readonly string[]): ApiError =>
   new ApiError(405, 'METHOD_NOT_ALLOWED', 'method not allowed', undefined, { allow: allow.join(', ') });
-export const payloadTooLarge = (limit: number): ApiError =>
-  new ApiError(413, 'PAYLOAD_TOO_LARGE', `body exceeds ${limit} bytes`);
-export const unsupportedMediaType = (): ApiError =>
-  new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', 'body must be application/json');
+export const payloadTooLarge = (limit: number): ApiError => new ApiError(413, 'PAYLOAD_TOO_LARGE', `body exceeds ${limit} bytes`);
+export const unsupportedMediaType = (): ApiError => new ApiError(415, 'UNSUPPORTED_MEDIA_TYPE', 'body must be application/json');
 export const internal = (): ApiError => new ApiError(500, 'INTERNAL', 'internal error');
 
 const DOMAIN_STATUS: Record<DomainErrorKind, [number, ErrorCode]> = {

@@ -70,7 +70,10 @@ export function buildOpenApiDocument(): JsonSchema {
       responses: Object.fromEntries(
         responses
           .sort(([a], [b]) => a - b)
-          .map(([status, schema]) => [String(status), { description: String(status), ...(schema ? { content: { 'application/json': { schema: convert(schema, 'output') } } } : {}) }]),
+          .map(([status, schema]) => [
+            String(status),
+            { description: String(status), ...(schema ? { content: { 'application/json': { schema: convert(schema, 'output') } } } : {}) },
+          ]),
       ),
     };
   }

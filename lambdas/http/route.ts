@@ -4,15 +4,7 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import type * as z from 'zod';
 import { logger, metrics, MetricUnit, publishMetrics } from '../observability';
-import {
-  ApiError,
-  type FieldError,
-  malformedBody,
-  payloadTooLarge,
-  toApiError,
-  unsupportedMediaType,
-  validationFailed,
-} from './errors';
+import { ApiError, type FieldError, malformedBody, payloadTooLarge, toApiError, unsupportedMediaType, validationFailed } from './errors';
 
 export const MAX_BODY_BYTES = 64 * 1024;
 

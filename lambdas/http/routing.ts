@@ -49,10 +49,7 @@ export interface RouteMatch {
   pathParameters: Record<string, string>;
 }
 
-export type Resolution =
-  | { kind: 'route'; match: RouteMatch }
-  | { kind: 'method-not-allowed'; allow: HttpMethod[] }
-  | { kind: 'not-found' };
+export type Resolution = { kind: 'route'; match: RouteMatch } | { kind: 'method-not-allowed'; allow: HttpMethod[] } | { kind: 'not-found' };
 
 /**
  * Resolves a request the way API Gateway does, and tells the `$default` fallback whether the path exists with

@@ -11,7 +11,8 @@ export interface UpdateCardStateRequest {
 }
 
 /** D1 Issuer Gateway, as far as LCM needs it. Transport failures come back as answers, never as throws. */
-export type CardInfoAnswer = { kind: 'ok'; virtualCards: D1VirtualCard[] } | { kind: 'unavailable' } | { kind: 'rejected'; status: number; responseCode?: number | undefined };
+export type CardInfoAnswer =
+  { kind: 'ok'; virtualCards: D1VirtualCard[] } | { kind: 'unavailable' } | { kind: 'rejected'; status: number; responseCode?: number | undefined };
 
 export interface D1IssuerGateway {
   updateCardState(request: UpdateCardStateRequest): Promise<D1Answer>;

@@ -63,7 +63,11 @@ export async function createTransaction(deps: CredentialDeps, tokenId: string, t
   const matchesToken = token.tokenLastDigits === null || credentials.tokenPan.endsWith(token.tokenLastDigits);
   const stored =
     matchesToken &&
-    (await deps.store.storeCredentials(tokenId, await deps.vault.seal({ tokenPan: credentials.tokenPan, tokenExpiryDate: credentials.tokenExpiryDate }, tokenId), token.version)) === 'SAVED';
+    (await deps.store.storeCredentials(
+      tokenId,
+      await deps.vault.seal({ tokenPan: credentials.tokenPan, tokenExpiryDate: credentials.tokenExpiryDate }, tokenId),
+      token.version,
+    )) === 'SAVED';
   return {
     transactionId: answer.transactionId,
     tokenPan: credentials.tokenPan,

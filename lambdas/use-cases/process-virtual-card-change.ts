@@ -23,10 +23,7 @@ export class ConcurrentUpdateError extends Error {
  *
  * (primary adapter) SQS consumer → this use case → (secondary adapter) DynamoDB
  */
-export async function processVirtualCardChange(
-  deps: { store: TokenStore },
-  change: VirtualCardChange,
-): Promise<ApplyResult> {
+export async function processVirtualCardChange(deps: { store: TokenStore }, change: VirtualCardChange): Promise<ApplyResult> {
   const key = dedupeKey(change);
   for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES; attempt++) {
     const { token: current, operation } = await deps.store.getTokenAndOperation(change.virtualCardId, change.correlationId);

@@ -22,7 +22,11 @@ export interface TokenUpdateNotice {
  * applied asynchronously. `lastUpdateTimestamp` becomes epoch milliseconds: updates compare as instants at
  * millisecond precision, whatever offset or sub-millisecond digits D1 wrote.
  */
-export async function recordTokenUpdate(deps: { queue: ChangeQueue<TokenUpdate>; now: () => Date }, correlationId: string, body: TokenUpdateNotice): Promise<TokenUpdate> {
+export async function recordTokenUpdate(
+  deps: { queue: ChangeQueue<TokenUpdate>; now: () => Date },
+  correlationId: string,
+  body: TokenUpdateNotice,
+): Promise<TokenUpdate> {
   const update: TokenUpdate = {
     tokenId: body.tokenId,
     merchantId: body.merchantId,

@@ -50,7 +50,11 @@ export function summarizeBody(body: string): SafeSummary {
   return summary;
 }
 
-export const describeDeadLetter = ({ body, ...facts }: DeadLetter): ListedMessage => ({ ...facts, sizeBytes: Buffer.byteLength(body, 'utf8'), summary: summarizeBody(body) });
+export const describeDeadLetter = ({ body, ...facts }: DeadLetter): ListedMessage => ({
+  ...facts,
+  sizeBytes: Buffer.byteLength(body, 'utf8'),
+  summary: summarizeBody(body),
+});
 
 /** A redrive (or listing) this service will not do; the message says why. */
 export class DeadLetterRefusal extends Error {

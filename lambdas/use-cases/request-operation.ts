@@ -26,7 +26,11 @@ const IDEMPOTENCY_TTL_SECONDS = 25 * 3600;
 
 /** Same body = same validated fields, whatever their order or the whitespace around them. */
 export function requestHash(request: OperationRequest): string {
-  const canonical = Object.fromEntries(Object.entries(request).filter(([, v]) => v !== undefined).sort(([a], [b]) => a.localeCompare(b)));
+  const canonical = Object.fromEntries(
+    Object.entries(request)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => a.localeCompare(b)),
+  );
   return createHash('sha256').update(JSON.stringify(canonical)).digest('base64url');
 }
 
@@ -74,7 +78,10 @@ export async function requestOperation(deps: RequestDeps, request: OperationRequ
     await deps.queue.submit({ operationId: operation.operationId, attempt: 1 }, 0);
   } catch {
     // Nothing will ever submit it: say so on the operation rather than leave it PENDING forever.
-    await deps.operations.save({ ...operation, status: 'FAILED', failure: { reason: 'D1_UNAVAILABLE' }, updatedAt: deps.now().toISOString() }, operation.version);
+    await deps.operations.save(
+      { ...operation, status: 'FAILED', failure: { reason: 'D1_UNAVAILABLE' }, updatedAt: deps.now().toISOString() },
+      operation.version,
+    );
     throw new SubmissionNotQueued();
   }
   return { created: true, operation };

@@ -50,8 +50,7 @@ export const serviceMetric = (metricName: ServiceMetricName, period = Duration.m
 
 /** Service metrics that need a human whenever they count anything (Sum over 5 minutes ≥ 1), and why. */
 export const METRIC_ALARMS: Partial<Record<ServiceMetricName, string>> = {
-  RejectedRequests:
-    'A request was rejected with a 4xx (validation or authentication). For D1 webhooks the notification is lost: D1 does not retry a 4xx.',
+  RejectedRequests: 'A request was rejected with a 4xx (validation or authentication). For D1 webhooks the notification is lost: D1 does not retry a 4xx.',
   CallbackRecordFailures:
     'notifyVirtualCardChange could not enqueue a D1 callback and answered 5xx. D1 retries it, but repeated failures mean ' +
     'callbacks are not being recorded: check the issuer-callbacks queue and the webhook Lambda.',

@@ -58,19 +58,24 @@ const ACCESS_LOG_FORMAT = AccessLogFormat.custom(
  */
 function whyNoIam(api: ApiName, route: Pick<RouteSpec, 'path'> | '$default', webhookDomain: WebhookDomainConfig | undefined): string | undefined {
   if (route === '$default') {
-    return 'Fallback for paths no route matches: it only answers the service\'s 404/405 error body and reads no data. ' +
-      'With IAM on it, unsigned requests to unknown paths would get API Gateway\'s 403 instead of the documented 404.';
+    return (
+      "Fallback for paths no route matches: it only answers the service's 404/405 error body and reads no data. " +
+      "With IAM on it, unsigned requests to unknown paths would get API Gateway's 403 instead of the documented 404."
+    );
   }
   if (route.path === '/health') return 'Liveness probe: answers {"status":"ok"} without touching any data or dependency.';
   if (api === 'webhooks') {
     const transport = webhookDomain
       ? `This API is reachable only on the mutual-TLS custom domain ${webhookDomain.domainName} (truststore trusting Thales' client CA; ` +
-        'its execute-api endpoint is disabled), so API Gateway refuses any caller without a client certificate Thales\' CA issued. '
+        "its execute-api endpoint is disabled), so API Gateway refuses any caller without a client certificate Thales' CA issued. "
       : 'Deployed without the webhookDomainName/webhookCertificateArn/webhookTruststoreUri context, it has no mutual TLS: set them ' +
         'before D1 is pointed at it (DESIGN §7, docs/deploy.md). ';
-    return 'Called by Thales D1, which cannot SigV4-sign requests. ' + transport +
+    return (
+      'Called by Thales D1, which cannot SigV4-sign requests. ' +
+      transport +
       'The handler checks every call before recording it: notify-token-update compares the API key in its authorization header with ' +
-      'TR_API_KEY in constant time; notifyVirtualCardChange accepts only our x-issuer-id. Rejections are counted and alarmed (RejectedRequests).';
+      'TR_API_KEY in constant time; notifyVirtualCardChange accepts only our x-issuer-id. Rejections are counted and alarmed (RejectedRequests).'
+    );
   }
   return undefined;
 }
@@ -146,7 +151,13 @@ export class Api extends Construct {
         const authorizer = route.auth === 'iam' ? iam : undefined;
         addRoute(`${name}${pascal(routeKey(route))}`, key, fn, authorizer, authorizer ? undefined : whyNoIam(apiName, route, config.webhookDomain));
       }
-      addRoute(`${name}Default`, HttpRouteKey.DEFAULT, functions.forApi(topology.fallbackHandler, apiName), undefined, whyNoIam(apiName, '$default', config.webhookDomain));
+      addRoute(
+        `${name}Default`,
+        HttpRouteKey.DEFAULT,
+        functions.forApi(topology.fallbackHandler, apiName),
+        undefined,
+        whyNoIam(apiName, '$default', config.webhookDomain),
+      );
       apis[apiName] = api;
     }
     this.apis = apis;

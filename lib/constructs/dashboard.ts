@@ -1,14 +1,6 @@
 import { Aws, Duration } from 'aws-cdk-lib';
 import type { HttpStage } from 'aws-cdk-lib/aws-apigatewayv2';
-import {
-  AlarmStatusWidget,
-  Dashboard as CloudWatchDashboard,
-  GraphWidget,
-  Stats,
-  type IAlarm,
-  type IMetric,
-  type IWidget,
-} from 'aws-cdk-lib/aws-cloudwatch';
+import { AlarmStatusWidget, Dashboard as CloudWatchDashboard, GraphWidget, Stats, type IAlarm, type IMetric, type IWidget } from 'aws-cdk-lib/aws-cloudwatch';
 import { Construct } from 'constructs';
 import { QUEUES, dlqName, type ApiName, type QueueKey } from '../../lambdas/topology';
 import { API_NAMES } from '../topology';

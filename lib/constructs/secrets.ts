@@ -33,10 +33,11 @@ const GENERATED: Record<SecretEnvKey, GeneratedSecret> = {
   D1_COF_API_KEY: {
     description: 'API key Thales issued to us for the D1 COF API. Placeholder: put the value Thales issued.',
     generate: ALPHANUMERIC_48,
-    noRotation: 'Thales issues this key; we cannot mint a new one, so rotation follows Thales\' process manually.',
+    noRotation: "Thales issues this key; we cannot mint a new one, so rotation follows Thales' process manually.",
   },
   TR_JWE_PRIVATE_KEY: {
-    description: 'Our RSA private key (PKCS#8 PEM) D1 encrypts Create Transaction encryptedData to. Placeholder: put the key whose public half is registered with Thales.',
+    description:
+      'Our RSA private key (PKCS#8 PEM) D1 encrypts Create Transaction encryptedData to. Placeholder: put the key whose public half is registered with Thales.',
     generate: ALPHANUMERIC_48,
     noRotation: 'Its public half is registered with Thales; rotation is a coordinated key rollover, not something a rotation Lambda can do alone.',
   },
@@ -46,7 +47,12 @@ const GENERATED: Record<SecretEnvKey, GeneratedSecret> = {
 function importSecret(scope: Construct, id: string, ref: SecretRef): ServiceSecret {
   if (ref.kind === 'arn') return { secret: Secret.fromSecretCompleteArn(scope, id, ref.value), policyArn: ref.value };
   const secret = Secret.fromSecretNameV2(scope, id, ref.value);
-  const policyArn = Stack.of(scope).formatArn({ service: 'secretsmanager', resource: 'secret', resourceName: `${ref.value}-??????`, arnFormat: ArnFormat.COLON_RESOURCE_NAME });
+  const policyArn = Stack.of(scope).formatArn({
+    service: 'secretsmanager',
+    resource: 'secret',
+    resourceName: `${ref.value}-??????`,
+    arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+  });
   return { secret, policyArn };
 }
 
@@ -61,7 +67,12 @@ export class Secrets extends Construct {
   readonly byKey: Record<SecretEnvKey, ServiceSecret>;
   readonly optional: Partial<Record<OptionalSecretEnvKey, ServiceSecret>>;
 
-  constructor(scope: Construct, id: string, refs: Partial<Record<SecretEnvKey, SecretRef>>, optionalRefs: Partial<Record<OptionalSecretEnvKey, SecretRef>> = {}) {
+  constructor(
+    scope: Construct,
+    id: string,
+    refs: Partial<Record<SecretEnvKey, SecretRef>>,
+    optionalRefs: Partial<Record<OptionalSecretEnvKey, SecretRef>> = {},
+  ) {
     super(scope, id);
     const entries = SECRET_ENV_KEYS.map((key): [SecretEnvKey, ServiceSecret] => {
       const name = pascal(key.toLowerCase());

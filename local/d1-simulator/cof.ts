@@ -33,8 +33,7 @@ export function toPublicKey(key: string | KeyObject): KeyObject {
   return publicKey;
 }
 
-const sameSecret = (a: string, b: string): boolean =>
-  timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
+const sameSecret = (a: string, b: string): boolean => timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
 
 const cofError = (status: number, errorCode: string, errorMessage: string): Answer => [status, { errorCode, errorMessage }];
 
@@ -66,12 +65,19 @@ export function merchantApi({ cofApiKey, jweKey, model, faults, requests, log }:
 
     const fault = faults.takeTransaction();
     switch (fault.mode) {
-      case 'timeout': return undefined;
-      case 'http400': return cofError(400, 'INVALID_REQUEST', 'Bad request (simulated)');
-      case 'http404': return cofError(404, 'TOKEN_NOT_FOUND', 'Token not found (simulated)');
-      case 'http500': return cofError(500, 'INTERNAL_ERROR', 'Internal server error (simulated)');
-      case 'http503': return cofError(503, 'SERVICE_UNAVAILABLE', 'Service unavailable (simulated)');
-      case 'ok': case 'badJwe': break;
+      case 'timeout':
+        return undefined;
+      case 'http400':
+        return cofError(400, 'INVALID_REQUEST', 'Bad request (simulated)');
+      case 'http404':
+        return cofError(404, 'TOKEN_NOT_FOUND', 'Token not found (simulated)');
+      case 'http500':
+        return cofError(500, 'INTERNAL_ERROR', 'Internal server error (simulated)');
+      case 'http503':
+        return cofError(503, 'SERVICE_UNAVAILABLE', 'Service unavailable (simulated)');
+      case 'ok':
+      case 'badJwe':
+        break;
     }
 
     const token = model.networkTokens.get(tokenId);
@@ -97,12 +103,19 @@ export function merchantApi({ cofApiKey, jweKey, model, faults, requests, log }:
       encryptedData = parts.join('.');
     }
     const transactionId = randomUUID();
-    log(`createTransaction ${tokenId} ${transactionType} x-correlation-id=${correlationId} -> 201 ${transactionId}` +
-      `${fault.mode === 'badJwe' ? ' (undecryptable JWE)' : ''}`);
-    return [201, {
-      transactionId, encryptedData, eci: '05',
-      cryptogramExpiryDate: new Date(Date.now() + 10 * 60_000).toISOString(),
-    }];
+    log(
+      `createTransaction ${tokenId} ${transactionType} x-correlation-id=${correlationId} -> 201 ${transactionId}` +
+        `${fault.mode === 'badJwe' ? ' (undecryptable JWE)' : ''}`,
+    );
+    return [
+      201,
+      {
+        transactionId,
+        encryptedData,
+        eci: '05',
+        cryptogramExpiryDate: new Date(Date.now() + 10 * 60_000).toISOString(),
+      },
+    ];
   }
 
   return async function serve(req: IncomingMessage, res: ServerResponse, { pathname: path }: URL): Promise<boolean> {

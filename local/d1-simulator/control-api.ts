@@ -6,8 +6,14 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
-  callbackBatchSchema, callbackSchema, cardSchema, networkTokenSchema, tokenFieldsSchema, tokenUpdateBatchSchema,
-  tokenUpdateRefSchema, tokenUpdateSchema,
+  callbackBatchSchema,
+  callbackSchema,
+  cardSchema,
+  networkTokenSchema,
+  tokenFieldsSchema,
+  tokenUpdateBatchSchema,
+  tokenUpdateRefSchema,
+  tokenUpdateSchema,
 } from './control-schemas';
 import type { Deliveries, Planned } from './delivery';
 import type { Faults } from './faults';
@@ -24,7 +30,10 @@ export interface ControlDeps {
   reset: () => void;
 }
 
-interface PlannedUpdate { planned: Planned; fields: TokenFields }
+interface PlannedUpdate {
+  planned: Planned;
+  fields: TokenFields;
+}
 
 const tokenView = (t: SimNetworkToken): Json => ({ ...t });
 
@@ -67,7 +76,11 @@ export function controlApi({ model, faults, deliveries, requests, reset }: Contr
       kind: 'callback',
       correlationId: spec.correlationId ?? randomUUID(),
       body: {
-        issuerCardRefId, virtualCardId, walletProviderId: spec.walletProviderId ?? known?.walletProviderId ?? 'APPLE_PAY', action, isPrimary: true,
+        issuerCardRefId,
+        virtualCardId,
+        walletProviderId: spec.walletProviderId ?? known?.walletProviderId ?? 'APPLE_PAY',
+        action,
+        isPrimary: true,
         ...(spec.source === null ? {} : { source: spec.source }),
         ...(typeof spec.errorCode === 'number' ? { errorCode: spec.errorCode } : {}),
         ...(spec.tokenInfo !== undefined ? { tokenInfo: spec.tokenInfo } : {}),
@@ -139,10 +152,15 @@ export function controlApi({ model, faults, deliveries, requests, reset }: Contr
 
   async function route(req: IncomingMessage, key: string, path: string, wait: boolean): Promise<Answer | undefined> {
     switch (key) {
-      case 'GET /_sim/health': return [200, { status: 'ok' }];
-      case 'POST /_sim/reset': reset(); return [200, {}];
-      case 'GET /_sim/cards': return [200, { cards: [...model.cards.keys()].map((id) => model.cardView(id)) }];
-      case 'POST /_sim/cards': return seedCard(await readJson(req));
+      case 'GET /_sim/health':
+        return [200, { status: 'ok' }];
+      case 'POST /_sim/reset':
+        reset();
+        return [200, {}];
+      case 'GET /_sim/cards':
+        return [200, { cards: [...model.cards.keys()].map((id) => model.cardView(id)) }];
+      case 'POST /_sim/cards':
+        return seedCard(await readJson(req));
       case 'GET /_sim/cards/{id}': {
         const id = decodeURIComponent(path.slice('/_sim/cards/'.length));
         return model.cards.has(id) ? [200, model.cardView(id)] : undefined;
@@ -160,8 +178,10 @@ export function controlApi({ model, faults, deliveries, requests, reset }: Contr
         const sent = plan.map((p) => ({ correlationId: p.correlationId, virtualCardId: p.body.virtualCardId, action: p.body.action }));
         return send(plan, wait, { order: sent });
       }
-      case 'GET /_sim/network-tokens': return [200, { tokens: [...model.networkTokens.values()].map(tokenView) }];
-      case 'POST /_sim/network-tokens': return seedNetworkToken(await readJson(req));
+      case 'GET /_sim/network-tokens':
+        return [200, { tokens: [...model.networkTokens.values()].map(tokenView) }];
+      case 'POST /_sim/network-tokens':
+        return seedNetworkToken(await readJson(req));
       case 'GET /_sim/network-tokens/{id}': {
         const token = model.networkTokens.get(decodeURIComponent(path.slice('/_sim/network-tokens/'.length)));
         return token ? [200, tokenView(token)] : undefined;
@@ -176,18 +196,33 @@ export function controlApi({ model, faults, deliveries, requests, reset }: Contr
         const merchants = new Map<string, string>();
         const items = batch.updates.map((u) => planTokenUpdate(u, merchants)); // all validated before anything changes
         items.forEach(applyTokenUpdate);
-        const plan = reorder(items.map((i) => i.planned), batch.order);
+        const plan = reorder(
+          items.map((i) => i.planned),
+          batch.order,
+        );
         const sent = plan.map((p) => ({ correlationId: p.correlationId, tokenId: p.body.tokenId, lastUpdateTimestamp: p.body.lastUpdateTimestamp }));
         return send(plan, wait, { order: sent });
       }
-      case 'GET /_sim/faults': return [200, faults.view()];
-      case 'POST /_sim/faults': faults.set(await readJson(req)); return [200, faults.view()];
-      case 'DELETE /_sim/faults': faults.clear(); return [200, {}];
-      case 'GET /_sim/requests': return [200, { requests }];
-      case 'DELETE /_sim/requests': requests.length = 0; return [200, {}];
-      case 'GET /_sim/deliveries': return [200, { deliveries: deliveries.records }];
-      case 'DELETE /_sim/deliveries': deliveries.records.length = 0; return [200, {}];
-      default: return undefined;
+      case 'GET /_sim/faults':
+        return [200, faults.view()];
+      case 'POST /_sim/faults':
+        faults.set(await readJson(req));
+        return [200, faults.view()];
+      case 'DELETE /_sim/faults':
+        faults.clear();
+        return [200, {}];
+      case 'GET /_sim/requests':
+        return [200, { requests }];
+      case 'DELETE /_sim/requests':
+        requests.length = 0;
+        return [200, {}];
+      case 'GET /_sim/deliveries':
+        return [200, { deliveries: deliveries.records }];
+      case 'DELETE /_sim/deliveries':
+        deliveries.records.length = 0;
+        return [200, {}];
+      default:
+        return undefined;
     }
   }
 

@@ -11,7 +11,10 @@ import { count, text } from './validation';
 
 const ORDERS = ['as-given', 'reverse', 'shuffle'] as const;
 /** Delivery order of a batch; the model always changes in the order given. */
-const order = z.enum(ORDERS, { error: 'order must be as-given, reverse or shuffle' }).nullish().transform((o) => o ?? 'as-given');
+const order = z
+  .enum(ORDERS, { error: 'order must be as-given, reverse or shuffle' })
+  .nullish()
+  .transform((o) => o ?? 'as-given');
 /** A value the simulator passes through or defaults, never rejects. */
 const lenientText = z.string().min(1).optional().catch(undefined);
 
@@ -23,27 +26,42 @@ const deliveryShape = {
 
 export const cardSchema = z.object({
   issuerCardRefId: text('issuerCardRefId is required'),
-  tokens: z.array(z.object({
-    virtualCardId: text('tokens[].virtualCardId is required'),
-    walletProviderId: z.string().min(1).catch('APPLE_PAY'),
-    status: z.enum(STATUSES, { error: `tokens[].status must be one of ${STATUSES.join(', ')}` }).nullish().transform((s) => s ?? 'RESUMED'),
-  }, { error: 'tokens[].virtualCardId is required' }), { error: 'tokens must be an array' }).nullish().transform((t) => t ?? []),
+  tokens: z
+    .array(
+      z.object(
+        {
+          virtualCardId: text('tokens[].virtualCardId is required'),
+          walletProviderId: z.string().min(1).catch('APPLE_PAY'),
+          status: z
+            .enum(STATUSES, { error: `tokens[].status must be one of ${STATUSES.join(', ')}` })
+            .nullish()
+            .transform((s) => s ?? 'RESUMED'),
+        },
+        { error: 'tokens[].virtualCardId is required' },
+      ),
+      { error: 'tokens must be an array' },
+    )
+    .nullish()
+    .transform((t) => t ?? []),
 });
 
 const CALLBACK_IDS = 'issuerCardRefId, virtualCardId and action are required strings';
-export const callbackSchema = z.object({
-  issuerCardRefId: text(CALLBACK_IDS),
-  virtualCardId: text(CALLBACK_IDS),
-  action: text(CALLBACK_IDS),
-  errorCode: z.number({ error: 'errorCode must be a number' }).nullish(),
-  // A delivery that is not an object is ignored here (token updates reject it).
-  delivery: z.preprocess((d) => (isObject(d) ? d : {}), z.object(deliveryShape)),
-  walletProviderId: lenientText,
-  /** null omits the field, to test callbacks without one. */
-  source: z.string().min(1).nullable().catch('WALLET'),
-  tokenInfo: z.unknown().optional(),
-  correlationId: lenientText,
-}, { error: 'each callback must be an object' });
+export const callbackSchema = z.object(
+  {
+    issuerCardRefId: text(CALLBACK_IDS),
+    virtualCardId: text(CALLBACK_IDS),
+    action: text(CALLBACK_IDS),
+    errorCode: z.number({ error: 'errorCode must be a number' }).nullish(),
+    // A delivery that is not an object is ignored here (token updates reject it).
+    delivery: z.preprocess((d) => (isObject(d) ? d : {}), z.object(deliveryShape)),
+    walletProviderId: lenientText,
+    /** null omits the field, to test callbacks without one. */
+    source: z.string().min(1).nullable().catch('WALLET'),
+    tokenInfo: z.unknown().optional(),
+    correlationId: lenientText,
+  },
+  { error: 'each callback must be an object' },
+);
 
 export const callbackBatchSchema = z.object({
   callbacks: z.array(z.unknown(), { error: 'callbacks must be an array' }),
@@ -64,27 +82,40 @@ export function tokenFieldsSchema(where: string) {
   const expiry = `${where}tokenExpiryDate must be MMYY`;
   return z.object({
     tokenState: text(`${where}tokenState must be a string`).optional(),
-    tokenLastDigits: z.string({ error: digits }).regex(/^[0-9]{1,5}$/, { error: digits }).optional(),
-    tokenExpiryDate: z.string({ error: expiry }).regex(/^(0[1-9]|1[0-2])[0-9]{2}$/, { error: expiry }).optional(),
+    tokenLastDigits: z
+      .string({ error: digits })
+      .regex(/^[0-9]{1,5}$/, { error: digits })
+      .optional(),
+    tokenExpiryDate: z
+      .string({ error: expiry })
+      .regex(/^(0[1-9]|1[0-2])[0-9]{2}$/, { error: expiry })
+      .optional(),
   });
 }
 
 /** A token update's `changes`: token fields only, each unknown key an error before any value is checked. */
-const changes = z.strictObject(Object.fromEntries(TOKEN_FIELDS.map((f) => [f, z.unknown().optional()])), {
-  error: (issue) => issue.code === 'unrecognized_keys'
-    ? `changes.${issue.keys[0]} is not a token field (${TOKEN_FIELDS.join(', ')})`
-    : 'changes must be an object',
-}).pipe(tokenFieldsSchema('changes.'));
+const changes = z
+  .strictObject(Object.fromEntries(TOKEN_FIELDS.map((f) => [f, z.unknown().optional()])), {
+    error: (issue) =>
+      issue.code === 'unrecognized_keys' ? `changes.${issue.keys[0]} is not a token field (${TOKEN_FIELDS.join(', ')})` : 'changes must be an object',
+  })
+  .pipe(tokenFieldsSchema('changes.'));
 
 /** The rest of a token update, after tokenUpdateRefSchema and the merchant check. */
 export const tokenUpdateSchema = z.object({
   changes: changes.optional(),
   lastUpdateTimestamp: text('lastUpdateTimestamp must be a string').optional(),
   correlationId: text('correlationId must be a string').optional(),
-  delivery: z.preprocess((d) => (d === undefined ? {} : d), z.object({
-    apiKey: z.enum(['valid', 'wrong', 'missing'], { error: 'delivery.apiKey must be valid, wrong or missing' }).nullish(),
-    ...deliveryShape,
-  }, { error: 'delivery must be an object' })),
+  delivery: z.preprocess(
+    (d) => (d === undefined ? {} : d),
+    z.object(
+      {
+        apiKey: z.enum(['valid', 'wrong', 'missing'], { error: 'delivery.apiKey must be valid, wrong or missing' }).nullish(),
+        ...deliveryShape,
+      },
+      { error: 'delivery must be an object' },
+    ),
+  ),
 });
 
 export const tokenUpdateBatchSchema = z.object({

@@ -64,21 +64,29 @@ function deliveryRecord({ kind, correlationId, body, apiKey }: Planned): Deliver
   const base = { correlationId, status: null, attempts: 0, at: new Date().toISOString() };
   if (kind === 'callback') {
     return {
-      kind, ...base, virtualCardId: String(body.virtualCardId), action: String(body.action),
+      kind,
+      ...base,
+      virtualCardId: String(body.virtualCardId),
+      action: String(body.action),
       ...(typeof body.errorCode === 'number' ? { errorCode: body.errorCode } : {}),
     };
   }
   return {
-    kind, ...base, tokenId: String(body.tokenId), merchantId: String(body.merchantId), lastUpdateTimestamp: body.lastUpdateTimestamp,
+    kind,
+    ...base,
+    tokenId: String(body.tokenId),
+    merchantId: String(body.merchantId),
+    lastUpdateTimestamp: body.lastUpdateTimestamp,
     ...(body.tokenState !== undefined ? { tokenState: body.tokenState } : {}),
     fields: TOKEN_FIELDS.filter((f) => body[f] !== undefined),
     ...(apiKey ? { apiKey } : {}),
   };
 }
 
-const describe = (r: DeliveryRecord): string => r.kind === 'callback'
-  ? `callback ${r.action} ${r.virtualCardId} x-correlation-id=${r.correlationId}${r.errorCode !== undefined ? ` errorCode=${r.errorCode}` : ''}`
-  : `token-update ${r.tokenId} [${r.fields.join(',')}]${r.apiKey ? ` (${r.apiKey} api key)` : ''} x-correlation-id=${r.correlationId}`;
+const describe = (r: DeliveryRecord): string =>
+  r.kind === 'callback'
+    ? `callback ${r.action} ${r.virtualCardId} x-correlation-id=${r.correlationId}${r.errorCode !== undefined ? ` errorCode=${r.errorCode}` : ''}`
+    : `token-update ${r.tokenId} [${r.fields.join(',')}]${r.apiKey ? ` (${r.apiKey} api key)` : ''} x-correlation-id=${r.correlationId}`;
 
 export class Deliveries {
   /** Every copy sent, for `/_sim/deliveries`. */

@@ -14,41 +14,65 @@ const modeError = (section: string, modes: readonly string[]): string => `${sect
 /** Anything but `true` leaves a switch off. */
 const flag = z.boolean().catch(false);
 
-const updateFaultSchema = z.object({
-  mode: z.enum(UPDATE_MODES, { error: modeError('updateCardState', UPDATE_MODES) }),
-  responseCode: z.number({ error: 'updateCardState.responseCode must be a number' }).optional(),
-  times: count('updateCardState.times', 1).optional(),
-}, { error: modeError('updateCardState', UPDATE_MODES) });
+const updateFaultSchema = z.object(
+  {
+    mode: z.enum(UPDATE_MODES, { error: modeError('updateCardState', UPDATE_MODES) }),
+    responseCode: z.number({ error: 'updateCardState.responseCode must be a number' }).optional(),
+    times: count('updateCardState.times', 1).optional(),
+  },
+  { error: modeError('updateCardState', UPDATE_MODES) },
+);
 
-const callbackFaultSchema = z.object({
-  errorCode: z.number({ error: 'callbacks.errorCode must be a number or null' }).nullish(),
-  duplicate: count('callbacks.duplicate').default(0),
-  delayMs: count('callbacks.delayMs').default(0),
-  times: count('callbacks.times', 1).optional(),
-  reorder: flag,
-  drop: flag,
-  beforeAnswer: flag,
-}, { error: 'callbacks must be an object' })
+const callbackFaultSchema = z
+  .object(
+    {
+      errorCode: z.number({ error: 'callbacks.errorCode must be a number or null' }).nullish(),
+      duplicate: count('callbacks.duplicate').default(0),
+      delayMs: count('callbacks.delayMs').default(0),
+      times: count('callbacks.times', 1).optional(),
+      reorder: flag,
+      drop: flag,
+      beforeAnswer: flag,
+    },
+    { error: 'callbacks must be an object' },
+  )
   // The order `GET /_sim/faults` shows the fields in.
   .transform(({ errorCode, duplicate, delayMs, times, reorder, drop, beforeAnswer }) => ({
-    duplicate, delayMs, reorder, errorCode: errorCode ?? null, drop, beforeAnswer, ...(times !== undefined ? { times } : {}),
+    duplicate,
+    delayMs,
+    reorder,
+    errorCode: errorCode ?? null,
+    drop,
+    beforeAnswer,
+    ...(times !== undefined ? { times } : {}),
   }));
 
-const transactionFaultSchema = z.object({
-  mode: z.enum(TRANSACTION_MODES, { error: modeError('transactions', TRANSACTION_MODES) }),
-  times: count('transactions.times', 1).optional(),
-}, { error: modeError('transactions', TRANSACTION_MODES) });
+const transactionFaultSchema = z.object(
+  {
+    mode: z.enum(TRANSACTION_MODES, { error: modeError('transactions', TRANSACTION_MODES) }),
+    times: count('transactions.times', 1).optional(),
+  },
+  { error: modeError('transactions', TRANSACTION_MODES) },
+);
 
 type UpdateFault = z.output<typeof updateFaultSchema>;
 type TransactionFault = z.output<typeof transactionFaultSchema>;
 export interface CallbackFault {
-  duplicate?: number; delayMs?: number; reorder?: boolean; errorCode?: number | null; drop?: boolean;
+  duplicate?: number;
+  delayMs?: number;
+  reorder?: boolean;
+  errorCode?: number | null;
+  drop?: boolean;
   /** Deliver the callbacks before answering updateCardState (DESIGN §2 rule 8: a callback may beat the answer). */
   beforeAnswer?: boolean;
   times?: number;
 }
 
-interface Armed { update: UpdateFault; callbacks: CallbackFault; transactions: TransactionFault }
+interface Armed {
+  update: UpdateFault;
+  callbacks: CallbackFault;
+  transactions: TransactionFault;
+}
 const DISARMED = (): Armed => ({ update: { mode: 'ok' }, callbacks: {}, transactions: { mode: 'ok' } });
 
 export class Faults {

@@ -16,7 +16,11 @@ export function header(req: IncomingMessage, name: string): string | undefined {
   return (Array.isArray(v) ? v[0] : v) || undefined;
 }
 
-export interface RawBody { text: string; json?: unknown; tooLarge: boolean }
+export interface RawBody {
+  text: string;
+  json?: unknown;
+  tooLarge: boolean;
+}
 
 export async function readBody(req: IncomingMessage): Promise<RawBody> {
   const chunks: Buffer[] = [];
@@ -63,11 +67,21 @@ export interface RecordedCall {
 
 /** Serves one D1 method our service calls, keeping the request in `requests` for `/_sim/requests`. */
 export async function serveRecorded(
-  req: IncomingMessage, res: ServerResponse, requests: RequestRecord[], log: Log, path: string, call: RecordedCall,
+  req: IncomingMessage,
+  res: ServerResponse,
+  requests: RequestRecord[],
+  log: Log,
+  path: string,
+  call: RecordedCall,
 ): Promise<void> {
   const raw = await readBody(req);
   const record: RequestRecord = {
-    method: req.method ?? 'GET', path, headers: call.headers, body: raw.json ?? raw.text, status: null, at: new Date().toISOString(),
+    method: req.method ?? 'GET',
+    path,
+    headers: call.headers,
+    body: raw.json ?? raw.text,
+    status: null,
+    at: new Date().toISOString(),
   };
   requests.push(record);
   const result = await call.handle(raw);

@@ -76,8 +76,12 @@ export async function startD1Simulator(opts: D1SimulatorOptions): Promise<D1Simu
   const faults = new Faults();
   const requests: RequestRecord[] = [];
   const deliveries = new Deliveries({
-    issuerId: opts.issuerId, serviceBaseUrl: opts.serviceBaseUrl, trApiKey: opts.trApiKey,
-    retryDelayMs: opts.callbackRetryDelayMs ?? 200, timeoutMs: opts.callbackTimeoutMs ?? 10_000, log,
+    issuerId: opts.issuerId,
+    serviceBaseUrl: opts.serviceBaseUrl,
+    trApiKey: opts.trApiKey,
+    retryDelayMs: opts.callbackRetryDelayMs ?? 200,
+    timeoutMs: opts.callbackTimeoutMs ?? 10_000,
+    log,
   });
   const reset = (): void => {
     model.reset();
@@ -110,9 +114,11 @@ export async function startD1Simulator(opts: D1SimulatorOptions): Promise<D1Simu
   const port = (server.address() as AddressInfo).port;
   const url = `http://${opts.host ?? '127.0.0.1'}:${port}`;
   const later = typeof opts.serviceBaseUrl === 'function';
-  log(`D1 simulator on ${url}, callbacks to ${later ? '(set later)' : deliveries.webhookUrl()}, token updates to ${later ? '(set later)' : deliveries.tokenUpdateUrl()}` +
-    `${opts.trApiKey === undefined ? ' (no trApiKey: sent without authorization)' : ''}` +
-    `${jweKey ? '' : ' (no trJwePublicKey: Create Transaction answers 500)'}`);
+  log(
+    `D1 simulator on ${url}, callbacks to ${later ? '(set later)' : deliveries.webhookUrl()}, token updates to ${later ? '(set later)' : deliveries.tokenUpdateUrl()}` +
+      `${opts.trApiKey === undefined ? ' (no trApiKey: sent without authorization)' : ''}` +
+      `${jweKey ? '' : ' (no trJwePublicKey: Create Transaction answers 500)'}`,
+  );
 
   return {
     url,

@@ -49,11 +49,16 @@ export function issuerGateway({ issuerId, model, faults, deliveries, requests, l
 
     const fault = faults.takeUpdate();
     switch (fault.mode) {
-      case 'timeout': return undefined;
-      case 'http500': return [500, { responseCode: fault.responseCode ?? 921, errorMessage: 'Unexpected server error' }];
-      case 'http429': return [429, { responseCode: fault.responseCode ?? 921, errorMessage: 'Too many requests' }];
-      case 'reject400': return igwError(fault.responseCode ?? 911, 'Operation failed');
-      case 'ok': break;
+      case 'timeout':
+        return undefined;
+      case 'http500':
+        return [500, { responseCode: fault.responseCode ?? 921, errorMessage: 'Unexpected server error' }];
+      case 'http429':
+        return [429, { responseCode: fault.responseCode ?? 921, errorMessage: 'Too many requests' }];
+      case 'reject400':
+        return igwError(fault.responseCode ?? 911, 'Operation failed');
+      case 'ok':
+        break;
     }
 
     const tokens = model.tokensOf(cardId as string);
@@ -71,11 +76,22 @@ export function issuerGateway({ issuerId, model, faults, deliveries, requests, l
     // D1's truth moves even if the callback is dropped, but not when the callback reports a failure.
     if (typeof cbFault.errorCode !== 'number') for (const t of targets) t.status = STATUS_AFTER[action as string]!;
     const correlationId = header(req, 'x-correlation-id')!;
-    const plan = faultyCallbacks(cbFault, correlationId, targets.map((t) => ({
-      issuerCardRefId: cardId, virtualCardId: t.virtualCardId, walletProviderId: t.walletProviderId, action, source: 'ISSUER', isPrimary: true,
-    })));
-    log(`updateCardState ${String(action)} ${String(cardId)}${virtualCardId ? `/${String(virtualCardId)}` : ' (card)'}` +
-      ` x-correlation-id=${correlationId} -> ${plan.length} callback(s)${cbFault.drop ? ' dropped' : ''}`);
+    const plan = faultyCallbacks(
+      cbFault,
+      correlationId,
+      targets.map((t) => ({
+        issuerCardRefId: cardId,
+        virtualCardId: t.virtualCardId,
+        walletProviderId: t.walletProviderId,
+        action,
+        source: 'ISSUER',
+        isPrimary: true,
+      })),
+    );
+    log(
+      `updateCardState ${String(action)} ${String(cardId)}${virtualCardId ? `/${String(virtualCardId)}` : ' (card)'}` +
+        ` x-correlation-id=${correlationId} -> ${plan.length} callback(s)${cbFault.drop ? ' dropped' : ''}`,
+    );
     if (cbFault.beforeAnswer) await deliveries.start(plan);
     else void deliveries.start(plan);
     return [200, {}];

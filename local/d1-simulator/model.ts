@@ -12,10 +12,18 @@ const TERMINAL: readonly D1TokenStatus[] = ['DELETED', 'ERASED'];
 export const isTerminal = (status: D1TokenStatus): boolean => TERMINAL.includes(status);
 /** State after a successful callback; RENEW and unknown actions leave it alone (DESIGN §2 rule 7). */
 export const STATUS_AFTER: Readonly<Record<string, D1TokenStatus>> = {
-  ACTIVATE: 'RESUMED', RESUME: 'RESUMED', SUSPEND: 'SUSPENDED', DELETE: 'DELETED', DELETE_FROM_APP: 'DELETED',
+  ACTIVATE: 'RESUMED',
+  RESUME: 'RESUMED',
+  SUSPEND: 'SUSPENDED',
+  DELETE: 'DELETED',
+  DELETE_FROM_APP: 'DELETED',
 };
 
-export interface SimToken { virtualCardId: string; walletProviderId: string; status: D1TokenStatus }
+export interface SimToken {
+  virtualCardId: string;
+  walletProviderId: string;
+  status: D1TokenStatus;
+}
 
 /** Merchant-side network token as D1 knows it (the token PAN is derived, never kept). */
 export interface SimNetworkToken {
@@ -77,10 +85,13 @@ export class SimModel {
     let token = this.networkTokens.get(tokenId);
     if (!token) {
       token = {
-        tokenId, merchantId, tokenState: 'ACTIVE',
+        tokenId,
+        merchantId,
+        tokenState: 'ACTIVE',
         tokenLastDigits: tokenPan(tokenId, 0).slice(-4),
         tokenExpiryDate: defaultExpiry(),
-        panGeneration: 0, updatedAt: now,
+        panGeneration: 0,
+        updatedAt: now,
       };
       this.networkTokens.set(tokenId, token);
     } else if (fields.tokenLastDigits !== undefined && fields.tokenLastDigits !== token.tokenLastDigits) {

@@ -111,7 +111,11 @@ const finalArb = fc.constantFrom<D1Answer>(
   { kind: 'http-error', status: 404 },
   { kind: 'http-error', status: 403 },
 );
-const answerArb = fc.oneof({ weight: 6, arbitrary: fc.constant<D1Answer>({ kind: 'accepted' }) }, { weight: 3, arbitrary: transientArb }, { weight: 1, arbitrary: finalArb });
+const answerArb = fc.oneof(
+  { weight: 6, arbitrary: fc.constant<D1Answer>({ kind: 'accepted' }) },
+  { weight: 3, arbitrary: transientArb },
+  { weight: 1, arbitrary: finalArb },
+);
 const actionArb = fc.oneof({ weight: 3, arbitrary: fc.constantFrom<Action>('SUSPEND', 'RESUME') }, { weight: 1, arbitrary: fc.constant<Action>('DELETE') });
 const initialArb = fc.oneof(
   { weight: 2, arbitrary: fc.constant<Initial>('UNKNOWN') },
@@ -148,11 +152,12 @@ function scenarioArb(): fc.Arbitrary<Scenario> {
         .chain(({ scope, pick, action, answers, processesOnTimeout, mask }) => {
           const target = scope === 'TOKEN' ? pick % tokens.length : pick % cards;
           // TOKEN: D1 reports on that token; CARD: on the card's tokens D1 still lists (a subset, maybe not ours).
-          const onCard = tokens.map((t, i) => ({ t, i })).filter(({ t }) => t.card === target).map(({ i }) => i);
+          const onCard = tokens
+            .map((t, i) => ({ t, i }))
+            .filter(({ t }) => t.card === target)
+            .map(({ i }) => i);
           const reported = scope === 'TOKEN' ? [target] : onCard.filter((_, k) => (mask >> k) & 1 || mask === 7);
-          return fc
-            .tuple(...reported.map(targetArb))
-            .map((targets) => ({ scope, target, action, answers, processesOnTimeout, targets }));
+          return fc.tuple(...reported.map(targetArb)).map((targets) => ({ scope, target, action, answers, processesOnTimeout, targets }));
         });
       const externalArb: fc.Arbitrary<ExternalSpec> = fc.record({
         token: fc.nat({ max: tokens.length - 1 }),
@@ -266,8 +271,16 @@ function simulate(scenario: Scenario): Run {
     const op = store.ops.get(opId)!;
     for (const t of specOf(opId).targets) {
       if (t.dropped) continue;
-      const base = { correlationId: op.correlationId, issuerCardRefId: cardOf(scenario.tokens[t.token]!.card), virtualCardId: vcOf(t.token), action: op.action, source: 'ISSUER', walletProviderId: 'APPLE_PAY' };
-      for (let d = 0; d <= t.dupes; d++) deliveries.push({ change: { ...base, errorCode: t.failed ? 221 : null, receivedAt: '' }, arrived: false, snapshot: null });
+      const base = {
+        correlationId: op.correlationId,
+        issuerCardRefId: cardOf(scenario.tokens[t.token]!.card),
+        virtualCardId: vcOf(t.token),
+        action: op.action,
+        source: 'ISSUER',
+        walletProviderId: 'APPLE_PAY',
+      };
+      for (let d = 0; d <= t.dupes; d++)
+        deliveries.push({ change: { ...base, errorCode: t.failed ? 221 : null, receivedAt: '' }, arrived: false, snapshot: null });
       if (t.secondOutcome) deliveries.push({ change: { ...base, errorCode: t.failed ? null : 221, receivedAt: '' }, arrived: false, snapshot: null });
     }
   };
@@ -314,8 +327,21 @@ function simulate(scenario: Scenario): Run {
           return;
         }
         const expectedTokens =
-          vc !== undefined ? [vc] : [...store.tokens.values()].filter((t) => t.issuerCardRefId === card && t.state !== 'DELETED').map((t) => t.virtualCardId).sort();
-        const op = newOperation({ operationId, action: spec.action, issuerCardRefId: card, virtualCardId: vc, expectedTokens, now: now(), sequence: ++store.sequence });
+          vc !== undefined
+            ? [vc]
+            : [...store.tokens.values()]
+                .filter((t) => t.issuerCardRefId === card && t.state !== 'DELETED')
+                .map((t) => t.virtualCardId)
+                .sort();
+        const op = newOperation({
+          operationId,
+          action: spec.action,
+          issuerCardRefId: card,
+          virtualCardId: vc,
+          expectedTokens,
+          now: now(),
+          sequence: ++store.sequence,
+        });
         store.ops.set(operationId, op);
         messages.push({ opId: operationId, attempt: 1 });
         log.push({ kind: 'request', opIndex, rejected: false, expected: expectedTokens });
@@ -328,9 +354,11 @@ function simulate(scenario: Scenario): Run {
         messages.splice(m, 1);
         const op = store.ops.get(message.opId);
         if (!op || shouldSubmit(op, message.attempt).kind === 'skip') return;
-        if (op.tokens.length > 0 || op.status !== 'PENDING') violations.push(`I7: D1 called for ${op.operationId} attempt ${message.attempt} while ${op.status} with ${op.tokens.length} outcome(s)`);
+        if (op.tokens.length > 0 || op.status !== 'PENDING')
+          violations.push(`I7: D1 called for ${op.operationId} attempt ${message.attempt} while ${op.status} with ${op.tokens.length} outcome(s)`);
         const answer = specOf(message.opId).answers[message.attempt - 1] ?? { kind: 'accepted' };
-        const processes = answer.kind === 'accepted' || ((answer.kind === 'timeout' || answer.kind === 'network-error') && specOf(message.opId).processesOnTimeout);
+        const processes =
+          answer.kind === 'accepted' || ((answer.kind === 'timeout' || answer.kind === 'network-error') && specOf(message.opId).processesOnTimeout);
         if (processes) d1Processes(message.opId);
         inFlight.push({ ...message, read: op, answer });
       });
@@ -446,7 +474,8 @@ function verify(scenario: Scenario, run: Run): string[] {
   const violations = [...run.violations];
   const oracle = new LifecycleOracle(MAX_ATTEMPTS);
   scenario.tokens.forEach((spec, i) => {
-    if (spec.initial !== 'UNKNOWN') oracle.seedToken({ virtualCardId: vcOf(i), issuerCardRefId: cardOf(spec.card), state: spec.initial, lastChangeSource: 'RECONCILIATION' });
+    if (spec.initial !== 'UNKNOWN')
+      oracle.seedToken({ virtualCardId: vcOf(i), issuerCardRefId: cardOf(spec.card), state: spec.initial, lastChangeSource: 'RECONCILIATION' });
   });
   const eventCursor = new Map<string, number>();
   for (const entry of run.log) {
@@ -455,7 +484,10 @@ function verify(scenario: Scenario, run: Run): string[] {
       const vc = spec.scope === 'TOKEN' ? vcOf(spec.target) : null;
       const card = spec.scope === 'TOKEN' ? cardOf(scenario.tokens[spec.target]!.card) : cardOf(spec.target);
       const model = oracle.request({ operationId: opIdOf(entry.opIndex), action: spec.action, issuerCardRefId: card, virtualCardId: vc });
-      if ((model === 'TOKEN_DELETED') !== entry.rejected) violations.push(`I6: ${opIdOf(entry.opIndex)} request ${entry.rejected ? 'refused' : 'accepted'}, oracle says ${model === 'TOKEN_DELETED' ? 'TOKEN_DELETED' : 'accept'}`);
+      if ((model === 'TOKEN_DELETED') !== entry.rejected)
+        violations.push(
+          `I6: ${opIdOf(entry.opIndex)} request ${entry.rejected ? 'refused' : 'accepted'}, oracle says ${model === 'TOKEN_DELETED' ? 'TOKEN_DELETED' : 'accept'}`,
+        );
       else if (model !== 'TOKEN_DELETED' && JSON.stringify([...model.expected].sort()) !== JSON.stringify([...(entry.expected ?? [])].sort())) {
         violations.push(`I6: ${opIdOf(entry.opIndex)} expected tokens ${JSON.stringify(entry.expected)}, oracle ${JSON.stringify(model.expected)}`);
       }
@@ -474,7 +506,8 @@ function verify(scenario: Scenario, run: Run): string[] {
       eventCursor.set(vc, n + 1);
       const got = { outcome: entry.event.outcome, stateAfter: entry.event.stateAfter, source: entry.event.source, operationId: entry.event.operationId };
       const want = { outcome: verdict.outcome, stateAfter: verdict.stateAfter, source: verdict.source, operationId: verdict.operationId };
-      if (JSON.stringify(got) !== JSON.stringify(want)) violations.push(`I2: event ${n} of ${vc} (${what}) is ${JSON.stringify(got)}, oracle ${JSON.stringify(want)}`);
+      if (JSON.stringify(got) !== JSON.stringify(want))
+        violations.push(`I2: event ${n} of ${vc} (${what}) is ${JSON.stringify(got)}, oracle ${JSON.stringify(want)}`);
     }
   }
 
@@ -490,7 +523,8 @@ function verify(scenario: Scenario, run: Run): string[] {
     const events = run.store.events.get(vc) ?? [];
     const recorded = events.map((e) => identityOf(e.change));
     if (recorded.length !== new Set(recorded).size) violations.push(`I1: ${vc} has a callback recorded twice`);
-    if (recorded.length !== ids.size || recorded.some((id) => !ids.has(id))) violations.push(`I1: ${vc} recorded ${recorded.length} events for ${ids.size} distinct callbacks`);
+    if (recorded.length !== ids.size || recorded.some((id) => !ids.has(id)))
+      violations.push(`I1: ${vc} recorded ${recorded.length} events for ${ids.size} distinct callbacks`);
   }
 
   // I2 (final token fields) and I8 (versions).
@@ -503,7 +537,13 @@ function verify(scenario: Scenario, run: Run): string[] {
       return;
     }
     const pick = (t: { state: string; renewals: number; lastAction: string | null; lastChangeSource: string | null; lastOperationId: string | null }) =>
-      JSON.stringify({ state: t.state, renewals: t.renewals, lastAction: t.lastAction, lastChangeSource: t.lastChangeSource, lastOperationId: t.lastOperationId });
+      JSON.stringify({
+        state: t.state,
+        renewals: t.renewals,
+        lastAction: t.lastAction,
+        lastChangeSource: t.lastChangeSource,
+        lastOperationId: t.lastOperationId,
+      });
     if (pick(got) !== pick(want)) violations.push(`I2: ${vc} is ${pick(got)}, oracle ${pick(want)}`);
     const bumps = (run.store.events.get(vc) ?? []).filter((e) => e.withToken).length;
     if (got.version !== (run.initialVersions.get(vc) ?? 0) + bumps) violations.push(`I8: ${vc} version ${got.version} after ${bumps} recorded events`);
@@ -526,15 +566,30 @@ function verify(scenario: Scenario, run: Run): string[] {
     const deleteSwap = swapped((a, b) => isDelete(a) || isDelete(b));
     if (deleteSwap) stats.deleteSwaps++;
     const arrival = new LifecycleOracle(MAX_ATTEMPTS);
-    if (spec.initial !== 'UNKNOWN') arrival.seedToken({ virtualCardId: vc, issuerCardRefId: cardOf(spec.card), state: spec.initial, lastChangeSource: 'RECONCILIATION' });
+    if (spec.initial !== 'UNKNOWN')
+      arrival.seedToken({ virtualCardId: vc, issuerCardRefId: cardOf(spec.card), state: spec.initial, lastChangeSource: 'RECONCILIATION' });
     for (const entry of run.log) {
       if (entry.kind !== 'request' || entry.rejected) continue;
       const s = scenario.ops[entry.opIndex]!;
-      arrival.request({ operationId: opIdOf(entry.opIndex), action: s.action, issuerCardRefId: s.scope === 'TOKEN' ? cardOf(scenario.tokens[s.target]!.card) : cardOf(s.target), virtualCardId: s.scope === 'TOKEN' ? vcOf(s.target) : null });
+      arrival.request({
+        operationId: opIdOf(entry.opIndex),
+        action: s.action,
+        issuerCardRefId: s.scope === 'TOKEN' ? cardOf(scenario.tokens[s.target]!.card) : cardOf(s.target),
+        virtualCardId: s.scope === 'TOKEN' ? vcOf(s.target) : null,
+      });
     }
-    for (const e of [...events].sort((a, b) => (a.change.receivedAt < b.change.receivedAt ? -1 : a.change.receivedAt > b.change.receivedAt ? 1 : 0))) arrival.callback(e.change);
-    const pick = (t: { state: string; renewals: number; lastAction: string | null; lastChangeSource: string | null; lastOperationId: string | null } | undefined) =>
-      t ? JSON.stringify(deleteSwap ? { state: t.state } : { state: t.state, renewals: t.renewals, lastAction: t.lastAction, lastChangeSource: t.lastChangeSource, lastOperationId: t.lastOperationId }) : 'unknown';
+    for (const e of [...events].sort((a, b) => (a.change.receivedAt < b.change.receivedAt ? -1 : a.change.receivedAt > b.change.receivedAt ? 1 : 0)))
+      arrival.callback(e.change);
+    const pick = (
+      t: { state: string; renewals: number; lastAction: string | null; lastChangeSource: string | null; lastOperationId: string | null } | undefined,
+    ) =>
+      t
+        ? JSON.stringify(
+            deleteSwap
+              ? { state: t.state }
+              : { state: t.state, renewals: t.renewals, lastAction: t.lastAction, lastChangeSource: t.lastChangeSource, lastOperationId: t.lastOperationId },
+          )
+        : 'unknown';
     const got = pick(run.store.tokens.get(vc));
     const want = pick(arrival.tokens.get(vc));
     if (got !== want) violations.push(`I9: ${vc} is ${got}; its callbacks in arrival (receivedAt) order give ${want}`);
@@ -566,10 +621,14 @@ function describeRun(scenario: Scenario, run: Run): string {
     ...scenario.ops.map(
       (o, i) =>
         `${opIdOf(i)} ${o.action} ${o.scope === 'TOKEN' ? vcOf(o.target) : cardOf(o.target)} answers=${o.answers.map(answer).join(',')}${o.processesOnTimeout ? ' (processes on timeout)' : ''} D1 reports ${o.targets
-          .map((t) => `${vcOf(t.token)}${t.failed ? ':221' : ''}${t.dupes ? `x${t.dupes + 1}` : ''}${t.secondOutcome ? '+2nd' : ''}${t.dropped ? ':dropped' : ''}`)
+          .map(
+            (t) => `${vcOf(t.token)}${t.failed ? ':221' : ''}${t.dupes ? `x${t.dupes + 1}` : ''}${t.secondOutcome ? '+2nd' : ''}${t.dropped ? ':dropped' : ''}`,
+          )
           .join(' ')}`,
     ),
-    ...scenario.externals.map((e) => `ext-${e.correlation} ${e.action} ${vcOf(e.token)}${e.errorCode ? ' :221' : ''} source=${e.source}${e.dupes ? ` x${e.dupes + 1}` : ''}`),
+    ...scenario.externals.map(
+      (e) => `ext-${e.correlation} ${e.action} ${vcOf(e.token)}${e.errorCode ? ' :221' : ''} source=${e.source}${e.dupes ? ` x${e.dupes + 1}` : ''}`,
+    ),
     'log:',
     ...run.log.map((l) =>
       l.kind === 'request'
@@ -583,7 +642,20 @@ function describeRun(scenario: Scenario, run: Run): string {
 
 // ------------------------------------------------------------------------------------------------ the property
 
-const stats = { runs: 0, steps: 0, callbacks: 0, duplicates: 0, conflicts: 0, ops: 0, final: 0, superseded: 0, ignored: 0, failedCallbacks: 0, renewSwaps: 0, deleteSwaps: 0 };
+const stats = {
+  runs: 0,
+  steps: 0,
+  callbacks: 0,
+  duplicates: 0,
+  conflicts: 0,
+  ops: 0,
+  final: 0,
+  superseded: 0,
+  ignored: 0,
+  failedCallbacks: 0,
+  renewSwaps: 0,
+  deleteSwaps: 0,
+};
 
 describe('domain chaos: operations, D1 answers, callbacks and external changes, randomly interleaved', () => {
   const started = Date.now();
@@ -636,7 +708,16 @@ describe('domain chaos: operations, D1 answers, callbacks and external changes, 
     const scenario: Scenario = {
       cards: 1,
       tokens: [{ card: 0, initial: 'ACTIVE' }],
-      ops: [{ scope: 'TOKEN', target: 0, action: 'SUSPEND', answers: [{ kind: 'accepted' }, { kind: 'accepted' }, { kind: 'accepted' }], processesOnTimeout: false, targets: [{ token: 0, failed: false, dupes: 1, secondOutcome: false, dropped: false }] }],
+      ops: [
+        {
+          scope: 'TOKEN',
+          target: 0,
+          action: 'SUSPEND',
+          answers: [{ kind: 'accepted' }, { kind: 'accepted' }, { kind: 'accepted' }],
+          processesOnTimeout: false,
+          targets: [{ token: 0, failed: false, dupes: 1, secondOutcome: false, dropped: false }],
+        },
+      ],
       externals: [{ token: 0, correlation: 0, action: 'RENEW', errorCode: null, source: 'WALLET', dupes: 0 }],
       choices: [],
     };

@@ -70,7 +70,16 @@ type LcmAction = 'SUSPEND' | 'RESUME' | 'DELETE';
 
 type Step =
   | { kind: 'request'; scope: 'TOKEN' | 'CARD'; target: number; action: LcmAction }
-  | { kind: 'external'; token: number; action: string; errorCode: number | null; source: string | null; duplicate: number; concurrent: boolean; delayMs: number }
+  | {
+      kind: 'external';
+      token: number;
+      action: string;
+      errorCode: number | null;
+      source: string | null;
+      duplicate: number;
+      concurrent: boolean;
+      delayMs: number;
+    }
   | { kind: 'replay'; pick: number; flip: boolean; duplicate: number; concurrent: boolean }
   | { kind: 'fault'; updateCardState: Record<string, unknown> | null; callbacks: Record<string, unknown> | null }
   | { kind: 'pause'; ms: number };
@@ -96,7 +105,10 @@ const laneArb: fc.Arbitrary<LaneSpec> = fc
   .chain(({ cards, tokens }) => {
     const normalized = tokens.map((t) => ({ ...t, card: t.card % cards }));
     const n = normalized.length;
-    const action = fc.oneof({ weight: 3, arbitrary: fc.constantFrom<LcmAction>('SUSPEND', 'RESUME') }, { weight: 1, arbitrary: fc.constant<LcmAction>('DELETE') });
+    const action = fc.oneof(
+      { weight: 3, arbitrary: fc.constantFrom<LcmAction>('SUSPEND', 'RESUME') },
+      { weight: 1, arbitrary: fc.constant<LcmAction>('DELETE') },
+    );
     const request = fc.record({
       kind: fc.constant('request' as const),
       scope: fc.constantFrom<'TOKEN' | 'CARD'>('TOKEN', 'TOKEN', 'CARD'),
@@ -113,7 +125,13 @@ const laneArb: fc.Arbitrary<LaneSpec> = fc
       concurrent: fc.boolean(),
       delayMs: fc.constantFrom(0, 0, 0, 50, 200, 400),
     });
-    const replay = fc.record({ kind: fc.constant('replay' as const), pick: fc.nat({ max: 11 }), flip: fc.boolean(), duplicate: fc.nat({ max: 1 }), concurrent: fc.boolean() });
+    const replay = fc.record({
+      kind: fc.constant('replay' as const),
+      pick: fc.nat({ max: 11 }),
+      flip: fc.boolean(),
+      duplicate: fc.nat({ max: 1 }),
+      concurrent: fc.boolean(),
+    });
     const fault = fc.record({
       kind: fc.constant('fault' as const),
       updateCardState: fc.oneof(
@@ -211,8 +229,10 @@ const simDeliveries = async (): Promise<CallbackDeliveryRecord[]> =>
   (await simCall<{ deliveries: DeliveryRecord[] }>('GET', '/_sim/deliveries')).deliveries.filter((d): d is CallbackDeliveryRecord => d.kind === 'callback');
 const simRequests = async (): Promise<RequestRecord[]> => (await simCall<{ requests: RequestRecord[] }>('GET', '/_sim/requests')).requests;
 
-const deliveryIdentity = (d: CallbackDeliveryRecord): string => identityOf({ correlationId: d.correlationId, virtualCardId: d.virtualCardId, action: d.action, errorCode: d.errorCode ?? null });
-const eventIdentity = (vc: string, e: HistoryEventView): string => identityOf({ correlationId: e.correlationId, virtualCardId: vc, action: e.action, errorCode: e.errorCode });
+const deliveryIdentity = (d: CallbackDeliveryRecord): string =>
+  identityOf({ correlationId: d.correlationId, virtualCardId: d.virtualCardId, action: d.action, errorCode: d.errorCode ?? null });
+const eventIdentity = (vc: string, e: HistoryEventView): string =>
+  identityOf({ correlationId: e.correlationId, virtualCardId: vc, action: e.action, errorCode: e.errorCode });
 
 /**
  * Before a request: wait until every callback of the lane delivered so far is in the histories, so the oracle
@@ -240,15 +260,37 @@ async function runLane(spec: LaneSpec): Promise<Lane> {
   const id = randomUUID().slice(0, 8);
   const cards = Array.from({ length: spec.cards }, (_, i) => `cx-${id}-${String.fromCharCode(65 + i)}`);
   const vcs = spec.tokens.map((_, i) => `vx-${id}-${i + 1}`);
-  const lane: Lane = { spec, id, cards, vcs, cardOfVc: new Map(vcs.map((vc, i) => [vc, cards[spec.tokens[i]!.card]!])), sources: new Map(), ops: [], requests: [], sent: [], trace: [], problems: [] };
+  const lane: Lane = {
+    spec,
+    id,
+    cards,
+    vcs,
+    cardOfVc: new Map(vcs.map((vc, i) => [vc, cards[spec.tokens[i]!.card]!])),
+    sources: new Map(),
+    ops: [],
+    requests: [],
+    sent: [],
+    trace: [],
+    problems: [],
+  };
   const log = (line: string) => lane.trace.push(`${new Date().toISOString().slice(11, 23)} ${line}`);
 
   // D1 knows every token of the lane; we learn the "learned" ones through a wallet ACTIVATE.
   for (const [c, card] of cards.entries()) {
-    const tokens = spec.tokens.map((t, i) => ({ t, i })).filter(({ t }) => t.card === c).map(({ t, i }) => ({ virtualCardId: vcs[i], status: t.d1 }));
+    const tokens = spec.tokens
+      .map((t, i) => ({ t, i }))
+      .filter(({ t }) => t.card === c)
+      .map(({ t, i }) => ({ virtualCardId: vcs[i], status: t.d1 }));
     await simCall('POST', '/_sim/cards', { issuerCardRefId: card, tokens });
   }
-  const sendExternal = async (cb: { vc: string; action: string; errorCode: number | null; source: string | null; correlationId: string; delivery: Record<string, unknown> }) => {
+  const sendExternal = async (cb: {
+    vc: string;
+    action: string;
+    errorCode: number | null;
+    source: string | null;
+    correlationId: string;
+    delivery: Record<string, unknown>;
+  }) => {
     lane.sources.set(cb.correlationId, cb.source);
     lane.sent.push({ correlationId: cb.correlationId, vc: cb.vc, action: cb.action, errorCode: cb.errorCode });
     await simCall('POST', '/_sim/callbacks', {
@@ -326,7 +368,14 @@ async function runLane(spec: LaneSpec): Promise<Lane> {
             delivery,
           });
         } else {
-          await sendExternal({ vc: c.vc, action: c.action, errorCode, source: lane.sources.get(c.correlationId) ?? null, correlationId: c.correlationId, delivery });
+          await sendExternal({
+            vc: c.vc,
+            action: c.action,
+            errorCode,
+            source: lane.sources.get(c.correlationId) ?? null,
+            correlationId: c.correlationId,
+            delivery,
+          });
         }
         log(`replay ${c.correlationId} ${c.action}${errorCode ? ' 221' : ''} ${c.vc} ${JSON.stringify(delivery)}`);
         break;
@@ -407,7 +456,15 @@ function replay(lane: Lane, sequence: Array<{ vc: string; correlationId: string;
 }
 
 const tokenFields = (t: Pick<TokenModel, 'state' | 'renewals' | 'lastAction' | 'lastChangeSource' | 'lastOperationId'> | null) =>
-  t ? JSON.stringify({ state: t.state, renewals: t.renewals, lastAction: t.lastAction, lastChangeSource: t.lastChangeSource, lastOperationId: t.lastOperationId }) : 'unknown';
+  t
+    ? JSON.stringify({
+        state: t.state,
+        renewals: t.renewals,
+        lastAction: t.lastAction,
+        lastChangeSource: t.lastChangeSource,
+        lastOperationId: t.lastOperationId,
+      })
+    : 'unknown';
 
 async function checkLane(lane: Lane, deliveriesAll: CallbackDeliveryRecord[], requestsAll: RequestRecord[]): Promise<string[]> {
   const v = [...lane.problems];
@@ -474,8 +531,12 @@ async function checkLane(lane: Lane, deliveriesAll: CallbackDeliveryRecord[], re
           const overtaken = hist[j]!;
           if (!setsState(hist[i]!) || !setsState(overtaken) || overtaken.stateAfter === 'DELETED') continue;
           if (STRICT_ORDER) {
-            const failures = consumerFailures.filter((f) => f.body.includes(JSON.stringify(vc))).map((f) => `${f.consumer} failed ${f.body} at ${new Date(f.at).toISOString().slice(11, 23)}`);
-            v.push(`E2: ${vc}: ${ids[j]} arrived ${a - b} ms before ${ids[i]} but was applied (as a state change) after it; consumer failures on this token: ${failures.join('; ') || 'none'}`);
+            const failures = consumerFailures
+              .filter((f) => f.body.includes(JSON.stringify(vc)))
+              .map((f) => `${f.consumer} failed ${f.body} at ${new Date(f.at).toISOString().slice(11, 23)}`);
+            v.push(
+              `E2: ${vc}: ${ids[j]} arrived ${a - b} ms before ${ids[i]} but was applied (as a state change) after it; consumer failures on this token: ${failures.join('; ') || 'none'}`,
+            );
           } else {
             stats.appliedSwaps++;
             swappedTokens.add(vc);
@@ -487,14 +548,17 @@ async function checkLane(lane: Lane, deliveriesAll: CallbackDeliveryRecord[], re
   for (const e of lane.vcs.flatMap((vc) => histories.get(vc)!)) bump(stats.outcomes, e.outcome);
 
   // E3: the oracle over the history order.
-  const historyOrder = lane.vcs.flatMap((vc) => histories.get(vc)!.map((e) => ({ vc, correlationId: e.correlationId, action: e.action, errorCode: e.errorCode, receivedAt: e.at, event: e })));
+  const historyOrder = lane.vcs.flatMap((vc) =>
+    histories.get(vc)!.map((e) => ({ vc, correlationId: e.correlationId, action: e.action, errorCode: e.errorCode, receivedAt: e.at, event: e })),
+  );
   const byHistory = replay(lane, historyOrder);
   historyOrder.forEach((entry, n) => {
     const verdict = byHistory.verdicts[n]!;
     if (verdict.duplicate) return; // reported by E1
     const got = { outcome: entry.event.outcome, stateAfter: entry.event.stateAfter, source: entry.event.source, operationId: entry.event.operationId };
     const want = { outcome: verdict.outcome, stateAfter: verdict.stateAfter, source: verdict.source, operationId: verdict.operationId };
-    if (JSON.stringify(got) !== JSON.stringify(want)) v.push(`E3: ${entry.vc} event ${eventIdentity(entry.vc, entry.event)} is ${JSON.stringify(got)}, oracle ${JSON.stringify(want)}`);
+    if (JSON.stringify(got) !== JSON.stringify(want))
+      v.push(`E3: ${entry.vc} event ${eventIdentity(entry.vc, entry.event)} is ${JSON.stringify(got)}, oracle ${JSON.stringify(want)}`);
   });
   for (const vc of lane.vcs) {
     const got = tokens.get(vc) ?? null;
@@ -503,7 +567,10 @@ async function checkLane(lane: Lane, deliveriesAll: CallbackDeliveryRecord[], re
   }
 
   // E4: the recorded callbacks in arrival (receivedAt) order; E1 holds every accepted delivery in the histories.
-  const deliveryOrder = historyOrder.map((h, n) => ({ h, n })).sort((x, y) => Date.parse(x.h.receivedAt) - Date.parse(y.h.receivedAt) || x.n - y.n).map(({ h }) => h);
+  const deliveryOrder = historyOrder
+    .map((h, n) => ({ h, n }))
+    .sort((x, y) => Date.parse(x.h.receivedAt) - Date.parse(y.h.receivedAt) || x.n - y.n)
+    .map(({ h }) => h);
   const byDelivery = replay(lane, deliveryOrder);
   for (const vc of lane.vcs) {
     const got = tokenFields((tokens.get(vc) ?? null) as never);
@@ -519,7 +586,9 @@ async function checkLane(lane: Lane, deliveriesAll: CallbackDeliveryRecord[], re
     if (swappedTokens.has(vc)) {
       stats.raceAffectedTokens++;
       if (raceExamples.length < 3) {
-        raceExamples.push(`${vc}: history ${JSON.stringify(histories.get(vc)!.map((e) => [e.correlationId.slice(0, 14), e.action, e.errorCode, e.outcome, firstAt.get(eventIdentity(vc, e))! % 100_000]))} final ${got}, delivery order says ${want}`);
+        raceExamples.push(
+          `${vc}: history ${JSON.stringify(histories.get(vc)!.map((e) => [e.correlationId.slice(0, 14), e.action, e.errorCode, e.outcome, firstAt.get(eventIdentity(vc, e))! % 100_000]))} final ${got}, delivery order says ${want}`,
+        );
       }
     } else v.push(`E4: token ${vc} is ${got}; in arrival (receivedAt) order the oracle says ${want}`);
   }
@@ -543,7 +612,8 @@ async function checkLane(lane: Lane, deliveriesAll: CallbackDeliveryRecord[], re
       continue;
     }
     const op = req.op!;
-    if (op.vc && !inFlight.has(op.vc) && then.tokens.get(op.vc)?.state === 'DELETED') v.push(`E6: ${op.operationId} accepted for ${op.vc}, which the oracle knew as DELETED`);
+    if (op.vc && !inFlight.has(op.vc) && then.tokens.get(op.vc)?.state === 'DELETED')
+      v.push(`E6: ${op.operationId} accepted for ${op.vc}, which the oracle knew as DELETED`);
     const { status, body: view } = await getJson<OperationView>(`${stack.url}/v1/lcm-operations/${op.operationId}`);
     if (status !== 200) {
       v.push(`E5: GET operation ${op.operationId} → ${status}`);
@@ -575,14 +645,16 @@ async function checkLane(lane: Lane, deliveriesAll: CallbackDeliveryRecord[], re
     if (view.submitAttempts !== calls.length) v.push(`E5: ${where} says submitAttempts ${view.submitAttempts}, D1 saw ${calls.length} call(s)`);
     for (const call of calls) {
       const body = call.body as Record<string, unknown>;
-      const ok = body.issuerCardRefId === op.card && body.action === op.action && (op.vc ? body.virtualCardId === op.vc : !Object.hasOwn(body, 'virtualCardId'));
+      const ok =
+        body.issuerCardRefId === op.card && body.action === op.action && (op.vc ? body.virtualCardId === op.vc : !Object.hasOwn(body, 'virtualCardId'));
       if (!ok) v.push(`E5: ${where} sent D1 ${JSON.stringify(body)}`);
     }
     // Rule 8: once a callback of the operation is recorded, no further call (READ_TO_CALL_MS: the submitter may have
     // read the operation just before the callback was recorded and call just after).
     const firstApplied = Math.min(...deliveries.filter((d) => d.correlationId === op.correlationId).map((d) => appliedAt.get(deliveryIdentity(d)) ?? Infinity));
     for (const call of calls) {
-      if (Date.parse(call.at) > firstApplied + READ_TO_CALL_MS) v.push(`E5: ${where} called D1 at ${call.at}, ${Date.parse(call.at) - firstApplied} ms after its first callback was recorded (rule 8)`);
+      if (Date.parse(call.at) > firstApplied + READ_TO_CALL_MS)
+        v.push(`E5: ${where} called D1 at ${call.at}, ${Date.parse(call.at) - firstApplied} ms after its first callback was recorded (rule 8)`);
     }
 
     // Status.
@@ -603,10 +675,20 @@ async function checkLane(lane: Lane, deliveriesAll: CallbackDeliveryRecord[], re
       const d1Accepted = calls.some((c) => c.status === 200);
       if (!d1Accepted && view.tokens.length === 0) v.push(`E5: ${where} is ${view.status} with no 200 from D1 and no callback`);
       const fits = candidates.some((expected) => {
-        const derived = deriveStatus(expected, view.tokens.map((t) => ({ virtualCardId: t.virtualCardId, outcome: t.outcome as OpTokenOutcome['outcome'], ...(t.errorCode !== undefined ? { errorCode: t.errorCode } : {}) })));
+        const derived = deriveStatus(
+          expected,
+          view.tokens.map((t) => ({
+            virtualCardId: t.virtualCardId,
+            outcome: t.outcome as OpTokenOutcome['outcome'],
+            ...(t.errorCode !== undefined ? { errorCode: t.errorCode } : {}),
+          })),
+        );
         return derived.status === view.status && JSON.stringify(derived.failure) === JSON.stringify(view.failure);
       });
-      if (!fits) v.push(`E5: ${where} is ${view.status} ${JSON.stringify(view.failure)} with outcomes ${norm(view.tokens)}; expected set one of ${JSON.stringify(candidates)}`);
+      if (!fits)
+        v.push(
+          `E5: ${where} is ${view.status} ${JSON.stringify(view.failure)} with outcomes ${norm(view.tokens)}; expected set one of ${JSON.stringify(candidates)}`,
+        );
     }
   }
   return v;
@@ -694,7 +776,14 @@ describe('end-to-end chaos against the local stack and the D1 simulator', () => 
     await simCall('POST', '/_sim/cards', { issuerCardRefId: card, tokens: vcs.map((virtualCardId) => ({ virtualCardId, status: 'RESUMED' })) });
     const acknowledged = async (vc: string, action: string, correlationId: string) => {
       // wait=true: the simulator answers once the webhook answered the delivery.
-      const res = await simCall<{ statuses: Array<number | null> }>('POST', '/_sim/callbacks?wait=true', { issuerCardRefId: card, virtualCardId: vc, action, correlationId, source: 'WALLET', delivery: {} });
+      const res = await simCall<{ statuses: Array<number | null> }>('POST', '/_sim/callbacks?wait=true', {
+        issuerCardRefId: card,
+        virtualCardId: vc,
+        action,
+        correlationId,
+        source: 'WALLET',
+        delivery: {},
+      });
       expect(res.statuses).toEqual([200]);
     };
     for (let round = 0; round < 3; round++) {
@@ -704,7 +793,13 @@ describe('end-to-end chaos against the local stack and the D1 simulator', () => 
           await acknowledged(vc, 'RESUME', `ord-${id}-${round}-r-${vc}`);
         }),
       );
-      await quiesce({ service: stack.service, sqs: stack.sqs, queueUrls: [stack.resources.queues.issuerCallbacks.url], simIdle: () => sim.idle(), timeoutMs: QUIESCE_TIMEOUT_MS });
+      await quiesce({
+        service: stack.service,
+        sqs: stack.sqs,
+        queueUrls: [stack.resources.queues.issuerCallbacks.url],
+        simIdle: () => sim.idle(),
+        timeoutMs: QUIESCE_TIMEOUT_MS,
+      });
       const states = await Promise.all(vcs.map(async (vc) => `${vc}:${(await getToken(stack.url, vc))?.state}`));
       expect(states.filter((s) => !s.endsWith(':ACTIVE'))).toEqual([]);
     }
@@ -746,7 +841,9 @@ describe('end-to-end chaos against the local stack and the D1 simulator', () => 
             for (const s of lane.spec.steps) bump(stats.steps, s.kind);
           }
           // E7: nothing dead-lettered.
-          const dlq = await Promise.all([stack.resources.queues.issuerCallbacks.dlqUrl, stack.resources.queues.d1Requests.dlqUrl].map((url) => queueDepth(stack.sqs, url)));
+          const dlq = await Promise.all(
+            [stack.resources.queues.issuerCallbacks.dlqUrl, stack.resources.queues.d1Requests.dlqUrl].map((url) => queueDepth(stack.sqs, url)),
+          );
           if (dlq.some((n) => n > 0)) violations.push(`E7: DLQ depths ${JSON.stringify(dlq)}`);
           // Next batch starts clean: no fault left over, logs emptied (they are read whole each time).
           await simCall('DELETE', '/_sim/faults');

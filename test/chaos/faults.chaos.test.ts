@@ -60,7 +60,12 @@ const pollerLog: string[] = [];
 beforeAll(async () => {
   savedEnv = { ...process.env };
   engines = await startOwnEngine();
-  resources = await provisionResources({ ddbEndpoint: engines.ddbEndpoint, sqsEndpoint: engines.sqsEndpoint, prefix: `chaos${randomUUID().slice(0, 6)}-`, visibilityTimeoutSeconds: 2 });
+  resources = await provisionResources({
+    ddbEndpoint: engines.ddbEndpoint,
+    sqsEndpoint: engines.sqsEndpoint,
+    prefix: `chaos${randomUUID().slice(0, 6)}-`,
+    visibilityTimeoutSeconds: 2,
+  });
   Object.assign(process.env, TEST_ENV, engines.env, resources.env);
   // Short SDK timeouts on the handlers' clients (the adapters' instrumentation seam), so a paused DynamoDB makes
   // consumers fail within the visibility timeout instead of hanging until it resumes.
@@ -134,14 +139,18 @@ interface Sent {
 }
 
 const webhook = (cb: Sent) =>
-  postJson(`${url}/issuer/igwapi/v2.0/notifyVirtualCardChange`, {
-    issuerCardRefId: cb.issuerCardRefId,
-    virtualCardId: cb.virtualCardId,
-    action: cb.action,
-    ...(cb.errorCode !== null ? { errorCode: cb.errorCode } : {}),
-    ...(cb.source !== null ? { source: cb.source } : {}),
-    walletProviderId: 'APPLE_PAY',
-  }, { 'x-correlation-id': cb.correlationId, 'x-issuer-id': TEST_ENV.ISSUER_ID });
+  postJson(
+    `${url}/issuer/igwapi/v2.0/notifyVirtualCardChange`,
+    {
+      issuerCardRefId: cb.issuerCardRefId,
+      virtualCardId: cb.virtualCardId,
+      action: cb.action,
+      ...(cb.errorCode !== null ? { errorCode: cb.errorCode } : {}),
+      ...(cb.source !== null ? { source: cb.source } : {}),
+      walletProviderId: 'APPLE_PAY',
+    },
+    { 'x-correlation-id': cb.correlationId, 'x-issuer-id': TEST_ENV.ISSUER_ID },
+  );
 
 /** The callbacks and tokens of one check: random but seeded; no DELETE, so renewals do not depend on order. */
 function callbackStream(label: string, count: number, tokens: number, seedOffset: number): Sent[] {
@@ -305,23 +314,20 @@ it(
 
 // ------------------------------------------------------------------------------------------------ (b)
 
-it(
-  `(b) a consumer crash after the DynamoDB write, before the SQS delete (${CRASH_BATCHES} batches): redelivery is a no-op`,
-  async () => {
-    const stream = callbackStream('fb', 60, 8, 2);
-    const crashesBefore = counters.crashes;
-    crashesLeft = CRASH_BATCHES;
-    const problems = await sendAll(stream, 4);
-    const quietMs = await waitQuiet();
-    const { violations, events } = await checkApplied(stream);
-    results['(b) callbacks sent / events / crashes injected / drained after'] = `${stream.length} / ${events} / ${counters.crashes - crashesBefore} / ${quietMs} ms`;
-    expect(problems).toEqual([]);
-    expect(counters.crashes - crashesBefore).toBe(CRASH_BATCHES);
-    expect(violations).toEqual([]);
-    expect(await dlqDepth()).toBe(0);
-  },
-  60_000,
-);
+it(`(b) a consumer crash after the DynamoDB write, before the SQS delete (${CRASH_BATCHES} batches): redelivery is a no-op`, async () => {
+  const stream = callbackStream('fb', 60, 8, 2);
+  const crashesBefore = counters.crashes;
+  crashesLeft = CRASH_BATCHES;
+  const problems = await sendAll(stream, 4);
+  const quietMs = await waitQuiet();
+  const { violations, events } = await checkApplied(stream);
+  results['(b) callbacks sent / events / crashes injected / drained after'] =
+    `${stream.length} / ${events} / ${counters.crashes - crashesBefore} / ${quietMs} ms`;
+  expect(problems).toEqual([]);
+  expect(counters.crashes - crashesBefore).toBe(CRASH_BATCHES);
+  expect(violations).toEqual([]);
+  expect(await dlqDepth()).toBe(0);
+}, 60_000);
 
 // ------------------------------------------------------------------------------------------------ (c)
 
@@ -349,27 +355,26 @@ function sqsRecordOf(cb: Sent): SQSRecord {
   };
 }
 
-it(
-  `(c) the same callback delivered to two consumers at once (${CONCURRENT_PAIRS} callbacks): one event each, applied once`,
-  async () => {
-    const stream = callbackStream('fc', CONCURRENT_PAIRS * 2, 6, 3)
-      .filter((cb, i, all) => all.findIndex((o) => identityOf(o) === identityOf(cb)) === i)
-      .slice(0, CONCURRENT_PAIRS);
-    const failures: string[] = [];
-    for (const cb of stream) {
-      const record = sqsRecordOf(cb);
-      // Same message (same id and body), two receipts: SQS's at-least-once delivery to two consumers.
-      const events: SQSEvent[] = [{ Records: [record] }, { Records: [{ ...record, receiptHandle: randomUUID(), attributes: { ...record.attributes, ApproximateReceiveCount: '2' } }] }];
-      const responses = await Promise.all(events.map((e) => realApply(e, lambdaContext('apply-virtual-card-change'))));
-      for (const r of responses) if ((r?.batchItemFailures.length ?? 0) > 0) failures.push(`${identityOf(cb)}: ${JSON.stringify(r)}`);
-    }
-    const { violations, events } = await checkApplied(stream);
-    results['(c) callbacks delivered twice concurrently / events recorded'] = `${stream.length} / ${events}`;
-    expect(failures).toEqual([]);
-    expect(violations).toEqual([]);
-  },
-  60_000,
-);
+it(`(c) the same callback delivered to two consumers at once (${CONCURRENT_PAIRS} callbacks): one event each, applied once`, async () => {
+  const stream = callbackStream('fc', CONCURRENT_PAIRS * 2, 6, 3)
+    .filter((cb, i, all) => all.findIndex((o) => identityOf(o) === identityOf(cb)) === i)
+    .slice(0, CONCURRENT_PAIRS);
+  const failures: string[] = [];
+  for (const cb of stream) {
+    const record = sqsRecordOf(cb);
+    // Same message (same id and body), two receipts: SQS's at-least-once delivery to two consumers.
+    const events: SQSEvent[] = [
+      { Records: [record] },
+      { Records: [{ ...record, receiptHandle: randomUUID(), attributes: { ...record.attributes, ApproximateReceiveCount: '2' } }] },
+    ];
+    const responses = await Promise.all(events.map((e) => realApply(e, lambdaContext('apply-virtual-card-change'))));
+    for (const r of responses) if ((r?.batchItemFailures.length ?? 0) > 0) failures.push(`${identityOf(cb)}: ${JSON.stringify(r)}`);
+  }
+  const { violations, events } = await checkApplied(stream);
+  results['(c) callbacks delivered twice concurrently / events recorded'] = `${stream.length} / ${events}`;
+  expect(failures).toEqual([]);
+  expect(violations).toEqual([]);
+}, 60_000);
 
 // ------------------------------------------------------------------------------------------------ (d)
 
@@ -395,7 +400,9 @@ it('(d) two batches handled at once by one handler module: each answer reports e
     const failedA = ra.status === 'fulfilled' ? (ra.value?.batchItemFailures ?? []).map((f) => f.itemIdentifier) : ['(threw)'];
     const failedB = rb.status === 'fulfilled' ? (rb.value?.batchItemFailures ?? []).map((f) => f.itemIdentifier) : ['(threw)'];
     if (!failedA.includes(poison.messageId) || failedB.length > 0) {
-      lost.push(`round ${round}: batch A reported ${JSON.stringify(failedA)}, batch B ${JSON.stringify(failedB)} (A's poison record ${poison.messageId} must be in A's answer only)`);
+      lost.push(
+        `round ${round}: batch A reported ${JSON.stringify(failedA)}, batch B ${JSON.stringify(failedB)} (A's poison record ${poison.messageId} must be in A's answer only)`,
+      );
     }
   }
   results['(d) concurrent batches whose failure was misreported'] = `${lost.length} / 20`;

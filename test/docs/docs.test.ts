@@ -14,7 +14,14 @@ import { waitForOutput } from '../support/process';
 const ROOT = path.resolve(__dirname, '../..');
 const read = (file: string): string => readFileSync(path.join(ROOT, file), 'utf8');
 
-const DOCS = ['README.md', 'CHANGELOG.md', 'bench/README.md', ...readdirSync(path.join(ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
+const DOCS = [
+  'README.md',
+  'CHANGELOG.md',
+  'bench/README.md',
+  ...readdirSync(path.join(ROOT, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => `docs/${f}`),
+];
 
 // ---- markdown -----------------------------------------------------------------------------------------------------
 
@@ -158,7 +165,11 @@ describe('the product documents', () => {
   });
 
   it.each(DOCS)('%s names no tracker issue numbers (dates and descriptions instead)', (file) => {
-    expect(read(file).split('\n').filter((line) => /\bissues?\s*#?\d/i.test(line))).toEqual([]);
+    expect(
+      read(file)
+        .split('\n')
+        .filter((line) => /\bissues?\s*#?\d/i.test(line)),
+    ).toEqual([]);
   });
 });
 
@@ -271,7 +282,10 @@ describe('README walk-through against npm start', () => {
     exited = new Promise((resolve) => started.once('exit', (code) => resolve(code)));
     await waitForOutput(started, /token-lifecycle is up in \d+ ms/, 120_000);
     const local = (command: string): string => command.replace(/localhost:3000\b/g, `localhost:${port}`).replace(/localhost:3100\b/g, `localhost:${simPort}`);
-    results = await runSteps(steps.map((step) => ({ ...step, command: local(step.command) })), 90_000);
+    results = await runSteps(
+      steps.map((step) => ({ ...step, command: local(step.command) })),
+      90_000,
+    );
   }, 240_000);
 
   afterAll(async () => {

@@ -12,7 +12,12 @@ describe.each(cases)('%s', (_name, get) => {
     const s = get();
     const alarms = resources(s, 'AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
     for (const alarm of alarms) {
-      expect(alarm).toMatchObject({ TreatMissingData: 'notBreaching', ComparisonOperator: 'GreaterThanOrEqualToThreshold', Threshold: 1, EvaluationPeriods: 1 });
+      expect(alarm).toMatchObject({
+        TreatMissingData: 'notBreaching',
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        Threshold: 1,
+        EvaluationPeriods: 1,
+      });
     }
     for (const key of Object.keys(QUEUES) as QueueKey[]) {
       const dlqAlarms = alarms.filter(
@@ -21,7 +26,11 @@ describe.each(cases)('%s', (_name, get) => {
       expect(dlqAlarms).toHaveLength(1);
     }
     const errorAlarms = alarms.filter((a) => a.Namespace === 'AWS/Lambda' && a.MetricName === 'Errors').map((a) => a.Dimensions[0].Value.Ref);
-    expect(errorAlarms.sort()).toEqual(resources(s, 'AWS::Lambda::Function').map(([id]) => id).sort());
+    expect(errorAlarms.sort()).toEqual(
+      resources(s, 'AWS::Lambda::Function')
+        .map(([id]) => id)
+        .sort(),
+    );
     const metricAlarms = alarms.filter((a) => a.Namespace === METRICS_NAMESPACE);
     expect(metricAlarms.map((a) => a.MetricName).sort()).toEqual(Object.keys(METRIC_ALARMS).sort());
     expect(alarms).toHaveLength(Object.keys(QUEUES).length + errorAlarms.length + metricAlarms.length);
@@ -29,21 +38,24 @@ describe.each(cases)('%s', (_name, get) => {
 });
 
 describe('metric alarms', () => {
-  test.each(['D1Unavailable', 'CallbackRecordFailures', 'OperationsRejectedByD1', 'RejectedRequests', 'TokenUpdateRecordFailures', 'ReconciliationFailures'])('%s: Sum over 5 min ≥ 1 on the service metric', (metricName) => {
-    const alarms = resources(service, 'AWS::CloudWatch::Alarm').filter(([, a]) => a.Properties.MetricName === metricName);
-    expect(alarms).toHaveLength(1);
-    expect(alarms[0]![1].Properties).toMatchObject({
-      Namespace: 'TokenLifecycle',
-      Dimensions: [{ Name: 'service', Value: 'token-lifecycle' }],
-      Statistic: 'Sum',
-      Period: 300,
-      EvaluationPeriods: 1,
-      ComparisonOperator: 'GreaterThanOrEqualToThreshold',
-      Threshold: 1,
-      TreatMissingData: 'notBreaching',
-    });
-    expect([METRICS_NAMESPACE, SERVICE_NAME]).toEqual(['TokenLifecycle', 'token-lifecycle']);
-  });
+  test.each(['D1Unavailable', 'CallbackRecordFailures', 'OperationsRejectedByD1', 'RejectedRequests', 'TokenUpdateRecordFailures', 'ReconciliationFailures'])(
+    '%s: Sum over 5 min ≥ 1 on the service metric',
+    (metricName) => {
+      const alarms = resources(service, 'AWS::CloudWatch::Alarm').filter(([, a]) => a.Properties.MetricName === metricName);
+      expect(alarms).toHaveLength(1);
+      expect(alarms[0]![1].Properties).toMatchObject({
+        Namespace: 'TokenLifecycle',
+        Dimensions: [{ Name: 'service', Value: 'token-lifecycle' }],
+        Statistic: 'Sum',
+        Period: 300,
+        EvaluationPeriods: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        Threshold: 1,
+        TreatMissingData: 'notBreaching',
+      });
+      expect([METRICS_NAMESPACE, SERVICE_NAME]).toEqual(['TokenLifecycle', 'token-lifecycle']);
+    },
+  );
 
   test('every metric name lib/ knows is emitted by the Lambda code (a literal in lambdas/)', () => {
     const root = path.join(__dirname, '..', '..', 'lambdas');

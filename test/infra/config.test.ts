@@ -2,7 +2,18 @@ import { App } from 'aws-cdk-lib';
 import { loadStackConfig } from '../../lib/config';
 import { TokenLifecycleStack } from '../../lib/token-lifecycle-stack';
 import { SERVICE_TOPOLOGY, type Topology } from '../../lib/topology';
-import { PEM_KEY_SENTINEL, PEM_CERT_SENTINEL, APIKEY_SENTINEL, SECRET_MARKERS, CLIENT_CERT_NAME, CLIENT_KEY_ARN, CLIENT_IDENTITY, CERTIFICATE_ARN, WEBHOOK_DOMAIN, useInfraStacks } from '../support/infra-stack';
+import {
+  PEM_KEY_SENTINEL,
+  PEM_CERT_SENTINEL,
+  APIKEY_SENTINEL,
+  SECRET_MARKERS,
+  CLIENT_CERT_NAME,
+  CLIENT_KEY_ARN,
+  CLIENT_IDENTITY,
+  CERTIFICATE_ARN,
+  WEBHOOK_DOMAIN,
+  useInfraStacks,
+} from '../support/infra-stack';
 
 /** Infra: configuration is validated at synth. Stacks and helpers: test/support/infra-stack.ts. */
 const { appProps } = useInfraStacks();
@@ -60,7 +71,9 @@ describe('configuration is validated at synth', () => {
     expect(load({ webhookDomainName: 'hooks.example.com' })).toThrow(/webhookCertificateArn\/webhookTruststoreUri: required with webhookDomainName/);
     expect(load({ ...required, webhookTruststoreUri: undefined })).toThrow(/webhookTruststoreUri: required/);
     expect(load({ webhookTruststoreVersion: 'v1' })).toThrow(/webhookTruststoreVersion: only meaningful with/);
-    expect(load({ ...required, webhookCertificateArn: 'arn:aws:iam::123456789012:server-certificate/x' })).toThrow(/webhookCertificateArn: must be an ACM certificate ARN/);
+    expect(load({ ...required, webhookCertificateArn: 'arn:aws:iam::123456789012:server-certificate/x' })).toThrow(
+      /webhookCertificateArn: must be an ACM certificate ARN/,
+    );
     expect(load({ ...required, webhookTruststoreUri: 'https://bucket.s3.amazonaws.com/truststore.pem' })).toThrow(/webhookTruststoreUri: must be s3:/);
     expect(load({ ...required, webhookDomainName: 'https://hooks.example.com' })).toThrow(/webhookDomainName: must be a DNS name/);
     expect(load(required)().webhookDomain).toEqual({

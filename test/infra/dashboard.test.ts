@@ -39,9 +39,23 @@ describe.each(cases)('%s', (_name, get) => {
     }
     // Every business metric in our namespace with the Powertools service dimension (the key ones from the brief too).
     expect(Object.keys(DASHBOARD_PANEL_OF).sort()).toEqual([...SERVICE_METRICS].sort());
-    const key = ['CallbacksApplied', 'CallbacksDuplicate', 'CallbacksSuperseded', 'CallbacksFailed', 'CallbacksIgnored', 'D1Attempts', 'D1Retries',
-      'D1Unavailable', 'OperationsRejectedByD1', 'TokenUpdatesApplied', 'TokenUpdatesDuplicate', 'TokenUpdatesStale', 'ReconciliationCorrections',
-      'OperationsSettledByReconciliation', 'ReconciliationFailures'];
+    const key = [
+      'CallbacksApplied',
+      'CallbacksDuplicate',
+      'CallbacksSuperseded',
+      'CallbacksFailed',
+      'CallbacksIgnored',
+      'D1Attempts',
+      'D1Retries',
+      'D1Unavailable',
+      'OperationsRejectedByD1',
+      'TokenUpdatesApplied',
+      'TokenUpdatesDuplicate',
+      'TokenUpdatesStale',
+      'ReconciliationCorrections',
+      'OperationsSettledByReconciliation',
+      'ReconciliationFailures',
+    ];
     for (const name of [...key, ...SERVICE_METRICS]) expect(lines).toContain(`${METRICS_NAMESPACE} ${name} service=${SERVICE_NAME} Sum`);
     // Latency and IntegrationLatency, p50 and p99, on each API's $default stage.
     for (const api of API_NAMES) {
@@ -56,7 +70,11 @@ describe.each(cases)('%s', (_name, get) => {
     // Every alarm on the alarm-status widget.
     const alarmWidgets = body.widgets.filter((w) => w.type === 'alarm');
     expect(alarmWidgets).toHaveLength(1);
-    expect([...alarmWidgets[0]!.properties.alarms].sort()).toEqual(resources(s, 'AWS::CloudWatch::Alarm').map(([id]) => `\${${id}.Arn}`).sort());
+    expect([...alarmWidgets[0]!.properties.alarms].sort()).toEqual(
+      resources(s, 'AWS::CloudWatch::Alarm')
+        .map(([id]) => `\${${id}.Arn}`)
+        .sort(),
+    );
     expect(s.template.toJSON().Outputs.DashboardName.Value).toEqual({ Ref: dashboardId });
   });
 });

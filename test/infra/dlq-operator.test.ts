@@ -42,7 +42,7 @@ describe('DlqOperatorPolicy', () => {
     for (const role of Object.values(template.findResources('AWS::IAM::Role'))) expect(JSON.stringify(role)).not.toContain(policyId);
   });
 
-  test('exactly the actions npm run dlq needs, on exactly this stack\'s DLQs and source queues', () => {
+  test("exactly the actions npm run dlq needs, on exactly this stack's DLQs and source queues", () => {
     const statements = (policies[policyId]!.Properties.PolicyDocument.Statement as Statement[]).map((st) => ({ ...st, Action: [st.Action].flat().sort() }));
     expect(statements).toEqual([
       { Sid: 'DeadLetterQueues', Effect: 'Allow', Action: [...DLQ_ACTIONS].sort(), Resource: keys.map((k) => arnOf(stack.queues.byKey[k].dlq)) },

@@ -15,7 +15,11 @@ describe.each(cases)('%s', (_name, get) => {
     for (const [, fn] of fns) {
       expect(fn.Properties).toMatchObject({ Runtime: 'nodejs24.x', Architectures: ['arm64'], Handler: 'index.handler', TracingConfig: { Mode: 'Active' } });
       expect(fn.Properties.LoggingConfig.LogGroup).toBeDefined();
-      expect(fn.Properties.Environment.Variables).toMatchObject({ NODE_OPTIONS: '--enable-source-maps', POWERTOOLS_SERVICE_NAME: 'token-lifecycle', LOG_LEVEL: 'INFO' });
+      expect(fn.Properties.Environment.Variables).toMatchObject({
+        NODE_OPTIONS: '--enable-source-maps',
+        POWERTOOLS_SERVICE_NAME: 'token-lifecycle',
+        LOG_LEVEL: 'INFO',
+      });
     }
     for (const plan of plans) {
       const props = s.template.toJSON().Resources[s.id(s.stack.functions.forApi(plan.handler, plan.api ?? 'backoffice'))].Properties;
@@ -97,7 +101,17 @@ describe('service topology: LCM operations and the D1 submitter', () => {
       expect({ actions: actionsOf(st), resources: [st.Resource].flat() }).toEqual({ actions: actionsOf(st), resources: expected });
     }
     const actions = statements.flatMap(actionsOf);
-    expect(actions).toEqual(expect.arrayContaining(['sqs:SendMessage', 'sqs:ReceiveMessage', 'sqs:DeleteMessage', 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:PutItem', 'dynamodb:UpdateItem']));
+    expect(actions).toEqual(
+      expect.arrayContaining([
+        'sqs:SendMessage',
+        'sqs:ReceiveMessage',
+        'sqs:DeleteMessage',
+        'dynamodb:GetItem',
+        'dynamodb:Query',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+      ]),
+    );
   });
 
   test('lcm-operations: SendMessage on d1-requests only (no other queue, no consuming), read/write the table; nothing else', () => {
@@ -108,7 +122,8 @@ describe('service topology: LCM operations and the D1 submitter', () => {
     expect(actionsOf(sqs[0]!)).not.toContain('sqs:ReceiveMessage');
     const services = new Set(statements.flatMap(actionsOf).map((a) => a.split(':')[0]));
     expect([...services].sort()).toEqual(['dynamodb', 'logs', 'sqs', 'xray']);
-    for (const st of statements.filter((x) => actionsOf(x).some((a) => a.startsWith('dynamodb:')))) expect([st.Resource].flat()).toEqual([table(), tableIndexes()]);
+    for (const st of statements.filter((x) => actionsOf(x).some((a) => a.startsWith('dynamodb:'))))
+      expect([st.Resource].flat()).toEqual([table(), tableIndexes()]);
   });
 });
 

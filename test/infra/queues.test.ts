@@ -23,9 +23,9 @@ describe.each(cases)('%s', (_name, get) => {
   test('queues: every queue and DLQ denies requests without TLS (enforceSSL)', () => {
     const s = get();
     const sslDenied = resources(s, 'AWS::SQS::QueuePolicy').flatMap(([, policy]) =>
-      policy.Properties.PolicyDocument.Statement.filter(
-        (st: any) => st.Effect === 'Deny' && st.Condition?.Bool?.['aws:SecureTransport'] === 'false',
-      ).flatMap(() => policy.Properties.Queues.map((q: any) => q.Ref as string)),
+      policy.Properties.PolicyDocument.Statement.filter((st: any) => st.Effect === 'Deny' && st.Condition?.Bool?.['aws:SecureTransport'] === 'false').flatMap(
+        () => policy.Properties.Queues.map((q: any) => q.Ref as string),
+      ),
     );
     const all = resources(s, 'AWS::SQS::Queue').map(([id]) => id);
     expect(sslDenied.sort()).toEqual(all.sort());
@@ -57,7 +57,9 @@ describe('service topology: network tokens, token updates and reconciliation', (
     const tokenUpdates = getAtt(service.id(service.stack.queues.byKey.tokenUpdates.queue));
     const sends = roleStatements(service, fnOf('notify-token-update')).filter((st) => actionsOf(st).includes('sqs:SendMessage'));
     expect(sends.map((st) => st.Resource)).toEqual([tokenUpdates]);
-    const mappings = resources(service, 'AWS::Lambda::EventSourceMapping').filter(([, m]) => m.Properties.FunctionName.Ref === service.id(fnOf('apply-token-update')));
+    const mappings = resources(service, 'AWS::Lambda::EventSourceMapping').filter(
+      ([, m]) => m.Properties.FunctionName.Ref === service.id(fnOf('apply-token-update')),
+    );
     expect(mappings.map(([, m]) => m.Properties.EventSourceArn)).toEqual([tokenUpdates]);
   });
 });

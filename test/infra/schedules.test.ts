@@ -24,9 +24,7 @@ describe.each(cases)('%s', (_name, get) => {
       expect(found).toHaveLength(1);
       const [ruleId, rule] = found[0]!;
       expect(rule.Properties.State).toBe('ENABLED');
-      expect(rule.Properties.Targets).toEqual([
-        { Arn: getAtt(fnId), Id: 'Target0', RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 3600 } },
-      ]);
+      expect(rule.Properties.Targets).toEqual([{ Arn: getAtt(fnId), Id: 'Target0', RetryPolicy: { MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 3600 } }]);
       // EventBridge may invoke the function for this rule only.
       expect(permissions.filter(([, p]) => p.Properties.FunctionName['Fn::GetAtt'][0] === fnId).map(([, p]) => p.Properties)).toContainEqual({
         Action: 'lambda:InvokeFunction',

@@ -1,5 +1,17 @@
 import { OPTIONAL_SECRET_ENV_KEYS, SECRET_ENV_KEYS, type HandlerName, type SecretEnvKey } from '../../lambdas/topology';
-import { SECRET_MARKERS, ALL_SECRET_KEYS, IMPORTED_ARN, CLIENT_CERT_NAME, CLIENT_KEY_ARN, resources, getAtt, actionsOf, roleStatements, type Synth, useInfraStacks } from '../support/infra-stack';
+import {
+  SECRET_MARKERS,
+  ALL_SECRET_KEYS,
+  IMPORTED_ARN,
+  CLIENT_CERT_NAME,
+  CLIENT_KEY_ARN,
+  resources,
+  getAtt,
+  actionsOf,
+  roleStatements,
+  type Synth,
+  useInfraStacks,
+} from '../support/infra-stack';
 
 /** Infra: secrets (generated, imported, optional) and the token-PAN KMS key: no value in the template, least-privilege grants. Stacks and helpers: test/support/infra-stack.ts. */
 const { service, extended, cases } = useInfraStacks();
@@ -19,7 +31,7 @@ describe.each(cases)('%s', (_name, get) => {
     }
   });
 
-  test('IAM: GetSecretValue only, one statement per secret the function\'s env lists (optional ones when configured); none for the others', () => {
+  test("IAM: GetSecretValue only, one statement per secret the function's env lists (optional ones when configured); none for the others", () => {
     const s = get();
     const configured = [...SECRET_ENV_KEYS, ...OPTIONAL_SECRET_ENV_KEYS.filter((k) => s.stack.secrets.optional[k])] as readonly string[];
     for (const { plan, fn } of s.stack.functions.all) {
@@ -39,7 +51,9 @@ describe.each(cases)('%s', (_name, get) => {
     // CDK's default key policy: the account's IAM decides, so the role policies below are the whole story.
     expect(key.Properties.KeyPolicy.Statement).toHaveLength(1);
     expect(key.Properties.KeyPolicy.Statement[0].Principal.AWS['Fn::Join'][1]).toContain(':root');
-    expect(resources(s, 'AWS::KMS::Alias').map(([, a]) => a.Properties)).toEqual([{ AliasName: 'alias/token-lifecycle/token-pan', TargetKeyId: getAtt(keyId) }]);
+    expect(resources(s, 'AWS::KMS::Alias').map(([, a]) => a.Properties)).toEqual([
+      { AliasName: 'alias/token-lifecycle/token-pan', TargetKeyId: getAtt(keyId) },
+    ]);
     const json = s.template.toJSON().Resources;
     for (const { plan, fn } of s.stack.functions.all) {
       const uses = s.topology.handlers[plan.handler].env.includes('DATA_KEY_KMS_KEY_ARN');
@@ -59,7 +73,9 @@ describe('service topology: network tokens, token updates and reconciliation', (
   const secretReaders = (): Record<SecretEnvKey, string[]> => {
     const readers = Object.fromEntries(SECRET_ENV_KEYS.map((k) => [k, [] as string[]])) as Record<SecretEnvKey, string[]>;
     for (const { plan, fn } of service.stack.functions.all) {
-      const read = roleStatements(service, fn).filter((st) => actionsOf(st).includes('secretsmanager:GetSecretValue')).map((st) => JSON.stringify(st.Resource));
+      const read = roleStatements(service, fn)
+        .filter((st) => actionsOf(st).includes('secretsmanager:GetSecretValue'))
+        .map((st) => JSON.stringify(st.Resource));
       for (const key of SECRET_ENV_KEYS) {
         if (read.includes(JSON.stringify({ Ref: service.id(service.stack.secrets.byKey[key].secret) }))) readers[key].push(plan.handler);
       }
@@ -87,7 +103,9 @@ describe('service topology: network tokens, token updates and reconciliation', (
     expect(variables.filter((v) => v.startsWith('DATA_KEY') && v !== 'DATA_KEY_KMS_KEY_ARN')).toEqual([]);
     expect(resources(service, 'AWS::SecretsManager::Secret')).toHaveLength(SECRET_ENV_KEYS.length);
     const notify = roleStatements(service, fnOf('notify-token-update')).filter((st) => actionsOf(st).some((a) => a.startsWith('secretsmanager:')));
-    expect(notify).toEqual([{ Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: { Ref: service.id(service.stack.secrets.byKey.TR_API_KEY.secret) } }]);
+    expect(notify).toEqual([
+      { Effect: 'Allow', Action: 'secretsmanager:GetSecretValue', Resource: { Ref: service.id(service.stack.secrets.byKey.TR_API_KEY.secret) } },
+    ]);
     const vars = service.template.toJSON().Resources[service.id(fnOf('notify-token-update'))].Properties.Environment.Variables;
     expect(vars.TR_API_KEY_SECRET_ARN).toEqual({ Ref: service.id(service.stack.secrets.byKey.TR_API_KEY.secret) });
   });
@@ -97,7 +115,9 @@ describe('configuration-specific wiring', () => {
   test('imported secrets: GetSecretValue on that secret only (complete ARN, or name-?????? for a name)', () => {
     const fnId = extended.id(extended.stack.functions.forApi('health', 'backoffice'));
     const policy = resources(extended, 'AWS::IAM::Policy').find(([, p]) => p.Properties.Roles.some((r: any) => r.Ref.startsWith('FunctionsHealthRole')))!;
-    const secretStatements = policy[1].Properties.PolicyDocument.Statement.filter((st: any) => [st.Action].flat().some((a: string) => a.startsWith('secretsmanager:')));
+    const secretStatements = policy[1].Properties.PolicyDocument.Statement.filter((st: any) =>
+      [st.Action].flat().some((a: string) => a.startsWith('secretsmanager:')),
+    );
     expect(secretStatements).toHaveLength(2);
     expect(secretStatements[0]).toEqual({ Action: 'secretsmanager:GetSecretValue', Effect: 'Allow', Resource: IMPORTED_ARN });
     expect(JSON.stringify(secretStatements[1].Resource)).toContain(':secret:token-lifecycle/d1-cof-api-key-??????');
@@ -110,17 +130,25 @@ describe('configuration-specific wiring', () => {
 });
 
 describe('mTLS client identity toward D1 (optional secrets d1ClientCertSecret / d1ClientKeySecret)', () => {
-  const readers = (s: Synth) => s.stack.functions.all.filter(({ plan }) => OPTIONAL_SECRET_ENV_KEYS.some((k) => s.topology.handlers[plan.handler].env.includes(k)));
+  const readers = (s: Synth) =>
+    s.stack.functions.all.filter(({ plan }) => OPTIONAL_SECRET_ENV_KEYS.some((k) => s.topology.handlers[plan.handler].env.includes(k)));
 
   test('the service lists them for d1-submitter, reconcile, reconcile-sweep and network-token-credentials', () => {
-    expect(readers(service).map(({ plan }) => plan.handler).sort()).toEqual(['d1-submitter', 'network-token-credentials', 'reconcile', 'reconcile-sweep']);
+    expect(
+      readers(service)
+        .map(({ plan }) => plan.handler)
+        .sort(),
+    ).toEqual(['d1-submitter', 'network-token-credentials', 'reconcile', 'reconcile-sweep']);
   });
 
   test('given: exactly the functions whose env lists them get <KEY>_SECRET_ARN and GetSecretValue on that secret only', () => {
     const json = extended.template.toJSON().Resources;
     const certPolicyArn = extended.stack.secrets.optional.D1_CLIENT_CERT!.policyArn;
     const expected = {
-      D1_CLIENT_CERT: { grant: JSON.stringify(extended.stack.resolve(certPolicyArn)), env: extended.stack.resolve(extended.stack.secrets.optional.D1_CLIENT_CERT!.secret.secretArn) },
+      D1_CLIENT_CERT: {
+        grant: JSON.stringify(extended.stack.resolve(certPolicyArn)),
+        env: extended.stack.resolve(extended.stack.secrets.optional.D1_CLIENT_CERT!.secret.secretArn),
+      },
       D1_CLIENT_KEY: { grant: JSON.stringify(CLIENT_KEY_ARN), env: CLIENT_KEY_ARN },
     };
     expect(expected.D1_CLIENT_CERT.grant).toContain(`:secret:${CLIENT_CERT_NAME}-??????`);
@@ -128,7 +156,9 @@ describe('mTLS client identity toward D1 (optional secrets d1ClientCertSecret / 
     expect(readerIds.length).toBeGreaterThan(0);
     for (const { plan, fn } of extended.stack.functions.all) {
       const vars = json[extended.id(fn)].Properties.Environment.Variables;
-      const grants = roleStatements(extended, fn).filter((st) => actionsOf(st).includes('secretsmanager:GetSecretValue')).map((st) => JSON.stringify(st.Resource));
+      const grants = roleStatements(extended, fn)
+        .filter((st) => actionsOf(st).includes('secretsmanager:GetSecretValue'))
+        .map((st) => JSON.stringify(st.Resource));
       for (const key of OPTIONAL_SECRET_ENV_KEYS) {
         const lists = extended.topology.handlers[plan.handler].env.includes(key);
         expect({ fn: plan.id, key, env: vars[`${key}_SECRET_ARN`], granted: grants.includes(expected[key].grant) }).toEqual({

@@ -21,7 +21,10 @@ describe.each(cases)('%s', (_name, get) => {
     expect(p.GlobalSecondaryIndexes).toEqual(
       TABLE.globalIndexes.map((g) => ({
         IndexName: g.name,
-        KeySchema: [{ AttributeName: g.partitionKey, KeyType: 'HASH' }, { AttributeName: g.sortKey, KeyType: 'RANGE' }],
+        KeySchema: [
+          { AttributeName: g.partitionKey, KeyType: 'HASH' },
+          { AttributeName: g.sortKey, KeyType: 'RANGE' },
+        ],
         // Nothing a token or operation write changes is projected, so state changes do not rewrite the index.
         Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['issuerCardRefId'] },
       })),

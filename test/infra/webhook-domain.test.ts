@@ -20,7 +20,7 @@ describe('webhook API custom domain with mutual TLS', () => {
     });
   });
 
-  test('with the props: mapped at the root to the webhooks API\'s stage; that API\'s execute-api endpoint is disabled, the back office\'s is not', () => {
+  test("with the props: mapped at the root to the webhooks API's stage; that API's execute-api endpoint is disabled, the back office's is not", () => {
     const [domainId] = resources(extended, 'AWS::ApiGatewayV2::DomainName')[0]!;
     const mappings = resources(extended, 'AWS::ApiGatewayV2::ApiMapping').map(([, m]) => m as Resource & { DependsOn?: string[] });
     // The stage is named, not referenced: DependsOn makes CloudFormation create it before the mapping.
@@ -55,6 +55,8 @@ describe('webhook API custom domain with mutual TLS', () => {
   test('a certificate from another region than a region-bound stack fails synth', () => {
     const app = new App(appProps(WEBHOOK_DOMAIN));
     const config = loadStackConfig((key) => app.node.tryGetContext(key));
-    expect(() => new TokenLifecycleStack(app, 'Elsewhere', { config, env: { region: 'us-east-1', account: '123456789012' } })).toThrow(/stack's region us-east-1/);
+    expect(() => new TokenLifecycleStack(app, 'Elsewhere', { config, env: { region: 'us-east-1', account: '123456789012' } })).toThrow(
+      /stack's region us-east-1/,
+    );
   });
 });

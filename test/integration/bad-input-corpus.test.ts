@@ -102,19 +102,85 @@ function bodyRouteCommon(r: BodyRoute): void {
   const h = (over: Record<string, string | null> = {}): HeaderList => hdrs(r.headers, over);
   const missingAll = r.required;
   // media type (§3: not JSON → 415, before auth and before JSON)
-  for (const contentType of ['text/plain; charset=utf-8', 'multipart/form-data; boundary=xyz', 'application/octet-stream', 'text/json', 'application/jsonx', 'application/json5', 'json']) {
-    add(r.route, { name: `content-type ${contentType} → 415`, method: 'POST', path: r.path, headers: h({ 'content-type': contentType }), body: '{}', status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' });
+  for (const contentType of [
+    'text/plain; charset=utf-8',
+    'multipart/form-data; boundary=xyz',
+    'application/octet-stream',
+    'text/json',
+    'application/jsonx',
+    'application/json5',
+    'json',
+  ]) {
+    add(r.route, {
+      name: `content-type ${contentType} → 415`,
+      method: 'POST',
+      path: r.path,
+      headers: h({ 'content-type': contentType }),
+      body: '{}',
+      status: 415,
+      code: 'UNSUPPORTED_MEDIA_TYPE',
+    });
   }
-  add(r.route, { name: 'a JSON body without content-type → 415', method: 'POST', path: r.path, headers: h({ 'content-type': null }), body: bytes('{}'), status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' });
+  add(r.route, {
+    name: 'a JSON body without content-type → 415',
+    method: 'POST',
+    path: r.path,
+    headers: h({ 'content-type': null }),
+    body: bytes('{}'),
+    status: 415,
+    code: 'UNSUPPORTED_MEDIA_TYPE',
+  });
   // JSON by our rule: application/*+json, parameters and case ignored → on to the schema
   for (const contentType of ['application/json-patch+json', 'APPLICATION/VND.API+JSON; charset=utf-8']) {
-    add(r.route, { name: `content-type ${contentType} is JSON: {} → 400 naming the required fields`, method: 'POST', path: r.path, headers: h({ 'content-type': contentType }), body: '{}', status: 400, code: 'VALIDATION_FAILED', fields: missingAll });
+    add(r.route, {
+      name: `content-type ${contentType} is JSON: {} → 400 naming the required fields`,
+      method: 'POST',
+      path: r.path,
+      headers: h({ 'content-type': contentType }),
+      body: '{}',
+      status: 400,
+      code: 'VALIDATION_FAILED',
+      fields: missingAll,
+    });
   }
   // size (§3: over 64 KiB → 413 before anything else; exactly 64 KiB is never 413)
-  add(r.route, { name: 'JSON body of 64 KiB + 1 → 413', method: 'POST', path: r.path, headers: h(), body: paddedTo({}, MAX_BODY + 1), status: 413, code: 'PAYLOAD_TOO_LARGE' });
-  add(r.route, { name: 'exactly 64 KiB, schema-invalid → 400, never 413', method: 'POST', path: r.path, headers: h(), body: paddedTo({}, MAX_BODY), status: 400, code: 'VALIDATION_FAILED', fields: missingAll });
-  add(r.route, { name: '40 000 × "é" (< 64 Ki characters, > 64 KiB bytes) → 413', method: 'POST', path: r.path, headers: h(), body: J({ x: '\u00e9'.repeat(40_000) }), status: 413, code: 'PAYLOAD_TOO_LARGE' });
-  add(r.route, { name: 'binary (octet-stream) body over 64 KiB → 413, not 415', method: 'POST', path: r.path, headers: h({ 'content-type': 'application/octet-stream' }), body: new Uint8Array(MAX_BODY + 10).fill(0xab), status: 413, code: 'PAYLOAD_TOO_LARGE' });
+  add(r.route, {
+    name: 'JSON body of 64 KiB + 1 → 413',
+    method: 'POST',
+    path: r.path,
+    headers: h(),
+    body: paddedTo({}, MAX_BODY + 1),
+    status: 413,
+    code: 'PAYLOAD_TOO_LARGE',
+  });
+  add(r.route, {
+    name: 'exactly 64 KiB, schema-invalid → 400, never 413',
+    method: 'POST',
+    path: r.path,
+    headers: h(),
+    body: paddedTo({}, MAX_BODY),
+    status: 400,
+    code: 'VALIDATION_FAILED',
+    fields: missingAll,
+  });
+  add(r.route, {
+    name: '40 000 × "é" (< 64 Ki characters, > 64 KiB bytes) → 413',
+    method: 'POST',
+    path: r.path,
+    headers: h(),
+    body: J({ x: '\u00e9'.repeat(40_000) }),
+    status: 413,
+    code: 'PAYLOAD_TOO_LARGE',
+  });
+  add(r.route, {
+    name: 'binary (octet-stream) body over 64 KiB → 413, not 415',
+    method: 'POST',
+    path: r.path,
+    headers: h({ 'content-type': 'application/octet-stream' }),
+    body: new Uint8Array(MAX_BODY + 10).fill(0xab),
+    status: 413,
+    code: 'PAYLOAD_TOO_LARGE',
+  });
   // malformed and non-object JSON (§3: 400 with fields [{ path: "" }])
   const malformed: [string, string | Uint8Array][] = [
     ['JSON true', 'true'],
@@ -138,11 +204,56 @@ function bodyRouteCommon(r: BodyRoute): void {
     add(r.route, { name: `${label} → 400 path ""`, method: 'POST', path: r.path, headers: h(), body, status: 400, code: 'VALIDATION_FAILED', fields: [''] });
   }
   // objects that are JSON objects but nothing the route needs
-  add(r.route, { name: 'objects nested 10 000 deep (an object, none of the required fields) → 400', method: 'POST', path: r.path, headers: h(), body: nestedObjects(10_000), status: 400, code: 'VALIDATION_FAILED', fields: missingAll });
-  add(r.route, { name: '__proto__ carrying every required field → 400 naming them (no prototype pollution)', method: 'POST', path: r.path, headers: h(), body: `{"__proto__": ${J(Object.fromEntries(missingAll.map((f) => [f, 'x'])))}, "polluted": 1}`, status: 400, code: 'VALIDATION_FAILED', fields: missingAll });
-  add(r.route, { name: 'constructor.prototype carrying every required field → 400 naming them', method: 'POST', path: r.path, headers: h(), body: J({ constructor: { prototype: Object.fromEntries(missingAll.map((f) => [f, 'x'])) } }), status: 400, code: 'VALIDATION_FAILED', fields: missingAll });
-  add(r.route, { name: 'a top-level "prototype" key carrying every required field → 400 naming them', method: 'POST', path: r.path, headers: h(), body: J({ prototype: Object.fromEntries(missingAll.map((f) => [f, 'x'])) }), status: 400, code: 'VALIDATION_FAILED', fields: missingAll });
-  add(r.route, { name: 'a lone-surrogate key "\\ud800" and a NUL key → 400 naming the required fields', method: 'POST', path: r.path, headers: h(), body: '{"\\ud800": 1, "\\u0000": 2}', status: 400, code: 'VALIDATION_FAILED', fields: missingAll });
+  add(r.route, {
+    name: 'objects nested 10 000 deep (an object, none of the required fields) → 400',
+    method: 'POST',
+    path: r.path,
+    headers: h(),
+    body: nestedObjects(10_000),
+    status: 400,
+    code: 'VALIDATION_FAILED',
+    fields: missingAll,
+  });
+  add(r.route, {
+    name: '__proto__ carrying every required field → 400 naming them (no prototype pollution)',
+    method: 'POST',
+    path: r.path,
+    headers: h(),
+    body: `{"__proto__": ${J(Object.fromEntries(missingAll.map((f) => [f, 'x'])))}, "polluted": 1}`,
+    status: 400,
+    code: 'VALIDATION_FAILED',
+    fields: missingAll,
+  });
+  add(r.route, {
+    name: 'constructor.prototype carrying every required field → 400 naming them',
+    method: 'POST',
+    path: r.path,
+    headers: h(),
+    body: J({ constructor: { prototype: Object.fromEntries(missingAll.map((f) => [f, 'x'])) } }),
+    status: 400,
+    code: 'VALIDATION_FAILED',
+    fields: missingAll,
+  });
+  add(r.route, {
+    name: 'a top-level "prototype" key carrying every required field → 400 naming them',
+    method: 'POST',
+    path: r.path,
+    headers: h(),
+    body: J({ prototype: Object.fromEntries(missingAll.map((f) => [f, 'x'])) }),
+    status: 400,
+    code: 'VALIDATION_FAILED',
+    fields: missingAll,
+  });
+  add(r.route, {
+    name: 'a lone-surrogate key "\\ud800" and a NUL key → 400 naming the required fields',
+    method: 'POST',
+    path: r.path,
+    headers: h(),
+    body: '{"\\ud800": 1, "\\u0000": 2}',
+    status: 400,
+    code: 'VALIDATION_FAILED',
+    fields: missingAll,
+  });
 }
 
 // --- POST /issuer/igwapi/v2.0/notifyVirtualCardChange -------------------------------------------------------
@@ -151,9 +262,22 @@ function bodyRouteCommon(r: BodyRoute): void {
   const base = { 'content-type': 'application/json', 'x-correlation-id': 'corpus-cid-1', 'x-issuer-id': TEST_ENV.ISSUER_ID };
   const h = (over: Record<string, string | null> = {}): HeaderList => hdrs(base, over);
   const body = (over: Record<string, unknown> = {}): string =>
-    J(Object.fromEntries(Object.entries({ issuerCardRefId: 'card-corpus-x', virtualCardId: 'vc-corpus-x', action: 'ACTIVATE', ...over }).filter(([, v]) => v !== undefined)));
+    J(
+      Object.fromEntries(
+        Object.entries({ issuerCardRefId: 'card-corpus-x', virtualCardId: 'vc-corpus-x', action: 'ACTIVATE', ...over }).filter(([, v]) => v !== undefined),
+      ),
+    );
   const bad = (name: string, over: Record<string, unknown>, fields: string[]): void =>
-    add(route, { name: `${name} → 400 ${fields.join(', ')}`, method: 'POST', path: CB, headers: h(), body: body(over), status: 400, code: 'VALIDATION_FAILED', fields });
+    add(route, {
+      name: `${name} → 400 ${fields.join(', ')}`,
+      method: 'POST',
+      path: CB,
+      headers: h(),
+      body: body(over),
+      status: 400,
+      code: 'VALIDATION_FAILED',
+      fields,
+    });
 
   bodyRouteCommon({ route, path: CB, headers: base, required: ['issuerCardRefId', 'virtualCardId', 'action'] });
 
@@ -169,7 +293,16 @@ function bodyRouteCommon(r: BodyRoute): void {
   bad('errorCode as an object', { errorCode: {} }, ['errorCode']);
   bad('errorCode as an array [221]', { errorCode: [221] }, ['errorCode']);
   bad('errorCode full-width "２２１"', { errorCode: '\uff12\uff12\uff11' }, ['errorCode']);
-  add(route, { name: 'errorCode 1e400 (parses to Infinity) → 400 errorCode', method: 'POST', path: CB, headers: h(), body: body().replace(/}$/, ', "errorCode": 1e400}'), status: 400, code: 'VALIDATION_FAILED', fields: ['errorCode'] });
+  add(route, {
+    name: 'errorCode 1e400 (parses to Infinity) → 400 errorCode',
+    method: 'POST',
+    path: CB,
+    headers: h(),
+    body: body().replace(/}$/, ', "errorCode": 1e400}'),
+    status: 400,
+    code: 'VALIDATION_FAILED',
+    fields: ['errorCode'],
+  });
   bad('walletProviderId empty', { walletProviderId: '' }, ['walletProviderId']);
   bad('walletProviderId of 129 chars', { walletProviderId: 'w'.repeat(129) }, ['walletProviderId']);
   bad('walletProviderId as a number', { walletProviderId: 42 }, ['walletProviderId']);
@@ -181,32 +314,156 @@ function bodyRouteCommon(r: BodyRoute): void {
   bad('walletCardRefId as an array', { walletCardRefId: [] }, ['walletCardRefId']);
   bad('walletVirtualCardId empty', { walletVirtualCardId: '' }, ['walletVirtualCardId']);
   bad('tokenInfo true', { tokenInfo: true }, ['tokenInfo']);
-  bad('every optional field of the wrong type at once', { walletProviderId: 1, errorCode: 'x', source: [], isPrimary: 'no', tokenStorageId: {}, walletCardRefId: 2, walletVirtualCardId: false, tokenInfo: 3 }, [
-    'walletProviderId',
-    'errorCode',
-    'source',
-    'isPrimary',
-    'tokenStorageId',
-    'walletCardRefId',
-    'walletVirtualCardId',
-    'tokenInfo',
-  ]);
-  add(route, { name: 'duplicate key: the last "action" (a number) wins → 400 action', method: 'POST', path: CB, headers: h(), body: '{"issuerCardRefId":"c","virtualCardId":"v","action":"ACTIVATE","action":5}', status: 400, code: 'VALIDATION_FAILED', fields: ['action'] });
-  add(route, { name: 'tokenInfo.__proto__ nested, action missing → 400 action', method: 'POST', path: CB, headers: h(), body: '{"issuerCardRefId":"c","virtualCardId":"v","tokenInfo":{"__proto__":{"polluted":1},"constructor":{"prototype":{"polluted":1}}}}', status: 400, code: 'VALIDATION_FAILED', fields: ['action'] });
-  add(route, { name: 'tokenInfo nested 10 000 deep, action missing → 400 action', method: 'POST', path: CB, headers: h(), body: `{"issuerCardRefId":"c","virtualCardId":"v","tokenInfo":${nestedObjects(10_000)}}`, status: 400, code: 'VALIDATION_FAILED', fields: ['action'] });
-  add(route, { name: 'invalid UTF-8 inside a string, action missing → 400 action', method: 'POST', path: CB, headers: h(), body: bytes('{"issuerCardRefId":"c', [0xc3, 0x28], '","virtualCardId":"v', [0xed, 0xa0, 0x80], '"}'), status: 400, code: 'VALIDATION_FAILED', fields: ['action'] });
+  bad(
+    'every optional field of the wrong type at once',
+    { walletProviderId: 1, errorCode: 'x', source: [], isPrimary: 'no', tokenStorageId: {}, walletCardRefId: 2, walletVirtualCardId: false, tokenInfo: 3 },
+    ['walletProviderId', 'errorCode', 'source', 'isPrimary', 'tokenStorageId', 'walletCardRefId', 'walletVirtualCardId', 'tokenInfo'],
+  );
+  add(route, {
+    name: 'duplicate key: the last "action" (a number) wins → 400 action',
+    method: 'POST',
+    path: CB,
+    headers: h(),
+    body: '{"issuerCardRefId":"c","virtualCardId":"v","action":"ACTIVATE","action":5}',
+    status: 400,
+    code: 'VALIDATION_FAILED',
+    fields: ['action'],
+  });
+  add(route, {
+    name: 'tokenInfo.__proto__ nested, action missing → 400 action',
+    method: 'POST',
+    path: CB,
+    headers: h(),
+    body: '{"issuerCardRefId":"c","virtualCardId":"v","tokenInfo":{"__proto__":{"polluted":1},"constructor":{"prototype":{"polluted":1}}}}',
+    status: 400,
+    code: 'VALIDATION_FAILED',
+    fields: ['action'],
+  });
+  add(route, {
+    name: 'tokenInfo nested 10 000 deep, action missing → 400 action',
+    method: 'POST',
+    path: CB,
+    headers: h(),
+    body: `{"issuerCardRefId":"c","virtualCardId":"v","tokenInfo":${nestedObjects(10_000)}}`,
+    status: 400,
+    code: 'VALIDATION_FAILED',
+    fields: ['action'],
+  });
+  add(route, {
+    name: 'invalid UTF-8 inside a string, action missing → 400 action',
+    method: 'POST',
+    path: CB,
+    headers: h(),
+    body: bytes('{"issuerCardRefId":"c', [0xc3, 0x28], '","virtualCardId":"v', [0xed, 0xa0, 0x80], '"}'),
+    status: 400,
+    code: 'VALIDATION_FAILED',
+    fields: ['action'],
+  });
   // headers
-  add(route, { name: 'x-issuer-id empty → 400 headers.x-issuer-id', method: 'POST', path: CB, headers: h({ 'x-issuer-id': '' }), body: body(), status: 400, code: 'VALIDATION_FAILED', fields: ['headers.x-issuer-id'] });
-  add(route, { name: 'x-issuer-id sent twice (joined, 22 chars) → 400 headers.x-issuer-id', method: 'POST', path: CB, headers: [...h(), ['x-issuer-id', TEST_ENV.ISSUER_ID]], body: body(), status: 400, code: 'VALIDATION_FAILED', fields: ['headers.x-issuer-id'] });
-  add(route, { name: 'x-issuer-id of 100 chars → 400 headers.x-issuer-id', method: 'POST', path: CB, headers: h({ 'x-issuer-id': 'I'.repeat(100) }), body: body(), status: 400, code: 'VALIDATION_FAILED', fields: ['headers.x-issuer-id'] });
-  add(route, { name: 'x-issuer-id in lower case (well-formed, not ours) → 403', method: 'POST', path: CB, headers: h({ 'x-issuer-id': TEST_ENV.ISSUER_ID.toLowerCase() }), body: body(), status: 403, code: 'FORBIDDEN' });
-  add(route, { name: 'x-issuer-id "ISSUER 001" (10 chars, inner space) → 403', method: 'POST', path: CB, headers: h({ 'x-issuer-id': 'ISSUER 001' }), body: body(), status: 403, code: 'FORBIDDEN' });
-  add(route, { name: 'another issuer + a JSON array body → 403 (auth before JSON)', method: 'POST', path: CB, headers: h({ 'x-issuer-id': 'ISSUER0002' }), body: '[]', status: 403, code: 'FORBIDDEN' });
-  add(route, { name: 'another issuer + no x-correlation-id → 403 (auth before the header schema)', method: 'POST', path: CB, headers: h({ 'x-issuer-id': 'ISSUER0002', 'x-correlation-id': null }), body: body(), status: 403, code: 'FORBIDDEN' });
-  add(route, { name: 'another issuer + multipart → 415 (media type before auth)', method: 'POST', path: CB, headers: h({ 'x-issuer-id': 'ISSUER0002', 'content-type': 'multipart/form-data; boundary=x' }), body: body(), status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' });
-  add(route, { name: 'x-correlation-id empty → 400 headers.x-correlation-id', method: 'POST', path: CB, headers: h({ 'x-correlation-id': '' }), body: body(), status: 400, code: 'VALIDATION_FAILED', fields: ['headers.x-correlation-id'] });
-  add(route, { name: 'no headers but content-type, body {} → 400 naming both headers and the three fields', method: 'POST', path: CB, headers: h({ 'x-correlation-id': null, 'x-issuer-id': null }), body: '{}', status: 400, code: 'VALIDATION_FAILED', fields: ['headers.x-correlation-id', 'headers.x-issuer-id', 'issuerCardRefId', 'virtualCardId', 'action'] });
-  add(route, { name: 'no body and no content-type → 400 path ""', method: 'POST', path: CB, headers: h({ 'content-type': null }), status: 400, code: 'VALIDATION_FAILED', fields: [''] });
+  add(route, {
+    name: 'x-issuer-id empty → 400 headers.x-issuer-id',
+    method: 'POST',
+    path: CB,
+    headers: h({ 'x-issuer-id': '' }),
+    body: body(),
+    status: 400,
+    code: 'VALIDATION_FAILED',
+    fields: ['headers.x-issuer-id'],
+  });
+  add(route, {
+    name: 'x-issuer-id sent twice (joined, 22 chars) → 400 headers.x-issuer-id',
+    method: 'POST',
+    path: CB,
+    headers: [...h(), ['x-issuer-id', TEST_ENV.ISSUER_ID]],
+    body: body(),
+    status: 400,
+    code: 'VALIDATION_FAILED',
+    fields: ['headers.x-issuer-id'],
+  });
+  add(route, {
+    name: 'x-issuer-id of 100 chars → 400 headers.x-issuer-id',
+    method: 'POST',
+    path: CB,
+    headers: h({ 'x-issuer-id': 'I'.repeat(100) }),
+    body: body(),
+    status: 400,
+    code: 'VALIDATION_FAILED',
+    fields: ['headers.x-issuer-id'],
+  });
+  add(route, {
+    name: 'x-issuer-id in lower case (well-formed, not ours) → 403',
+    method: 'POST',
+    path: CB,
+    headers: h({ 'x-issuer-id': TEST_ENV.ISSUER_ID.toLowerCase() }),
+    body: body(),
+    status: 403,
+    code: 'FORBIDDEN',
+  });
+  add(route, {
+    name: 'x-issuer-id "ISSUER 001" (10 chars, inner space) → 403',
+    method: 'POST',
+    path: CB,
+    headers: h({ 'x-issuer-id': 'ISSUER 001' }),
+    body: body(),
+    status: 403,
+    code: 'FORBIDDEN',
+  });
+  add(route, {
+    name: 'another issuer + a JSON array body → 403 (auth before JSON)',
+    method: 'POST',
+    path: CB,
+    headers: h({ 'x-issuer-id': 'ISSUER0002' }),
+    body: '[]',
+    status: 403,
+    code: 'FORBIDDEN',
+  });
+  add(route, {
+    name: 'another issuer + no x-correlation-id → 403 (auth before the header schema)',
+    method: 'POST',
+    path: CB,
+    headers: h({ 'x-issuer-id': 'ISSUER0002', 'x-correlation-id': null }),
+    body: body(),
+    status: 403,
+    code: 'FORBIDDEN',
+  });
+  add(route, {
+    name: 'another issuer + multipart → 415 (media type before auth)',
+    method: 'POST',
+    path: CB,
+    headers: h({ 'x-issuer-id': 'ISSUER0002', 'content-type': 'multipart/form-data; boundary=x' }),
+    body: body(),
+    status: 415,
+    code: 'UNSUPPORTED_MEDIA_TYPE',
+  });
+  add(route, {
+    name: 'x-correlation-id empty → 400 headers.x-correlation-id',
+    method: 'POST',
+    path: CB,
+    headers: h({ 'x-correlation-id': '' }),
+    body: body(),
+    status: 400,
+    code: 'VALIDATION_FAILED',
+    fields: ['headers.x-correlation-id'],
+  });
+  add(route, {
+    name: 'no headers but content-type, body {} → 400 naming both headers and the three fields',
+    method: 'POST',
+    path: CB,
+    headers: h({ 'x-correlation-id': null, 'x-issuer-id': null }),
+    body: '{}',
+    status: 400,
+    code: 'VALIDATION_FAILED',
+    fields: ['headers.x-correlation-id', 'headers.x-issuer-id', 'issuerCardRefId', 'virtualCardId', 'action'],
+  });
+  add(route, {
+    name: 'no body and no content-type → 400 path ""',
+    method: 'POST',
+    path: CB,
+    headers: h({ 'content-type': null }),
+    status: 400,
+    code: 'VALIDATION_FAILED',
+    fields: [''],
+  });
 }
 
 // --- POST /tsh-cof/notify-token-update ---------------------------------------------------------------------
@@ -215,9 +472,24 @@ function bodyRouteCommon(r: BodyRoute): void {
   const base = { 'content-type': 'application/json', authorization: `APIKEY ${TEST_ENV.TR_API_KEY}`, 'x-correlation-id': 'corpus-cid-2' };
   const h = (over: Record<string, string | null> = {}): HeaderList => hdrs(base, over);
   const body = (over: Record<string, unknown> = {}): string =>
-    J(Object.fromEntries(Object.entries({ tokenId: 'nt-corpus-x', merchantId: 'm-corpus', lastUpdateTimestamp: '2026-03-01T08:00:00Z', ...over }).filter(([, v]) => v !== undefined)));
+    J(
+      Object.fromEntries(
+        Object.entries({ tokenId: 'nt-corpus-x', merchantId: 'm-corpus', lastUpdateTimestamp: '2026-03-01T08:00:00Z', ...over }).filter(
+          ([, v]) => v !== undefined,
+        ),
+      ),
+    );
   const bad = (name: string, over: Record<string, unknown>, fields: string[]): void =>
-    add(route, { name: `${name} → 400 ${fields.join(', ')}`, method: 'POST', path: TU, headers: h(), body: body(over), status: 400, code: 'VALIDATION_FAILED', fields });
+    add(route, {
+      name: `${name} → 400 ${fields.join(', ')}`,
+      method: 'POST',
+      path: TU,
+      headers: h(),
+      body: body(over),
+      status: 400,
+      code: 'VALIDATION_FAILED',
+      fields,
+    });
 
   bodyRouteCommon({ route, path: TU, headers: base, required: ['tokenId', 'merchantId', 'lastUpdateTimestamp'] });
 
@@ -239,10 +511,42 @@ function bodyRouteCommon(r: BodyRoute): void {
   for (const [label, authorization] of authVariants) {
     add(route, { name: `${label} → 401`, method: 'POST', path: TU, headers: h({ authorization }), body: body(), status: 401, code: 'UNAUTHORIZED' });
   }
-  add(route, { name: 'wrong key + JSON null → 401 (auth before JSON)', method: 'POST', path: TU, headers: h({ authorization: 'APIKEY nope' }), body: 'null', status: 401, code: 'UNAUTHORIZED' });
-  add(route, { name: 'no key + no x-correlation-id + empty object → 401 (auth before schema)', method: 'POST', path: TU, headers: h({ authorization: null, 'x-correlation-id': null }), body: '{}', status: 401, code: 'UNAUTHORIZED' });
-  add(route, { name: 'no key + multipart → 415 (media type before auth)', method: 'POST', path: TU, headers: h({ authorization: null, 'content-type': 'multipart/form-data; boundary=x' }), body: body(), status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' });
-  add(route, { name: 'no key + 64 KiB + 1 of text → 413 (size before everything)', method: 'POST', path: TU, headers: h({ authorization: null, 'content-type': 'text/plain' }), body: 'x'.repeat(MAX_BODY + 1), status: 413, code: 'PAYLOAD_TOO_LARGE' });
+  add(route, {
+    name: 'wrong key + JSON null → 401 (auth before JSON)',
+    method: 'POST',
+    path: TU,
+    headers: h({ authorization: 'APIKEY nope' }),
+    body: 'null',
+    status: 401,
+    code: 'UNAUTHORIZED',
+  });
+  add(route, {
+    name: 'no key + no x-correlation-id + empty object → 401 (auth before schema)',
+    method: 'POST',
+    path: TU,
+    headers: h({ authorization: null, 'x-correlation-id': null }),
+    body: '{}',
+    status: 401,
+    code: 'UNAUTHORIZED',
+  });
+  add(route, {
+    name: 'no key + multipart → 415 (media type before auth)',
+    method: 'POST',
+    path: TU,
+    headers: h({ authorization: null, 'content-type': 'multipart/form-data; boundary=x' }),
+    body: body(),
+    status: 415,
+    code: 'UNSUPPORTED_MEDIA_TYPE',
+  });
+  add(route, {
+    name: 'no key + 64 KiB + 1 of text → 413 (size before everything)',
+    method: 'POST',
+    path: TU,
+    headers: h({ authorization: null, 'content-type': 'text/plain' }),
+    body: 'x'.repeat(MAX_BODY + 1),
+    status: 413,
+    code: 'PAYLOAD_TOO_LARGE',
+  });
   // required fields
   bad('tokenId as a number', { tokenId: 0 }, ['tokenId']);
   bad('tokenId empty', { tokenId: '' }, ['tokenId']);
@@ -297,21 +601,70 @@ function bodyRouteCommon(r: BodyRoute): void {
   bad('par as a number', { par: 123 }, ['par']);
   bad('cardArt as an array', { cardArt: [] }, ['cardArt']);
   bad('cardArt true', { cardArt: true }, ['cardArt']);
-  add(route, { name: 'cardArt nested 10 000 deep (over 8 KiB serialised) → 400 cardArt, no 5xx', method: 'POST', path: TU, headers: h(), body: body().replace(/}$/, `, "cardArt": {"x": ${nestedArrays(10_000)}}}`), status: 400, code: 'VALIDATION_FAILED', fields: ['cardArt'] });
-  add(route, { name: 'cardArt nested 1 000 deep and tokenId missing → 400 tokenId, cardArt', method: 'POST', path: TU, headers: h(), body: `{"merchantId":"m","lastUpdateTimestamp":"2026-03-01T08:00:00Z","cardArt":{"x":${nestedArrays(1_000)},"pad":"${'p'.repeat(9000)}"}}`, status: 400, code: 'VALIDATION_FAILED', fields: ['tokenId', 'cardArt'] });
-  add(route, { name: 'cardArt.__proto__ nested and merchantId missing → 400 merchantId', method: 'POST', path: TU, headers: h(), body: '{"tokenId":"t","lastUpdateTimestamp":"2026-03-01T08:00:00Z","cardArt":{"__proto__":{"polluted":1}}}', status: 400, code: 'VALIDATION_FAILED', fields: ['merchantId'] });
-  bad('every optional field wrong at once', { tokenState: 'x', tokenLastDigits: 1, tokenExpiryDate: '1300', cardLastDigits: 'abc', cardExpiryDate: '', cardBin: '1', par: 'p'.repeat(30), cardArt: 'art' }, [
-    'tokenState',
-    'tokenLastDigits',
-    'tokenExpiryDate',
-    'cardLastDigits',
-    'cardExpiryDate',
-    'cardBin',
-    'par',
-    'cardArt',
-  ]);
-  add(route, { name: 'x-correlation-id empty → 400 headers.x-correlation-id', method: 'POST', path: TU, headers: h({ 'x-correlation-id': '' }), body: body(), status: 400, code: 'VALIDATION_FAILED', fields: ['headers.x-correlation-id'] });
-  add(route, { name: 'no x-correlation-id and {} → 400 naming the header and the three fields', method: 'POST', path: TU, headers: h({ 'x-correlation-id': null }), body: '{}', status: 400, code: 'VALIDATION_FAILED', fields: ['headers.x-correlation-id', 'tokenId', 'merchantId', 'lastUpdateTimestamp'] });
+  add(route, {
+    name: 'cardArt nested 10 000 deep (over 8 KiB serialised) → 400 cardArt, no 5xx',
+    method: 'POST',
+    path: TU,
+    headers: h(),
+    body: body().replace(/}$/, `, "cardArt": {"x": ${nestedArrays(10_000)}}}`),
+    status: 400,
+    code: 'VALIDATION_FAILED',
+    fields: ['cardArt'],
+  });
+  add(route, {
+    name: 'cardArt nested 1 000 deep and tokenId missing → 400 tokenId, cardArt',
+    method: 'POST',
+    path: TU,
+    headers: h(),
+    body: `{"merchantId":"m","lastUpdateTimestamp":"2026-03-01T08:00:00Z","cardArt":{"x":${nestedArrays(1_000)},"pad":"${'p'.repeat(9000)}"}}`,
+    status: 400,
+    code: 'VALIDATION_FAILED',
+    fields: ['tokenId', 'cardArt'],
+  });
+  add(route, {
+    name: 'cardArt.__proto__ nested and merchantId missing → 400 merchantId',
+    method: 'POST',
+    path: TU,
+    headers: h(),
+    body: '{"tokenId":"t","lastUpdateTimestamp":"2026-03-01T08:00:00Z","cardArt":{"__proto__":{"polluted":1}}}',
+    status: 400,
+    code: 'VALIDATION_FAILED',
+    fields: ['merchantId'],
+  });
+  bad(
+    'every optional field wrong at once',
+    {
+      tokenState: 'x',
+      tokenLastDigits: 1,
+      tokenExpiryDate: '1300',
+      cardLastDigits: 'abc',
+      cardExpiryDate: '',
+      cardBin: '1',
+      par: 'p'.repeat(30),
+      cardArt: 'art',
+    },
+    ['tokenState', 'tokenLastDigits', 'tokenExpiryDate', 'cardLastDigits', 'cardExpiryDate', 'cardBin', 'par', 'cardArt'],
+  );
+  add(route, {
+    name: 'x-correlation-id empty → 400 headers.x-correlation-id',
+    method: 'POST',
+    path: TU,
+    headers: h({ 'x-correlation-id': '' }),
+    body: body(),
+    status: 400,
+    code: 'VALIDATION_FAILED',
+    fields: ['headers.x-correlation-id'],
+  });
+  add(route, {
+    name: 'no x-correlation-id and {} → 400 naming the header and the three fields',
+    method: 'POST',
+    path: TU,
+    headers: h({ 'x-correlation-id': null }),
+    body: '{}',
+    status: 400,
+    code: 'VALIDATION_FAILED',
+    fields: ['headers.x-correlation-id', 'tokenId', 'merchantId', 'lastUpdateTimestamp'],
+  });
 }
 
 // --- POST /v1/lcm-operations -------------------------------------------------------------------------------
@@ -322,7 +675,16 @@ function bodyRouteCommon(r: BodyRoute): void {
   const body = (over: Record<string, unknown> = {}): string =>
     J(Object.fromEntries(Object.entries({ action: 'SUSPEND', issuerCardRefId: 'card-corpus-op', ...over }).filter(([, v]) => v !== undefined)));
   const bad = (name: string, over: Record<string, unknown>, fields: string[], headers: HeaderList = h()): void =>
-    add(route, { name: `${name} → 400 ${fields.join(', ')}`, method: 'POST', path: OPS, headers, body: body(over), status: 400, code: 'VALIDATION_FAILED', fields });
+    add(route, {
+      name: `${name} → 400 ${fields.join(', ')}`,
+      method: 'POST',
+      path: OPS,
+      headers,
+      body: body(over),
+      status: 400,
+      code: 'VALIDATION_FAILED',
+      fields,
+    });
 
   bodyRouteCommon({ route, path: OPS, headers: base, required: ['action', 'issuerCardRefId'] });
 
@@ -350,9 +712,32 @@ function bodyRouteCommon(r: BodyRoute): void {
   bad('reason as an object', { reason: {} }, ['reason']);
   bad('idempotency-key empty', {}, ['headers.idempotency-key'], h({ 'idempotency-key': '' }));
   bad('idempotency-key of 129 chars', {}, ['headers.idempotency-key'], h({ 'idempotency-key': 'k'.repeat(129) }));
-  bad('idempotency-key of 129 chars and every body field wrong', { action: 'x', issuerCardRefId: '', virtualCardId: '', reason: '' }, ['headers.idempotency-key', 'action', 'issuerCardRefId', 'virtualCardId', 'reason'], h({ 'idempotency-key': 'k'.repeat(129) }));
-  add(route, { name: 'unknown field nested 10 000 deep and action missing → 400 action', method: 'POST', path: OPS, headers: h(), body: `{"issuerCardRefId":"c","deep":${nestedArrays(10_000)}}`, status: 400, code: 'VALIDATION_FAILED', fields: ['action'] });
-  add(route, { name: 'duplicate key: the last "action" ("suspend") wins → 400 action', method: 'POST', path: OPS, headers: h(), body: '{"action":"SUSPEND","issuerCardRefId":"c","action":"suspend"}', status: 400, code: 'VALIDATION_FAILED', fields: ['action'] });
+  bad(
+    'idempotency-key of 129 chars and every body field wrong',
+    { action: 'x', issuerCardRefId: '', virtualCardId: '', reason: '' },
+    ['headers.idempotency-key', 'action', 'issuerCardRefId', 'virtualCardId', 'reason'],
+    h({ 'idempotency-key': 'k'.repeat(129) }),
+  );
+  add(route, {
+    name: 'unknown field nested 10 000 deep and action missing → 400 action',
+    method: 'POST',
+    path: OPS,
+    headers: h(),
+    body: `{"issuerCardRefId":"c","deep":${nestedArrays(10_000)}}`,
+    status: 400,
+    code: 'VALIDATION_FAILED',
+    fields: ['action'],
+  });
+  add(route, {
+    name: 'duplicate key: the last "action" ("suspend") wins → 400 action',
+    method: 'POST',
+    path: OPS,
+    headers: h(),
+    body: '{"action":"SUSPEND","issuerCardRefId":"c","action":"suspend"}',
+    status: 400,
+    code: 'VALIDATION_FAILED',
+    fields: ['action'],
+  });
 }
 
 // --- POST /v1/network-tokens/{tokenId}/transactions --------------------------------------------------------
@@ -362,7 +747,16 @@ function bodyRouteCommon(r: BodyRoute): void {
   const base = { 'content-type': 'application/json' };
   const h = (over: Record<string, string | null> = {}): HeaderList => hdrs(base, over);
   const bad = (name: string, value: unknown, fields: string[] = ['transactionType']): void =>
-    add(route, { name: `${name} → 400 ${fields.join(', ')}`, method: 'POST', path, headers: h(), body: J({ transactionType: value }), status: 400, code: 'VALIDATION_FAILED', fields });
+    add(route, {
+      name: `${name} → 400 ${fields.join(', ')}`,
+      method: 'POST',
+      path,
+      headers: h(),
+      body: J({ transactionType: value }),
+      status: 400,
+      code: 'VALIDATION_FAILED',
+      fields,
+    });
 
   bodyRouteCommon({ route, path, headers: base, required: ['transactionType'] });
 
@@ -372,27 +766,121 @@ function bodyRouteCommon(r: BodyRoute): void {
   bad('transactionType null', null);
   bad('transactionType as an array', ['SINGLE']);
   bad('transactionType as an object', { type: 'SINGLE' });
-  add(route, { name: 'unknown token, valid body → 404 (nothing sent to D1, nothing stored)', method: 'POST', path: '/v1/network-tokens/nt-corpus-unknown/transactions', headers: h(), body: J({ transactionType: 'SINGLE' }), status: 404, code: 'NOT_FOUND' });
-  add(route, { name: 'tokenId of 129 chars, valid body → 404, never 400', method: 'POST', path: `/v1/network-tokens/${'t'.repeat(129)}/transactions`, headers: h(), body: J({ transactionType: 'SINGLE' }), status: 404, code: 'NOT_FOUND' });
-  add(route, { name: 'tokenId of 129 chars, schema-invalid body → 404, never 400', method: 'POST', path: `/v1/network-tokens/${'t'.repeat(129)}/transactions`, headers: h(), body: '{}', status: 404, code: 'NOT_FOUND' });
-  add(route, { name: 'the seeded tokenId upper-cased, valid body → 404', method: 'POST', path: `/v1/network-tokens/${SEED_NT.toUpperCase()}/transactions`, headers: h(), body: J({ transactionType: 'SINGLE' }), status: 404, code: 'NOT_FOUND' });
-  add(route, { name: 'the seeded tokenId + %E2%80%8D (zero-width joiner), valid body → 404', method: 'POST', path: `/v1/network-tokens/${SEED_NT}%E2%80%8D/transactions`, headers: h(), body: J({ transactionType: 'SINGLE' }), status: 404, code: 'NOT_FOUND' });
+  add(route, {
+    name: 'unknown token, valid body → 404 (nothing sent to D1, nothing stored)',
+    method: 'POST',
+    path: '/v1/network-tokens/nt-corpus-unknown/transactions',
+    headers: h(),
+    body: J({ transactionType: 'SINGLE' }),
+    status: 404,
+    code: 'NOT_FOUND',
+  });
+  add(route, {
+    name: 'tokenId of 129 chars, valid body → 404, never 400',
+    method: 'POST',
+    path: `/v1/network-tokens/${'t'.repeat(129)}/transactions`,
+    headers: h(),
+    body: J({ transactionType: 'SINGLE' }),
+    status: 404,
+    code: 'NOT_FOUND',
+  });
+  add(route, {
+    name: 'tokenId of 129 chars, schema-invalid body → 404, never 400',
+    method: 'POST',
+    path: `/v1/network-tokens/${'t'.repeat(129)}/transactions`,
+    headers: h(),
+    body: '{}',
+    status: 404,
+    code: 'NOT_FOUND',
+  });
+  add(route, {
+    name: 'the seeded tokenId upper-cased, valid body → 404',
+    method: 'POST',
+    path: `/v1/network-tokens/${SEED_NT.toUpperCase()}/transactions`,
+    headers: h(),
+    body: J({ transactionType: 'SINGLE' }),
+    status: 404,
+    code: 'NOT_FOUND',
+  });
+  add(route, {
+    name: 'the seeded tokenId + %E2%80%8D (zero-width joiner), valid body → 404',
+    method: 'POST',
+    path: `/v1/network-tokens/${SEED_NT}%E2%80%8D/transactions`,
+    headers: h(),
+    body: J({ transactionType: 'SINGLE' }),
+    status: 404,
+    code: 'NOT_FOUND',
+  });
   add(route, { name: 'GET → 405 allow POST', method: 'GET', path, status: 405, code: 'METHOD_NOT_ALLOWED', allow: 'POST' });
-  add(route, { name: 'PUT → 405 allow POST', method: 'PUT', path, headers: h(), body: J({ transactionType: 'SINGLE' }), status: 405, code: 'METHOD_NOT_ALLOWED', allow: 'POST' });
-  add(route, { name: '…/Transactions (wrong case) → 404', method: 'POST', path: `/v1/network-tokens/${SEED_NT}/Transactions`, headers: h(), body: J({ transactionType: 'SINGLE' }), status: 404, code: 'NOT_FOUND' });
-  add(route, { name: '…/transactions/ (trailing slash) → 404', method: 'POST', path: `${path}/`, headers: h(), body: J({ transactionType: 'SINGLE' }), status: 404, code: 'NOT_FOUND' });
+  add(route, {
+    name: 'PUT → 405 allow POST',
+    method: 'PUT',
+    path,
+    headers: h(),
+    body: J({ transactionType: 'SINGLE' }),
+    status: 405,
+    code: 'METHOD_NOT_ALLOWED',
+    allow: 'POST',
+  });
+  add(route, {
+    name: '…/Transactions (wrong case) → 404',
+    method: 'POST',
+    path: `/v1/network-tokens/${SEED_NT}/Transactions`,
+    headers: h(),
+    body: J({ transactionType: 'SINGLE' }),
+    status: 404,
+    code: 'NOT_FOUND',
+  });
+  add(route, {
+    name: '…/transactions/ (trailing slash) → 404',
+    method: 'POST',
+    path: `${path}/`,
+    headers: h(),
+    body: J({ transactionType: 'SINGLE' }),
+    status: 404,
+    code: 'NOT_FOUND',
+  });
 }
 
 // --- POST /v1/cards/{issuerCardRefId}/reconcile (no body) --------------------------------------------------
 {
   const route = 'POST /v1/cards/{issuerCardRefId}/reconcile';
-  add(route, { name: 'issuerCardRefId of 49 chars → 404, never 400', method: 'POST', path: `/v1/cards/${'c'.repeat(49)}/reconcile`, status: 404, code: 'NOT_FOUND' });
+  add(route, {
+    name: 'issuerCardRefId of 49 chars → 404, never 400',
+    method: 'POST',
+    path: `/v1/cards/${'c'.repeat(49)}/reconcile`,
+    status: 404,
+    code: 'NOT_FOUND',
+  });
   add(route, { name: 'issuerCardRefId of 5 000 chars → 404', method: 'POST', path: `/v1/cards/${'c'.repeat(5000)}/reconcile`, status: 404, code: 'NOT_FOUND' });
   add(route, { name: 'an empty issuerCardRefId (//) → 404', method: 'POST', path: '/v1/cards//reconcile', status: 404, code: 'NOT_FOUND' });
-  add(route, { name: 'body over 64 KiB → 413', method: 'POST', path: `/v1/cards/${SEED_CARD}/reconcile`, headers: [['content-type', 'application/json']], body: paddedTo({}, MAX_BODY + 1), status: 413, code: 'PAYLOAD_TOO_LARGE' });
-  add(route, { name: 'a text/plain body → 415 (§3: a body whose media type is not JSON)', method: 'POST', path: `/v1/cards/${SEED_CARD}/reconcile`, headers: [['content-type', 'text/plain']], body: 'reconcile please', status: 415, code: 'UNSUPPORTED_MEDIA_TYPE' });
+  add(route, {
+    name: 'body over 64 KiB → 413',
+    method: 'POST',
+    path: `/v1/cards/${SEED_CARD}/reconcile`,
+    headers: [['content-type', 'application/json']],
+    body: paddedTo({}, MAX_BODY + 1),
+    status: 413,
+    code: 'PAYLOAD_TOO_LARGE',
+  });
+  add(route, {
+    name: 'a text/plain body → 415 (§3: a body whose media type is not JSON)',
+    method: 'POST',
+    path: `/v1/cards/${SEED_CARD}/reconcile`,
+    headers: [['content-type', 'text/plain']],
+    body: 'reconcile please',
+    status: 415,
+    code: 'UNSUPPORTED_MEDIA_TYPE',
+  });
   for (const method of ['GET', 'PUT', 'DELETE']) {
-    add(route, { name: `${method} → 405 allow POST`, method, path: `/v1/cards/${SEED_CARD}/reconcile`, status: 405, code: 'METHOD_NOT_ALLOWED', allow: 'POST' });
+    add(route, {
+      name: `${method} → 405 allow POST`,
+      method,
+      path: `/v1/cards/${SEED_CARD}/reconcile`,
+      status: 405,
+      code: 'METHOD_NOT_ALLOWED',
+      allow: 'POST',
+    });
   }
   add(route, { name: '…/Reconcile (wrong case) → 404', method: 'POST', path: `/v1/cards/${SEED_CARD}/Reconcile`, status: 404, code: 'NOT_FOUND' });
   add(route, { name: '/v1/Cards/…/reconcile (wrong case) → 404', method: 'POST', path: `/v1/Cards/${SEED_CARD}/reconcile`, status: 404, code: 'NOT_FOUND' });
@@ -401,7 +889,8 @@ function bodyRouteCommon(r: BodyRoute): void {
 // --- GET /v1/lcm-operations/{operationId} ------------------------------------------------------------------
 {
   const route = 'GET /v1/lcm-operations/{operationId}';
-  const notFound = (name: string, id: string): void => add(route, { name: `${name} → 404`, method: 'GET', path: `${OPS}/${id}`, status: 404, code: 'NOT_FOUND' });
+  const notFound = (name: string, id: string): void =>
+    add(route, { name: `${name} → 404`, method: 'GET', path: `${OPS}/${id}`, status: 404, code: 'NOT_FOUND' });
   notFound('an unknown operation id', '00000000-0000-4000-8000-000000000000');
   notFound('an id of 65 chars', 'o'.repeat(65));
   notFound('an id of 10 000 chars', 'o'.repeat(10_000));
@@ -424,14 +913,31 @@ function bodyRouteCommon(r: BodyRoute): void {
   for (const method of ['GET', 'DELETE', 'PUT']) {
     add(route, { name: `${method} → 405 allow POST`, method, path: OPS, status: 405, code: 'METHOD_NOT_ALLOWED', allow: 'POST' });
   }
-  add(route, { name: 'trailing slash (/v1/lcm-operations/) → 404', method: 'POST', path: `${OPS}/`, headers: [['content-type', 'application/json']], body: '{}', status: 404, code: 'NOT_FOUND' });
-  add(route, { name: '/V1/lcm-operations (wrong case) → 404', method: 'POST', path: '/V1/lcm-operations', headers: [['content-type', 'application/json']], body: '{}', status: 404, code: 'NOT_FOUND' });
+  add(route, {
+    name: 'trailing slash (/v1/lcm-operations/) → 404',
+    method: 'POST',
+    path: `${OPS}/`,
+    headers: [['content-type', 'application/json']],
+    body: '{}',
+    status: 404,
+    code: 'NOT_FOUND',
+  });
+  add(route, {
+    name: '/V1/lcm-operations (wrong case) → 404',
+    method: 'POST',
+    path: '/V1/lcm-operations',
+    headers: [['content-type', 'application/json']],
+    body: '{}',
+    status: 404,
+    code: 'NOT_FOUND',
+  });
 }
 
 // --- GET /v1/tokens/{virtualCardId} ----------------------------------------------------------------------
 {
   const route = 'GET /v1/tokens/{virtualCardId}';
-  const notFound = (name: string, id: string): void => add(route, { name: `${name} → 404`, method: 'GET', path: `/v1/tokens/${id}`, status: 404, code: 'NOT_FOUND' });
+  const notFound = (name: string, id: string): void =>
+    add(route, { name: `${name} → 404`, method: 'GET', path: `/v1/tokens/${id}`, status: 404, code: 'NOT_FOUND' });
   notFound('an unknown id', 'vc-corpus-unknown');
   notFound('an id of 65 chars', 'v'.repeat(65));
   notFound('the seeded id upper-cased (ids are case-sensitive)', SEED_VC.toUpperCase());
@@ -467,7 +973,14 @@ function listRoute(route: string, base: string, tooLong: string, forged: [string
   badLimit('limit full-width ５', `limit=${encodeURIComponent('\uff15')}`);
   badLimit('limit=99999999999999999999', 'limit=99999999999999999999');
   const badNext = (label: string, token: string, fields = ['query.nextToken']): void =>
-    add(route, { name: `nextToken ${label} → 400 ${fields.join(', ')}`, method: 'GET', path: `${base}?nextToken=${encodeURIComponent(token)}`, status: 400, code: 'VALIDATION_FAILED', fields });
+    add(route, {
+      name: `nextToken ${label} → 400 ${fields.join(', ')}`,
+      method: 'GET',
+      path: `${base}?nextToken=${encodeURIComponent(token)}`,
+      status: 400,
+      code: 'VALIDATION_FAILED',
+      fields,
+    });
   badNext('garbage', 'garbage!!');
   badNext('empty', '');
   badNext('of 2 049 chars', 'n'.repeat(2049));
@@ -476,8 +989,21 @@ function listRoute(route: string, base: string, tooLong: string, forged: [string
   badNext('base64url of {"__proto__": …}', b64url('{"__proto__":{"pk":"x"}}'));
   badNext('with a NUL byte', 'abc\u0000def');
   for (const [label, token] of forged) badNext(label, token);
-  add(route, { name: 'limit=0 and nextToken garbage → 400 naming both', method: 'GET', path: `${base}?limit=0&nextToken=garbage`, status: 400, code: 'VALIDATION_FAILED', fields: ['query.limit', 'query.nextToken'] });
-  add(route, { name: 'a path parameter over the limit, with limit=0 → 404, never 400', method: 'GET', path: `${tooLong}?limit=0`, status: 404, code: 'NOT_FOUND' });
+  add(route, {
+    name: 'limit=0 and nextToken garbage → 400 naming both',
+    method: 'GET',
+    path: `${base}?limit=0&nextToken=garbage`,
+    status: 400,
+    code: 'VALIDATION_FAILED',
+    fields: ['query.limit', 'query.nextToken'],
+  });
+  add(route, {
+    name: 'a path parameter over the limit, with limit=0 → 404, never 400',
+    method: 'GET',
+    path: `${tooLong}?limit=0`,
+    status: 404,
+    code: 'NOT_FOUND',
+  });
   for (const method of ['POST', 'DELETE']) {
     add(route, { name: `${method} → 405 allow GET`, method, path: base, status: 405, code: 'METHOD_NOT_ALLOWED', allow: 'GET' });
   }
@@ -511,7 +1037,8 @@ function listRoute(route: string, base: string, tooLong: string, forged: [string
 // --- GET /v1/network-tokens/{tokenId} and …/token-pan ----------------------------------------------------
 {
   const route = 'GET /v1/network-tokens/{tokenId}';
-  const notFound = (name: string, id: string): void => add(route, { name: `${name} → 404`, method: 'GET', path: `/v1/network-tokens/${id}`, status: 404, code: 'NOT_FOUND' });
+  const notFound = (name: string, id: string): void =>
+    add(route, { name: `${name} → 404`, method: 'GET', path: `/v1/network-tokens/${id}`, status: 404, code: 'NOT_FOUND' });
   notFound('an unknown id', 'nt-corpus-unknown');
   notFound('an id of 129 chars', 'n'.repeat(129));
   notFound('an id of 10 000 chars', 'n'.repeat(10_000));
@@ -546,17 +1073,57 @@ function listRoute(route: string, base: string, tooLong: string, forged: [string
     add(route, { name: `${method} → 405 allow POST`, method, path: CB, status: 405, code: 'METHOD_NOT_ALLOWED', allow: 'POST' });
   }
   add(route, { name: 'GET with a query string → 405 allow POST', method: 'GET', path: `${CB}?x=1`, status: 405, code: 'METHOD_NOT_ALLOWED', allow: 'POST' });
-  add(route, { name: 'the path with "v2x0" (the dot is literal) → 404', method: 'POST', path: '/issuer/igwapi/v2x0/notifyVirtualCardChange', headers: [['content-type', 'application/json']], body: '{}', status: 404, code: 'NOT_FOUND' });
-  add(route, { name: 'an extra segment → 404', method: 'POST', path: `${CB}/extra`, headers: [['content-type', 'application/json']], body: '{}', status: 404, code: 'NOT_FOUND' });
-  add(route, { name: '/ISSUER/… (wrong case) → 404', method: 'POST', path: CB.toUpperCase(), headers: [['content-type', 'application/json']], body: '{}', status: 404, code: 'NOT_FOUND' });
+  add(route, {
+    name: 'the path with "v2x0" (the dot is literal) → 404',
+    method: 'POST',
+    path: '/issuer/igwapi/v2x0/notifyVirtualCardChange',
+    headers: [['content-type', 'application/json']],
+    body: '{}',
+    status: 404,
+    code: 'NOT_FOUND',
+  });
+  add(route, {
+    name: 'an extra segment → 404',
+    method: 'POST',
+    path: `${CB}/extra`,
+    headers: [['content-type', 'application/json']],
+    body: '{}',
+    status: 404,
+    code: 'NOT_FOUND',
+  });
+  add(route, {
+    name: '/ISSUER/… (wrong case) → 404',
+    method: 'POST',
+    path: CB.toUpperCase(),
+    headers: [['content-type', 'application/json']],
+    body: '{}',
+    status: 404,
+    code: 'NOT_FOUND',
+  });
 }
 {
   const route = 'POST notify-token-update';
   for (const method of ['GET', 'PUT', 'DELETE']) {
     add(route, { name: `${method} → 405 allow POST`, method, path: TU, status: 405, code: 'METHOD_NOT_ALLOWED', allow: 'POST' });
   }
-  add(route, { name: '/tsh-cof/Notify-Token-Update (wrong case) → 404', method: 'POST', path: '/tsh-cof/Notify-Token-Update', headers: [['content-type', 'application/json']], body: '{}', status: 404, code: 'NOT_FOUND' });
-  add(route, { name: '/tsh-cof/notify-token-update/ (trailing slash) → 404', method: 'POST', path: `${TU}/`, headers: [['content-type', 'application/json']], body: '{}', status: 404, code: 'NOT_FOUND' });
+  add(route, {
+    name: '/tsh-cof/Notify-Token-Update (wrong case) → 404',
+    method: 'POST',
+    path: '/tsh-cof/Notify-Token-Update',
+    headers: [['content-type', 'application/json']],
+    body: '{}',
+    status: 404,
+    code: 'NOT_FOUND',
+  });
+  add(route, {
+    name: '/tsh-cof/notify-token-update/ (trailing slash) → 404',
+    method: 'POST',
+    path: `${TU}/`,
+    headers: [['content-type', 'application/json']],
+    body: '{}',
+    status: 404,
+    code: 'NOT_FOUND',
+  });
 }
 
 // --- GET /health, GET /openapi.json ---------------------------------------------------------------------
@@ -565,7 +1132,16 @@ function listRoute(route: string, base: string, tooLong: string, forged: [string
   for (const method of ['POST', 'PUT', 'DELETE', 'PATCH']) {
     add(route, { name: `${method} → 405 allow GET`, method, path: '/health', status: 405, code: 'METHOD_NOT_ALLOWED', allow: 'GET' });
   }
-  add(route, { name: 'POST with 64 KiB + 1 → 405 (method before size)', method: 'POST', path: '/health', headers: [['content-type', 'application/json']], body: paddedTo({}, MAX_BODY + 1), status: 405, code: 'METHOD_NOT_ALLOWED', allow: 'GET' });
+  add(route, {
+    name: 'POST with 64 KiB + 1 → 405 (method before size)',
+    method: 'POST',
+    path: '/health',
+    headers: [['content-type', 'application/json']],
+    body: paddedTo({}, MAX_BODY + 1),
+    status: 405,
+    code: 'METHOD_NOT_ALLOWED',
+    allow: 'GET',
+  });
   for (const path of ['/Health', '/HEALTH', '/health/', '/health/x', '//health', '/health%00']) {
     add(route, { name: `${path} → 404`, method: 'GET', path, status: 404, code: 'NOT_FOUND' });
   }
@@ -593,13 +1169,56 @@ for (const [route, path, allow] of [
 // --- unknown paths -------------------------------------------------------------------------------------------
 {
   const route = 'unknown path';
-  for (const path of ['/', '/v1', '/v1/tokens', '/v1/cards', '/v2/lcm-operations', '/admin', '/.env', '/v1/tokens/x/history/extra', '/v1/cards/x', '/tsh-cof', '/issuer/igwapi/v2.0', `/${'x'.repeat(8000)}`]) {
-    add(route, { name: `GET ${path.length > 60 ? `${path.slice(0, 20)}… (${path.length} chars)` : path} → 404`, method: 'GET', path, status: 404, code: 'NOT_FOUND' });
+  for (const path of [
+    '/',
+    '/v1',
+    '/v1/tokens',
+    '/v1/cards',
+    '/v2/lcm-operations',
+    '/admin',
+    '/.env',
+    '/v1/tokens/x/history/extra',
+    '/v1/cards/x',
+    '/tsh-cof',
+    '/issuer/igwapi/v2.0',
+    `/${'x'.repeat(8000)}`,
+  ]) {
+    add(route, {
+      name: `GET ${path.length > 60 ? `${path.slice(0, 20)}… (${path.length} chars)` : path} → 404`,
+      method: 'GET',
+      path,
+      status: 404,
+      code: 'NOT_FOUND',
+    });
   }
-  add(route, { name: 'POST /v1/tokens → 404', method: 'POST', path: '/v1/tokens', headers: [['content-type', 'application/json']], body: '{}', status: 404, code: 'NOT_FOUND' });
+  add(route, {
+    name: 'POST /v1/tokens → 404',
+    method: 'POST',
+    path: '/v1/tokens',
+    headers: [['content-type', 'application/json']],
+    body: '{}',
+    status: 404,
+    code: 'NOT_FOUND',
+  });
   add(route, { name: 'DELETE / → 404', method: 'DELETE', path: '/', status: 404, code: 'NOT_FOUND' });
-  add(route, { name: 'POST to an unknown path with 64 KiB + 1 → 404 (path before size)', method: 'POST', path: '/v1/unknown', headers: [['content-type', 'application/json']], body: paddedTo({}, MAX_BODY + 1), status: 404, code: 'NOT_FOUND' });
-  add(route, { name: 'POST to an unknown path with text/plain → 404 (path before media type)', method: 'POST', path: '/v1/unknown', headers: [['content-type', 'text/plain']], body: 'hello', status: 404, code: 'NOT_FOUND' });
+  add(route, {
+    name: 'POST to an unknown path with 64 KiB + 1 → 404 (path before size)',
+    method: 'POST',
+    path: '/v1/unknown',
+    headers: [['content-type', 'application/json']],
+    body: paddedTo({}, MAX_BODY + 1),
+    status: 404,
+    code: 'NOT_FOUND',
+  });
+  add(route, {
+    name: 'POST to an unknown path with text/plain → 404 (path before media type)',
+    method: 'POST',
+    path: '/v1/unknown',
+    headers: [['content-type', 'text/plain']],
+    body: 'hello',
+    status: 404,
+    code: 'NOT_FOUND',
+  });
   add(route, { name: 'PUT /v1/tokens/x/history/extra → 404', method: 'PUT', path: '/v1/tokens/x/history/extra', status: 404, code: 'NOT_FOUND' });
 }
 
@@ -627,7 +1246,9 @@ async function scanTable(): Promise<Record<string, unknown>[]> {
   const items: Record<string, unknown>[] = [];
   let start: Record<string, unknown> | undefined;
   do {
-    const page = await stack.ddb.send(new ScanCommand({ TableName: process.env.TABLE_NAME!, ConsistentRead: true, ...(start ? { ExclusiveStartKey: start } : {}) }));
+    const page = await stack.ddb.send(
+      new ScanCommand({ TableName: process.env.TABLE_NAME!, ConsistentRead: true, ...(start ? { ExclusiveStartKey: start } : {}) }),
+    );
     items.push(...(page.Items ?? []));
     start = page.LastEvaluatedKey;
   } while (start);
@@ -668,7 +1289,14 @@ describe('bad-input corpus (DESIGN §3, rule 13)', () => {
     const tu = await fetch(stack.url + TU, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `APIKEY ${TEST_ENV.TR_API_KEY}`, 'x-correlation-id': 'corpus-seed-2' },
-      body: J({ tokenId: SEED_NT, merchantId: 'm-corpus', lastUpdateTimestamp: '2026-03-01T08:00:00Z', tokenState: 'ACTIVE', tokenLastDigits: '1234', cardArt: { a: 1 } }),
+      body: J({
+        tokenId: SEED_NT,
+        merchantId: 'm-corpus',
+        lastUpdateTimestamp: '2026-03-01T08:00:00Z',
+        tokenState: 'ACTIVE',
+        tokenLastDigits: '1234',
+        cardArt: { a: 1 },
+      }),
     });
     expect(tu.status).toBe(204);
     await eventually(async () => ((await fetch(`${stack.url}/v1/tokens/${SEED_VC}`)).status === 200 ? true : undefined));
@@ -767,10 +1395,16 @@ describe('schema-valid cardArt the store cannot hold is never acknowledged and t
         });
         const text = await res.text();
         if (res.status !== 204) {
-          const fields = res.status === 400 ? (JSON.parse(text) as { error: { fields?: { path: string }[] } }).error.fields?.map((f) => f.path).join(',') : text.slice(0, 200);
+          const fields =
+            res.status === 400
+              ? (JSON.parse(text) as { error: { fields?: { path: string }[] } }).error.fields?.map((f) => f.path).join(',')
+              : text.slice(0, 200);
           return [label, `${res.status} ${fields}`];
         }
-        const landed = await eventually(async () => ((await fetch(`${stack.url}/v1/network-tokens/${tokenId}`)).status === 200 ? true : undefined), 6_000).catch(() => false);
+        const landed = await eventually(
+          async () => ((await fetch(`${stack.url}/v1/network-tokens/${tokenId}`)).status === 200 ? true : undefined),
+          6_000,
+        ).catch(() => false);
         return [label, landed ? '204 stored' : '204 acknowledged, never stored'];
       }),
     );

@@ -129,7 +129,13 @@ describe('npm run dlq on the local stack', () => {
     const res = await fetch(stack.url + WEBHOOK, {
       method: 'POST',
       headers: { 'content-type': 'application/json', 'x-correlation-id': first.cid, 'x-issuer-id': TEST_ENV.ISSUER_ID },
-      body: JSON.stringify({ issuerCardRefId: first.card, virtualCardId: first.vc, action: 'ACTIVATE', source: 'WALLET', tokenInfo: { dpan: PAN, expiry: '1230' } }),
+      body: JSON.stringify({
+        issuerCardRefId: first.card,
+        virtualCardId: first.vc,
+        action: 'ACTIVATE',
+        source: 'WALLET',
+        tokenInfo: { dpan: PAN, expiry: '1230' },
+      }),
     });
     expect(res.status).toBe(200);
     // 5 receives × 2 s local visibility, then SQS moves it on the 6th.
@@ -182,7 +188,7 @@ describe('npm run dlq on the local stack', () => {
     expect(await depth(queues().dlqUrl)).toEqual({ visible: 2, inFlight: 0 });
   }, 25_000);
 
-  it('--queue-url/--dlq-url override the lookup; a DLQ that is not the queue\'s redrive target is refused', async () => {
+  it("--queue-url/--dlq-url override the lookup; a DLQ that is not the queue's redrive target is refused", async () => {
     const ok = await dlq(['list', 'issuer-callbacks', '--queue-url', queues().url, '--dlq-url', queues().dlqUrl, '--max', '1']);
     expect(ok.exitCode).toBe(0);
     expect(ok.listed).toHaveLength(1);
@@ -212,7 +218,8 @@ describe('npm run dlq on the local stack', () => {
     expect(await depth(queues().url)).toEqual({ visible: 0, inFlight: 0 });
     expect(await tokenStatus(first.vc)).toBe(404);
     // fauxqs has no move tasks: a local redrive runs to the end inside `redrive`, so there is nothing to watch.
-    for (const command of ['status', 'cancel']) expect((await dlq([command, 'issuerCallbacks'])).output).toContain('this SQS endpoint has no message move tasks');
+    for (const command of ['status', 'cancel'])
+      expect((await dlq([command, 'issuerCallbacks'])).output).toContain('this SQS endpoint has no message move tasks');
   });
 
   it('once the consumer is fixed, redrive moves them back, they are applied and the DLQ is empty', async () => {
@@ -275,10 +282,19 @@ describe('npm run dlq on the local stack', () => {
 describe('npm run dlq in AWS: an SQS message move task (fake SQS client)', () => {
   const [ARN, QURL] = ['arn:aws:sqs:eu-west-1:123456789012:', 'https://sqs.eu-west-1.amazonaws.com/123456789012/'];
   const [SOURCE, DLQ] = ['TokenLifecycle-IssuerCallbacks-A1', 'TokenLifecycle-IssuerCallbacksDlq-B2'];
-  const task = { TaskHandle: 'h-1', Status: 'RUNNING', DestinationArn: ARN + SOURCE, ApproximateNumberOfMessagesMoved: 1, ApproximateNumberOfMessagesToMove: 3, StartedTimestamp: 1.7e12 };
+  const task = {
+    TaskHandle: 'h-1',
+    Status: 'RUNNING',
+    DestinationArn: ARN + SOURCE,
+    ApproximateNumberOfMessagesMoved: 1,
+    ApproximateNumberOfMessagesToMove: 3,
+    StartedTimestamp: 1.7e12,
+  };
   const redrivePolicy = JSON.stringify({ deadLetterTargetArn: ARN + DLQ, maxReceiveCount: 5 });
   const answers: Record<string, (input: Record<string, unknown>) => unknown> = {
-    GetQueueAttributesCommand: (i) => ({ Attributes: i.QueueUrl === QURL + SOURCE ? { QueueArn: ARN + SOURCE, RedrivePolicy: redrivePolicy } : { QueueArn: ARN + DLQ } }),
+    GetQueueAttributesCommand: (i) => ({
+      Attributes: i.QueueUrl === QURL + SOURCE ? { QueueArn: ARN + SOURCE, RedrivePolicy: redrivePolicy } : { QueueArn: ARN + DLQ },
+    }),
     GetQueueUrlCommand: (i) => ({ QueueUrl: QURL + String(i.QueueName) }),
     StartMessageMoveTaskCommand: () => ({ TaskHandle: 'h-1' }),
     ListMessageMoveTasksCommand: () => ({ Results: [task] }),
@@ -286,7 +302,10 @@ describe('npm run dlq in AWS: an SQS message move task (fake SQS client)', () =>
   };
   const sent: [string, Record<string, unknown>][] = [];
   const client = {
-    send: async ({ constructor: { name }, input }: { constructor: { name: string }; input: Record<string, unknown> }) => (sent.push([name, input]), answers[name]!(input)),
+    send: async ({ constructor: { name }, input }: { constructor: { name: string }; input: Record<string, unknown> }) => (
+      sent.push([name, input]),
+      answers[name]!(input)
+    ),
   } as unknown as SQSClient;
   const aws = (...argv: string[]) => dlq(argv, { client, env: { ISSUER_CALLBACKS_QUEUE_URL: QURL + SOURCE } });
 

@@ -62,7 +62,9 @@ describe('the provisioned table (same topology as the CDK stack)', () => {
   it('has one GSI projecting keys + issuerCardRefId, and no LSI', async () => {
     const { Table } = await raw.send(new DescribeTableCommand({ TableName: tableName }));
     expect(Table?.LocalSecondaryIndexes ?? []).toEqual([]);
-    expect(Table?.GlobalSecondaryIndexes?.map((g) => [g.IndexName, g.Projection?.ProjectionType, g.Projection?.NonKeyAttributes])).toEqual([['gsi1', 'INCLUDE', ['issuerCardRefId']]]);
+    expect(Table?.GlobalSecondaryIndexes?.map((g) => [g.IndexName, g.Projection?.ProjectionType, g.Projection?.NonKeyAttributes])).toEqual([
+      ['gsi1', 'INCLUDE', ['issuerCardRefId']],
+    ]);
   });
 });
 
@@ -73,7 +75,9 @@ describe('card listing through a keys-only index', () => {
     for (let i = 0; i < 5; i++) await deliver(store, change(`vc-${card}-${i}`, card, i, 'ACTIVATE'));
     await deliver(store, change(`vc-${card}-2`, card, 10, 'SUSPEND'));
 
-    const entries = await ddb.send(new QueryCommand({ TableName: tableName, IndexName: 'gsi1', KeyConditionExpression: 'gsi1pk = :p', ExpressionAttributeValues: { ':p': `CARD#${card}` } }));
+    const entries = await ddb.send(
+      new QueryCommand({ TableName: tableName, IndexName: 'gsi1', KeyConditionExpression: 'gsi1pk = :p', ExpressionAttributeValues: { ':p': `CARD#${card}` } }),
+    );
     expect(Object.keys(entries.Items![0]!).sort()).toEqual(['gsi1pk', 'gsi1sk', 'issuerCardRefId', 'pk', 'sk']);
 
     const first = await store.listCardTokens(card, { limit: 3 });
@@ -92,7 +96,15 @@ describe('the apply consumer reads token and operation in one request', () => {
     const operations = new DynamoDbOperationStore(ddb, tableName);
     const card = `card-${randomUUID()}`;
     const vc = `vc-${card}`;
-    const op = newOperation({ operationId: randomUUID(), action: 'SUSPEND', issuerCardRefId: card, virtualCardId: vc, expectedTokens: [vc], now: new Date(), sequence: 1 });
+    const op = newOperation({
+      operationId: randomUUID(),
+      action: 'SUSPEND',
+      issuerCardRefId: card,
+      virtualCardId: vc,
+      expectedTokens: [vc],
+      now: new Date(),
+      sequence: 1,
+    });
     expect(await operations.create(op)).toEqual({ kind: 'created' });
 
     expect(await tokens.getTokenAndOperation(vc, op.operationId)).toEqual({ token: null, operation: op });
@@ -126,7 +138,13 @@ describe('history ordered by the stored sequence (no LSI)', () => {
     expect(pages.map((p) => p.length)).toEqual([4, 4, 4, 4, 4, 3]);
 
     // The key order (the dedupe hash) is not the application order: the sequence attribute is what sorts.
-    const byKey = await ddb.send(new QueryCommand({ TableName: tableName, KeyConditionExpression: 'pk = :pk AND begins_with(sk, :e)', ExpressionAttributeValues: { ':pk': `TOKEN#${vc}`, ':e': 'EVT#' } }));
+    const byKey = await ddb.send(
+      new QueryCommand({
+        TableName: tableName,
+        KeyConditionExpression: 'pk = :pk AND begins_with(sk, :e)',
+        ExpressionAttributeValues: { ':pk': `TOKEN#${vc}`, ':e': 'EVT#' },
+      }),
+    );
     expect(byKey.Items!.map((i) => i.correlationId)).not.toEqual(order);
   });
 });
@@ -137,7 +155,14 @@ describe('open operations through a keys-only index', () => {
     const cards = [`card-${randomUUID()}`, `card-${randomUUID()}`];
     const created: Operation[] = [];
     for (let i = 0; i < 130; i++) {
-      const op = newOperation({ operationId: randomUUID(), action: 'SUSPEND', issuerCardRefId: cards[i % 2]!, expectedTokens: [`vc-${i}`], now: new Date(Date.parse(at(i))), sequence: i });
+      const op = newOperation({
+        operationId: randomUUID(),
+        action: 'SUSPEND',
+        issuerCardRefId: cards[i % 2]!,
+        expectedTokens: [`vc-${i}`],
+        now: new Date(Date.parse(at(i))),
+        sequence: i,
+      });
       expect(await store.create(op)).toEqual({ kind: 'created' });
       created.push(op);
     }

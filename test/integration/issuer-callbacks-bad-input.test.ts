@@ -409,10 +409,17 @@ describe('rejections are counted and logged without values (rule 13, 14)', () =>
     const statuses: number[] = [];
     const output = await captureOutput(async () => {
       statuses.push((await post(JSON.stringify(secretBody), validHeaders())).status);
-      statuses.push((await post(JSON.stringify({ ...validBody(vc), tokenInfo: { dpan: PAN } }), { ...validHeaders(), 'x-correlation-id': `${SECRET}`.padEnd(65, 'z') })).status);
+      statuses.push(
+        (await post(JSON.stringify({ ...validBody(vc), tokenInfo: { dpan: PAN } }), { ...validHeaders(), 'x-correlation-id': `${SECRET}`.padEnd(65, 'z') }))
+          .status,
+      );
       statuses.push((await post(`{"tokenInfo": {"dpan": "${PAN}"}, "secret": "${SECRET}"`, validHeaders())).status);
-      statuses.push((await post(JSON.stringify({ ...validBody(vc), tokenInfo: { dpan: PAN }, note: SECRET }), { ...validHeaders(), 'x-issuer-id': 'ISSUER0002' })).status);
-      statuses.push((await post(JSON.stringify({ ...validBody(vc), tokenInfo: { dpan: PAN }, note: SECRET }), { ...validHeaders(), 'content-type': 'text/plain' })).status);
+      statuses.push(
+        (await post(JSON.stringify({ ...validBody(vc), tokenInfo: { dpan: PAN }, note: SECRET }), { ...validHeaders(), 'x-issuer-id': 'ISSUER0002' })).status,
+      );
+      statuses.push(
+        (await post(JSON.stringify({ ...validBody(vc), tokenInfo: { dpan: PAN }, note: SECRET }), { ...validHeaders(), 'content-type': 'text/plain' })).status,
+      );
       statuses.push((await post(JSON.stringify({ ...validBody(vc), tokenInfo: { dpan: PAN }, note: SECRET.repeat(2000) }), validHeaders())).status);
     });
     expect(statuses).toEqual([400, 400, 400, 403, 415, 413]);

@@ -17,7 +17,18 @@ import { eventually, useTestStack, TEST_ENV } from '../support/stack';
 
 const WEBHOOK = '/issuer/igwapi/v2.0/notifyVirtualCardChange';
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
-const TOKEN_KEYS = ['issuerCardRefId', 'lastAction', 'lastChangeSource', 'lastOperationId', 'lastRenewedAt', 'renewals', 'state', 'updatedAt', 'virtualCardId', 'walletProviderId'];
+const TOKEN_KEYS = [
+  'issuerCardRefId',
+  'lastAction',
+  'lastChangeSource',
+  'lastOperationId',
+  'lastRenewedAt',
+  'renewals',
+  'state',
+  'updatedAt',
+  'virtualCardId',
+  'walletProviderId',
+];
 const EVENT_KEYS = ['action', 'at', 'correlationId', 'errorCode', 'operationId', 'outcome', 'source', 'stateAfter'];
 
 /** Every SQS message body the real consumer was handed, in order. */
@@ -118,7 +129,16 @@ describe('ACTIVATE and learning tokens (rules 6, 7)', () => {
     });
     const events = await history(vc);
     expect(events).toEqual([
-      { at: t.updatedAt, action: 'ACTIVATE', source: 'WALLET', correlationId: cid, operationId: null, errorCode: null, outcome: 'APPLIED', stateAfter: 'ACTIVE' },
+      {
+        at: t.updatedAt,
+        action: 'ACTIVATE',
+        source: 'WALLET',
+        correlationId: cid,
+        operationId: null,
+        errorCode: null,
+        outcome: 'APPLIED',
+        stateAfter: 'ACTIVE',
+      },
     ]);
   });
 
@@ -174,8 +194,26 @@ describe('external wallet / TSP changes (rules 4, 6)', () => {
     const events = await history(vc);
     events.forEach(expectEventShape);
     expect(events.slice(1)).toEqual([
-      { at: expect.any(String), action: deleteAction, source: 'TSP', correlationId: deleteCid, operationId: null, errorCode: null, outcome: 'APPLIED', stateAfter: 'DELETED' },
-      { at: expect.any(String), action: 'RESUME', source: 'WALLET', correlationId: resumeCid, operationId: null, errorCode: null, outcome: 'IGNORED', stateAfter: 'DELETED' },
+      {
+        at: expect.any(String),
+        action: deleteAction,
+        source: 'TSP',
+        correlationId: deleteCid,
+        operationId: null,
+        errorCode: null,
+        outcome: 'APPLIED',
+        stateAfter: 'DELETED',
+      },
+      {
+        at: expect.any(String),
+        action: 'RESUME',
+        source: 'WALLET',
+        correlationId: resumeCid,
+        operationId: null,
+        errorCode: null,
+        outcome: 'IGNORED',
+        stateAfter: 'DELETED',
+      },
     ]);
   });
 });
@@ -202,7 +240,16 @@ describe('RENEW (rule 7) and duplicates (rule 2)', () => {
 
     const renewEvents = (await history(vc)).filter((e) => e.action === 'RENEW');
     expect(renewEvents).toEqual([
-      { at: after.lastRenewedAt, action: 'RENEW', source: 'TSP', correlationId: cid, operationId: null, errorCode: null, outcome: 'APPLIED', stateAfter: 'SUSPENDED' },
+      {
+        at: after.lastRenewedAt,
+        action: 'RENEW',
+        source: 'TSP',
+        correlationId: cid,
+        operationId: null,
+        errorCode: null,
+        outcome: 'APPLIED',
+        stateAfter: 'SUSPENDED',
+      },
     ]);
   });
 
@@ -224,7 +271,16 @@ describe('RENEW (rule 7) and duplicates (rule 2)', () => {
     const failedCid = await deliverAndSettle({ card, vc, action: 'RENEW', extra: { source: 'TSP', errorCode: 301 } });
     expect(await token(vc)).toEqual(before);
     const last = (await history(vc)).at(-1);
-    expect(last).toEqual({ at: expect.any(String), action: 'RENEW', source: 'TSP', correlationId: failedCid, operationId: null, errorCode: 301, outcome: 'FAILED', stateAfter: 'ACTIVE' });
+    expect(last).toEqual({
+      at: expect.any(String),
+      action: 'RENEW',
+      source: 'TSP',
+      correlationId: failedCid,
+      operationId: null,
+      errorCode: 301,
+      outcome: 'FAILED',
+      stateAfter: 'ACTIVE',
+    });
   });
 
   it('the same callback delivered 3 times sequentially adds one history event and leaves the token identical', async () => {
@@ -338,12 +394,21 @@ describe('history route', () => {
       if (step.errorCode !== undefined) extra.errorCode = step.errorCode;
       if (step.source !== undefined) extra.source = step.source;
       const cid = await deliverAndSettle({ card, vc, action: step.action, extra });
-      sent.push({ action: step.action, cid, errorCode: step.errorCode ?? null, outcome: step.outcome, stateAfter: step.stateAfter, source: step.expectedSource });
+      sent.push({
+        action: step.action,
+        cid,
+        errorCode: step.errorCode ?? null,
+        outcome: step.outcome,
+        stateAfter: step.stateAfter,
+        source: step.expectedSource,
+      });
     }
 
     const all = await history(vc);
     all.forEach(expectEventShape);
-    expect(all.map((e) => ({ action: e.action, cid: e.correlationId, errorCode: e.errorCode, outcome: e.outcome, stateAfter: e.stateAfter, source: e.source }))).toEqual(sent);
+    expect(
+      all.map((e) => ({ action: e.action, cid: e.correlationId, errorCode: e.errorCode, outcome: e.outcome, stateAfter: e.stateAfter, source: e.source })),
+    ).toEqual(sent);
     expect(all.every((e) => e.operationId === null)).toBe(true);
     const times = all.map((e) => e.at);
     expect([...times].sort()).toEqual(times);
@@ -480,7 +545,12 @@ describe('distinct callbacks racing on one token (rule 1: lose nothing)', () => 
     await drained();
     expect(await token(vc)).toMatchObject({ state: 'ACTIVE', renewals: 5, lastAction: 'RENEW' });
     const events = await history(vc);
-    expect(events.map((e) => e.correlationId).slice(1).sort()).toEqual([...cids].sort());
+    expect(
+      events
+        .map((e) => e.correlationId)
+        .slice(1)
+        .sort(),
+    ).toEqual([...cids].sort());
     expect(events.slice(1).every((e) => e.action === 'RENEW' && e.outcome === 'APPLIED')).toBe(true);
   });
 });
@@ -523,4 +593,3 @@ describe('card data never leaves the webhook (rule 14)', () => {
     expect(await token(vc)).toMatchObject({ state: 'ACTIVE', renewals: 1 });
   });
 });
-

@@ -17,7 +17,20 @@ import { eventually } from '../support/stack';
 
 const OPERATIONS = '/v1/lcm-operations';
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
-const OPERATION_KEYS = ['action', 'correlationId', 'createdAt', 'failure', 'issuerCardRefId', 'operationId', 'scope', 'status', 'submitAttempts', 'tokens', 'updatedAt', 'virtualCardId'];
+const OPERATION_KEYS = [
+  'action',
+  'correlationId',
+  'createdAt',
+  'failure',
+  'issuerCardRefId',
+  'operationId',
+  'scope',
+  'status',
+  'submitAttempts',
+  'tokens',
+  'updatedAt',
+  'virtualCardId',
+];
 
 const { d1, stack } = useStackWithSimulator({
   d1BaseUrlEnv: 'D1_ISSUER_BASE_URL',
@@ -252,7 +265,14 @@ describe('CARD scope', () => {
     expect(await getToken(ok)).toMatchObject({ state: 'SUSPENDED', lastOperationId: op.operationId });
     expect(await getToken(bad)).toMatchObject({ state: 'ACTIVE', lastAction: 'ACTIVATE', lastOperationId: null });
     const badEvents = await history(bad);
-    expect(badEvents[badEvents.length - 1]).toMatchObject({ action: 'SUSPEND', outcome: 'FAILED', errorCode: 221, operationId: op.operationId, source: 'ISSUER', stateAfter: 'ACTIVE' });
+    expect(badEvents[badEvents.length - 1]).toMatchObject({
+      action: 'SUSPEND',
+      outcome: 'FAILED',
+      errorCode: 221,
+      operationId: op.operationId,
+      source: 'ISSUER',
+      stateAfter: 'ACTIVE',
+    });
   });
 
   it('every expected token failed → FAILED {CALLBACK_ERROR, errorCode 221}, token states unchanged', async () => {
@@ -396,7 +416,9 @@ describe('validation (rule 13)', () => {
     await d1.quiet();
     expect(await d1Requests((r) => [card, longCard].includes((r.body as { issuerCardRefId?: string }).issuerCardRefId ?? ''))).toEqual([]);
     const stored = await storedOperationItems();
-    expect(stored.filter((i) => i.issuerCardRefId === card || i.issuerCardRefId === longCard || i.pk === `IDEM#${key}` || String(i.pk).startsWith('IDEM#kkkk'))).toEqual([]);
+    expect(
+      stored.filter((i) => i.issuerCardRefId === card || i.issuerCardRefId === longCard || i.pk === `IDEM#${key}` || String(i.pk).startsWith('IDEM#kkkk')),
+    ).toEqual([]);
   });
 
   it('accepts the maximum lengths (issuerCardRefId 48, virtualCardId 64, reason 256, idempotency-key 128)', async () => {
@@ -406,8 +428,14 @@ describe('validation (rule 13)', () => {
     expect(res.status).toBe(202);
     expect(res.body).toMatchObject({ issuerCardRefId: card, virtualCardId: vc, action: 'DELETE', scope: 'TOKEN' });
     // D1 does not know this token: it rejects with responseCode 119, a final 4xx.
-    expect(await finalOperation(res.body.operationId)).toMatchObject({ status: 'FAILED', failure: { reason: 'D1_REJECTED', responseCode: 119 }, submitAttempts: 1 });
-    expect((await requestsFor(res.body.correlationId)).map((r) => r.body)).toEqual([{ issuerCardRefId: card, virtualCardId: vc, action: 'DELETE', reason: 'r'.repeat(256) }]);
+    expect(await finalOperation(res.body.operationId)).toMatchObject({
+      status: 'FAILED',
+      failure: { reason: 'D1_REJECTED', responseCode: 119 },
+      submitAttempts: 1,
+    });
+    expect((await requestsFor(res.body.correlationId)).map((r) => r.body)).toEqual([
+      { issuerCardRefId: card, virtualCardId: vc, action: 'DELETE', reason: 'r'.repeat(256) },
+    ]);
   });
 
   it('GET of an unknown operation → 404 NOT_FOUND (also for an id no operation can have)', async () => {

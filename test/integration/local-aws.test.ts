@@ -33,7 +33,10 @@ function occupyPort(port: number): Promise<{ port: number; close(): Promise<void
   });
 }
 
-function startLocalAwsInChild(ports: { ddbPort: number; sqsPort: number }, env: Record<string, string> = {}): Promise<{ code: number | null; stderr: string; timedOut: boolean }> {
+function startLocalAwsInChild(
+  ports: { ddbPort: number; sqsPort: number },
+  env: Record<string, string> = {},
+): Promise<{ code: number | null; stderr: string; timedOut: boolean }> {
   const source = `
 const { startLocalAws } = require(${JSON.stringify(path.resolve(__dirname, '../../local/local-aws.ts'))});
 startLocalAws(${JSON.stringify(ports)}).then(

@@ -78,7 +78,11 @@ async function expectNoTokenPan(tokenId: string): Promise<void> {
   expect(res.body.error.code).toBe('NOT_FOUND');
 }
 
-async function postTransaction(tokenId: string, body: unknown = { transactionType: 'SINGLE' }, contentType = 'application/json'): Promise<{ status: number; body: Transaction & ErrorBody }> {
+async function postTransaction(
+  tokenId: string,
+  body: unknown = { transactionType: 'SINGLE' },
+  contentType = 'application/json',
+): Promise<{ status: number; body: Transaction & ErrorBody }> {
   const res = await fetch(`${stack.url}/v1/network-tokens/${tokenId}/transactions`, {
     method: 'POST',
     headers: { 'content-type': contentType },
@@ -95,7 +99,9 @@ async function createOk(tokenId: string): Promise<Transaction> {
 
 /** The raw DynamoDB item of a network token. */
 async function storedItem(tokenId: string): Promise<Record<string, unknown>> {
-  const out = await stack.ddb.send(new GetCommand({ TableName: process.env.TABLE_NAME!, Key: { pk: `NTOKEN#${tokenId}`, sk: 'NTOKEN' }, ConsistentRead: true }));
+  const out = await stack.ddb.send(
+    new GetCommand({ TableName: process.env.TABLE_NAME!, Key: { pk: `NTOKEN#${tokenId}`, sk: 'NTOKEN' }, ConsistentRead: true }),
+  );
   if (!out.Item) throw new Error(`no item for ${tokenId}`);
   return out.Item;
 }
@@ -332,7 +338,12 @@ describe('D1 failures: mapped, and nothing stored', () => {
     const { tokenId } = await provision('keep-prev');
     const tx = await createOk(tokenId);
     const before = await storedItem(tokenId);
-    for (const [mode, status] of [['http400', 502], ['http500', 503], ['timeout', 503], ['badJwe', 502]] as const) {
+    for (const [mode, status] of [
+      ['http400', 502],
+      ['http500', 503],
+      ['timeout', 503],
+      ['badJwe', 502],
+    ] as const) {
       await setTransactionFault(mode);
       const res = await postTransaction(tokenId);
       expect(res.status).toBe(status);

@@ -110,7 +110,9 @@ async function expectNotFound(tokenId: string): Promise<void> {
 
 /** The raw DynamoDB item of a network token. */
 async function storedItem(tokenId: string): Promise<Record<string, unknown> | undefined> {
-  const out = await stack.ddb.send(new GetCommand({ TableName: process.env.TABLE_NAME!, Key: { pk: `NTOKEN#${tokenId}`, sk: 'NTOKEN' }, ConsistentRead: true }));
+  const out = await stack.ddb.send(
+    new GetCommand({ TableName: process.env.TABLE_NAME!, Key: { pk: `NTOKEN#${tokenId}`, sk: 'NTOKEN' }, ConsistentRead: true }),
+  );
   return out.Item;
 }
 
@@ -229,7 +231,14 @@ describe('notify-token-update → GET /v1/network-tokens/{tokenId}', () => {
     art.i = 'a'.repeat(8 * 1024 - Buffer.byteLength(JSON.stringify(art)));
     expect(Buffer.byteLength(JSON.stringify(art))).toBe(8 * 1024);
     await notifyAndSettle(fullUpdate(tokenId, { tokenLastDigits: '12345', cardLastDigits: '00001', cardBin: '12345678', par: 'Z'.repeat(29), cardArt: art }));
-    expect(await tokenNow(tokenId)).toMatchObject({ tokenId, tokenLastDigits: '12345', cardLastDigits: '00001', cardBin: '12345678', par: 'Z'.repeat(29), cardArt: art });
+    expect(await tokenNow(tokenId)).toMatchObject({
+      tokenId,
+      tokenLastDigits: '12345',
+      cardLastDigits: '00001',
+      cardBin: '12345678',
+      par: 'Z'.repeat(29),
+      cardArt: art,
+    });
 
     // One byte more is a 400.
     const tooBig = { i: `${art.i}a` };
@@ -248,7 +257,15 @@ describe('stale and duplicate updates (rule 10)', () => {
     await notifyAndSettle({ tokenId, merchantId: 'm', lastUpdateTimestamp: ts(20), tokenState: 'SUSPENDED', cardArt: { v: 2 } });
     const before = await tokenNow(tokenId);
     // Older, and carrying fields the newer one did not: none of them may land.
-    await notifyAndSettle({ tokenId, merchantId: 'm', lastUpdateTimestamp: ts(10), tokenState: 'ACTIVE', cardArt: { v: 1 }, par: 'OLD-PAR', cardBin: '411111' });
+    await notifyAndSettle({
+      tokenId,
+      merchantId: 'm',
+      lastUpdateTimestamp: ts(10),
+      tokenState: 'ACTIVE',
+      cardArt: { v: 1 },
+      par: 'OLD-PAR',
+      cardBin: '411111',
+    });
     const after = await tokenNow(tokenId);
     expect(after).toEqual(before);
     expect(after).toMatchObject({ state: 'SUSPENDED', cardArt: { v: 2 }, par: null, cardBin: null, lastUpdateTimestamp: ts(20) });
@@ -270,7 +287,14 @@ describe('stale and duplicate updates (rule 10)', () => {
     const tokenId = newTokenId('merge');
     await notifyAndSettle(fullUpdate(tokenId, { lastUpdateTimestamp: ts(1) }));
     const before = await tokenNow(tokenId);
-    await notifyAndSettle({ tokenId, merchantId: 'merchant-1', lastUpdateTimestamp: ts(2), tokenState: 'SUSPENDED', tokenExpiryDate: '0131', cardArt: { v: 'new' } });
+    await notifyAndSettle({
+      tokenId,
+      merchantId: 'merchant-1',
+      lastUpdateTimestamp: ts(2),
+      tokenState: 'SUSPENDED',
+      tokenExpiryDate: '0131',
+      cardArt: { v: 'new' },
+    });
     const after = await tokenNow(tokenId);
     expect(after).toEqual({
       ...before,
@@ -604,7 +628,15 @@ describe('token updates delivered by the D1 simulator', () => {
     });
     expect(sent.statuses).toEqual([204]);
     const t = await tokenWhen(tokenId, () => true);
-    expect(t).toMatchObject({ tokenId, merchantId: 'merchant-sim', state: 'ACTIVE', tokenLastDigits: '4321', tokenExpiryDate: '1129', cardBin: '45342100', tokenPanStored: false });
+    expect(t).toMatchObject({
+      tokenId,
+      merchantId: 'merchant-sim',
+      state: 'ACTIVE',
+      tokenLastDigits: '4321',
+      tokenExpiryDate: '1129',
+      cardBin: '45342100',
+      tokenPanStored: false,
+    });
     expect(t.lastUpdateTimestamp).toMatch(ISO_INSTANT);
   });
 

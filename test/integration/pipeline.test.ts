@@ -48,7 +48,12 @@ async function storeThings(event: SQSEvent): Promise<SQSBatchResponse> {
       batchItemFailures.push({ itemIdentifier: record.messageId });
       continue;
     }
-    await ddb.send(new PutCommand({ TableName: process.env.TABLE_NAME!, Item: { pk: `THING#${thing.id}`, sk: 'THING', value: thing.value, receives: record.attributes.ApproximateReceiveCount } }));
+    await ddb.send(
+      new PutCommand({
+        TableName: process.env.TABLE_NAME!,
+        Item: { pk: `THING#${thing.id}`, sk: 'THING', value: thing.value, receives: record.attributes.ApproximateReceiveCount },
+      }),
+    );
   }
   return { batchItemFailures };
 }
@@ -84,7 +89,11 @@ describe('walking skeleton on the real local stack', () => {
   });
 
   it('carries a request through SQS to the consumer and into DynamoDB', async () => {
-    const res = await fetch(`${stack.url}/things/t-1`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ value: 'hello' }) });
+    const res = await fetch(`${stack.url}/things/t-1`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ value: 'hello' }),
+    });
     expect(res.status).toBe(202);
     expect(await res.json()).toEqual({ accepted: 't-1' });
     const item = await eventually(() => getThing('t-1'));
@@ -102,13 +111,22 @@ describe('walking skeleton on the real local stack', () => {
   it('writes nothing and enqueues nothing for a rejected request', async () => {
     const res = await fetch(`${stack.url}/things/t-4`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'value' });
     expect(res.status).toBe(415);
-    const tooLarge = await fetch(`${stack.url}/things/t-4`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ value: 'x'.repeat(70_000) }) });
+    const tooLarge = await fetch(`${stack.url}/things/t-4`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ value: 'x'.repeat(70_000) }),
+    });
     expect(tooLarge.status).toBe(413);
     const malformed = await fetch(`${stack.url}/things/t-4`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"value":' });
     expect(malformed.status).toBe(400);
     expect(((await malformed.json()) as any).error.fields).toEqual([{ path: '', message: expect.any(String) }]);
     await stack.service.idle();
-    const depth = await stack.sqs.send(new GetQueueAttributesCommand({ QueueUrl: stack.resources.queues.issuerCallbacks.url, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }));
+    const depth = await stack.sqs.send(
+      new GetQueueAttributesCommand({
+        QueueUrl: stack.resources.queues.issuerCallbacks.url,
+        AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+      }),
+    );
     expect(depth.Attributes).toMatchObject({ ApproximateNumberOfMessages: '0', ApproximateNumberOfMessagesNotVisible: '0' });
     expect(await getThing('t-4')).toBeUndefined();
     expect(attempts.has('t-4')).toBe(false);

@@ -83,7 +83,10 @@ async function ours(card: string, vc: string, action: string, state: string): Pr
 
 /** The card's token known to us (ACTIVE, learnt from a wallet ACTIVATE) and to D1 (RESUMED): in sync. */
 async function inSync(card: string, vcs: string[]): Promise<void> {
-  await d1Has(card, vcs.map((virtualCardId) => ({ virtualCardId, status: 'RESUMED' })));
+  await d1Has(
+    card,
+    vcs.map((virtualCardId) => ({ virtualCardId, status: 'RESUMED' })),
+  );
   for (const vc of vcs) await ours(card, vc, 'ACTIVATE', 'ACTIVE');
 }
 
@@ -147,14 +150,17 @@ async function expectNoReconcileEvent(vc: string): Promise<void> {
   expect((await history(vc)).filter((e) => e.action === 'RECONCILE' || e.source === 'RECONCILIATION')).toEqual([]);
 }
 
-const sweep = async (): Promise<{ cards: number; failures: number }> => (await (await import('../../lambdas/handlers/reconcile-sweep')).handler({})) as { cards: number; failures: number };
+const sweep = async (): Promise<{ cards: number; failures: number }> =>
+  (await (await import('../../lambdas/handlers/reconcile-sweep')).handler({})) as { cards: number; failures: number };
 
 /** Every stored item of these tokens (token + history/dedupe) and operations: what "nothing changed" compares. */
 async function storedItems(vcs: string[], operationIds: string[]): Promise<unknown[]> {
   const TableName = process.env.TABLE_NAME!;
   const items: unknown[] = [];
   for (const vc of vcs) {
-    const page = await stack.ddb.send(new QueryCommand({ TableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': `TOKEN#${vc}` }, ConsistentRead: true }));
+    const page = await stack.ddb.send(
+      new QueryCommand({ TableName, KeyConditionExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': `TOKEN#${vc}` }, ConsistentRead: true }),
+    );
     items.push(...(page.Items ?? []));
   }
   for (const id of operationIds) {
@@ -192,15 +198,30 @@ describe('POST /v1/cards/{issuerCardRefId}/reconcile: drift repaired', () => {
       ]),
     );
     expect(result.settledOperations).toEqual([]);
-    const expected: [string, string][] = [[vc(1), 'SUSPENDED'], [vc(2), 'ACTIVE'], [vc(3), 'INACTIVE'], [vc(4), 'INACTIVE'], [vc(5), 'DELETED'], [vc(6), 'DELETED']];
+    const expected: [string, string][] = [
+      [vc(1), 'SUSPENDED'],
+      [vc(2), 'ACTIVE'],
+      [vc(3), 'INACTIVE'],
+      [vc(4), 'INACTIVE'],
+      [vc(5), 'DELETED'],
+      [vc(6), 'DELETED'],
+    ];
     for (const [id, state] of expected) await expectCorrected(id, card, state);
     // The correction keeps what it does not decide on.
     expect(await getToken(vc(1))).toMatchObject({ walletProviderId: 'APPLE_PAY', renewals: 0, lastRenewedAt: null });
 
     // Repaired: a second pass finds nothing to do and writes nothing.
-    const before = await storedItems(expected.map(([id]) => id), []);
+    const before = await storedItems(
+      expected.map(([id]) => id),
+      [],
+    );
     expect(await reconciled(card)).toEqual({ issuerCardRefId: card, corrected: [], settledOperations: [] });
-    expect(await storedItems(expected.map(([id]) => id), [])).toEqual(before);
+    expect(
+      await storedItems(
+        expected.map(([id]) => id),
+        [],
+      ),
+    ).toEqual(before);
   });
 
   it('a token only D1 lists is created (mapped state, D1 walletProviderId, RECONCILE its only history event)', async () => {
@@ -237,7 +258,13 @@ describe('POST /v1/cards/{issuerCardRefId}/reconcile: drift repaired', () => {
     expect((await getToken(vc('new-s'))).walletProviderId).toBe('SAMSUNG_PAY');
     // The card lists them now; the in-sync token was not touched.
     const listed = new Map((await cardTokens(card)).map((t) => [t.virtualCardId, t.state]));
-    expect(listed).toEqual(new Map([[vc('known'), 'ACTIVE'], [vc('new'), 'INACTIVE'], [vc('new-s'), 'SUSPENDED']]));
+    expect(listed).toEqual(
+      new Map([
+        [vc('known'), 'ACTIVE'],
+        [vc('new'), 'INACTIVE'],
+        [vc('new-s'), 'SUSPENDED'],
+      ]),
+    );
     await expectNoReconcileEvent(vc('known'));
   });
 
@@ -315,9 +342,17 @@ describe('lost callbacks: SUBMITTED operations settled from the D1 view', () => 
     expect((await getToken(vc(1))).state).toBe('ACTIVE'); // the drift: D1 did it, we never heard
 
     const result = await reconciled(card);
-    expect(result).toEqual({ issuerCardRefId: card, corrected: [{ virtualCardId: vc(1), from: 'ACTIVE', to: 'SUSPENDED' }], settledOperations: [op.operationId] });
+    expect(result).toEqual({
+      issuerCardRefId: card,
+      corrected: [{ virtualCardId: vc(1), from: 'ACTIVE', to: 'SUSPENDED' }],
+      settledOperations: [op.operationId],
+    });
     const done = await getOperation(op.operationId);
-    expect(done).toMatchObject({ status: 'SUCCEEDED', failure: null, tokens: [{ virtualCardId: vc(1), outcome: 'SUCCEEDED', at: expect.stringMatching(ISO_INSTANT) }] });
+    expect(done).toMatchObject({
+      status: 'SUCCEEDED',
+      failure: null,
+      tokens: [{ virtualCardId: vc(1), outcome: 'SUCCEEDED', at: expect.stringMatching(ISO_INSTANT) }],
+    });
     expect(done.tokens[0]).not.toHaveProperty('errorCode');
     await expectCorrected(vc(1), card, 'SUSPENDED');
 
@@ -372,7 +407,9 @@ describe('lost callbacks: SUBMITTED operations settled from the D1 view', () => 
     expect(result.settledOperations).toEqual([op.operationId]);
     const done = await getOperation(op.operationId);
     expect(done).toMatchObject({ status: 'SUCCEEDED', failure: null });
-    expect(byId(done.tokens).map((t) => [t.virtualCardId, t.outcome])).toEqual(byId([{ virtualCardId: vc(1) }, { virtualCardId: vc(2) }]).map((t) => [t.virtualCardId, 'SUCCEEDED']));
+    expect(byId(done.tokens).map((t) => [t.virtualCardId, t.outcome])).toEqual(
+      byId([{ virtualCardId: vc(1) }, { virtualCardId: vc(2) }]).map((t) => [t.virtualCardId, 'SUCCEEDED']),
+    );
     await expectCorrected(vc(1), card, 'SUSPENDED');
     await expectCorrected(vc(2), card, 'SUSPENDED');
     expect(await getToken(vc('dead'))).toMatchObject({ state: 'DELETED', lastChangeSource: 'WALLET' });
@@ -497,8 +534,7 @@ describe('a correction never undoes a newer change that raced with it (use case,
   });
 
   /** The apply consumer's use case on the same table: a callback landing for real, not a stub. */
-  const applyCallback = (base: ReconcileDeps, change: ReturnType<typeof wallet>) =>
-    processVirtualCardChange({ store: base.tokens }, change);
+  const applyCallback = (base: ReconcileDeps, change: ReturnType<typeof wallet>) => processVirtualCardChange({ store: base.tokens }, change);
 
   it('a callback applied while getCardInfo is in flight wins: its token is not corrected to the stale D1 view', async () => {
     const { card, vc } = ids('race');

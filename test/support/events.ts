@@ -2,16 +2,18 @@ import type { HttpEvent } from '../../lambdas/http/route';
 import { lambdaContext } from '../../local/lambda-context';
 
 /** A minimal API Gateway v2 event, as the gateway builds it. */
-export function httpEvent(overrides: {
-  method?: string;
-  path?: string;
-  routeKey?: string;
-  headers?: Record<string, string>;
-  body?: string;
-  isBase64Encoded?: boolean;
-  pathParameters?: Record<string, string>;
-  queryStringParameters?: Record<string, string>;
-} = {}): HttpEvent {
+export function httpEvent(
+  overrides: {
+    method?: string;
+    path?: string;
+    routeKey?: string;
+    headers?: Record<string, string>;
+    body?: string;
+    isBase64Encoded?: boolean;
+    pathParameters?: Record<string, string>;
+    queryStringParameters?: Record<string, string>;
+  } = {},
+): HttpEvent {
   const method = overrides.method ?? 'POST';
   const path = overrides.path ?? '/things';
   return {

@@ -124,7 +124,11 @@ export async function startStackWithSimulator(options: StackWithSimulatorOptions
  * top and reads them in tests and hooks.
  */
 export function useStackWithSimulator(options: StackWithSimulatorOptions): { d1: StackWithSimulator; stack: TestStack; sim: D1Simulator } {
-  const d1 = useStarted('the stack with the simulator', () => startStackWithSimulator(options), (running) => running.stop());
+  const d1 = useStarted(
+    'the stack with the simulator',
+    () => startStackWithSimulator(options),
+    (running) => running.stop(),
+  );
   afterEach(async () => {
     await d1.clearFaults();
   });

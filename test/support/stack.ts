@@ -63,7 +63,11 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
  * file names it at the top and reads it in tests and hooks (reading it outside them, before the start, throws).
  */
 export function useTestStack(options: TestStackOptions = {}): TestStack {
-  return useStarted('the test stack', () => startTestStack(options), (stack) => stack.stop());
+  return useStarted(
+    'the test stack',
+    () => startTestStack(options),
+    (stack) => stack.stop(),
+  );
 }
 
 /** Polls until `probe` returns a value (not undefined) or the deadline passes. */

@@ -5,7 +5,15 @@ import { batchGetReadUnits, indexWriteUnits, recordIndexed, resetIndexLedger } f
  * index key and no projected attribute writes no index entry). gsi1 projects its keys and issuerCardRefId.
  */
 const put = (item: Record<string, unknown>) => ({ TableName: 't', Item: item });
-const token = (state: string, extra: Record<string, unknown> = {}) => ({ pk: 'TOKEN#vc', sk: 'TOKEN', gsi1pk: 'CARD#c', gsi1sk: 'TOKEN#vc', issuerCardRefId: 'c', state, ...extra });
+const token = (state: string, extra: Record<string, unknown> = {}) => ({
+  pk: 'TOKEN#vc',
+  sk: 'TOKEN',
+  gsi1pk: 'CARD#c',
+  gsi1sk: 'TOKEN#vc',
+  issuerCardRefId: 'c',
+  state,
+  ...extra,
+});
 const write = (command: 'PutItem' | 'TransactWriteItems', input: Record<string, unknown>): number => {
   const units = indexWriteUnits(command, input);
   recordIndexed(command, input);
@@ -45,7 +53,9 @@ describe('bench index-write model', () => {
 });
 
 describe('bench BatchGetItem read units (AWS: each key a GetItem)', () => {
-  const request = (keys: number, consistent: boolean) => ({ RequestItems: { t: { Keys: Array.from({ length: keys }, (_, i) => ({ pk: `P#${i}`, sk: 'S' })), ConsistentRead: consistent } } });
+  const request = (keys: number, consistent: boolean) => ({
+    RequestItems: { t: { Keys: Array.from({ length: keys }, (_, i) => ({ pk: `P#${i}`, sk: 'S' })), ConsistentRead: consistent } },
+  });
 
   it('a found small item and a missing one: 1 unit each, strongly consistent', () => {
     expect(batchGetReadUnits(request(2, true), { Responses: { t: [{ pk: 'P#0', sk: 'S', state: 'ACTIVE' }] } })).toBe(2);

@@ -142,7 +142,9 @@ describe('decideCallback: callbacks of our operations', () => {
   });
 
   it('a success from a PENDING operation (callback beat the D1 answer) moves it forward', () => {
-    const pending = deepFreeze(newOperation({ operationId: 'op-1', action: 'RESUME', issuerCardRefId: 'card-1', virtualCardId: 'vc-1', expectedTokens: ['vc-1'], now: T_OP1 }));
+    const pending = deepFreeze(
+      newOperation({ operationId: 'op-1', action: 'RESUME', issuerCardRefId: 'card-1', virtualCardId: 'vc-1', expectedTokens: ['vc-1'], now: T_OP1 }),
+    );
     const decision = decideCallback(token('SUSPENDED'), pending, ours(pending));
     expect(decision.change.token?.state).toBe('ACTIVE');
     expect(decision.operation?.status).toBe('SUCCEEDED');
@@ -316,12 +318,21 @@ describe('decideCallback: callbacks of our operations', () => {
 
   it('CARD scope: each token reported once completes it', () => {
     const card = deepFreeze(
-      recordSubmission(newOperation({ operationId: 'op-c', action: 'SUSPEND', issuerCardRefId: 'card-1', expectedTokens: ['vc-1', 'vc-2'], now: T_OP1 }), 1, { kind: 'accepted' }, 4, T_OP1)
-        .operation,
+      recordSubmission(
+        newOperation({ operationId: 'op-c', action: 'SUSPEND', issuerCardRefId: 'card-1', expectedTokens: ['vc-1', 'vc-2'], now: T_OP1 }),
+        1,
+        { kind: 'accepted' },
+        4,
+        T_OP1,
+      ).operation,
     );
     const a = decideCallback(token('ACTIVE'), card, ours(card, { virtualCardId: 'vc-1' }));
     expect(a.operation?.status).toBe('SUBMITTED');
-    const b = decideCallback(token('ACTIVE', { virtualCardId: 'vc-2' }), deepFreeze(a.operation!), ours(card, { virtualCardId: 'vc-2', errorCode: 221, receivedAt: R2 }));
+    const b = decideCallback(
+      token('ACTIVE', { virtualCardId: 'vc-2' }),
+      deepFreeze(a.operation!),
+      ours(card, { virtualCardId: 'vc-2', errorCode: 221, receivedAt: R2 }),
+    );
     expect(b.operation?.status).toBe('PARTIALLY_FAILED');
     expect(b.change.token?.state).toBe('ACTIVE');
   });

@@ -44,7 +44,11 @@ describe('control API bodies', () => {
     ['/_sim/cards', {}, 'issuerCardRefId is required'],
     ['/_sim/cards', { issuerCardRefId: 'card-1', tokens: {} }, 'tokens must be an array'],
     ['/_sim/cards', { issuerCardRefId: 'card-1', tokens: [{ status: 'RESUMED' }] }, 'tokens[].virtualCardId is required'],
-    ['/_sim/cards', { issuerCardRefId: 'card-1', tokens: [{ virtualCardId: 'vc-1' }, { virtualCardId: 'vc-2', status: 'FROZEN' }] }, `tokens[].status must be one of ${STATUSES}`],
+    [
+      '/_sim/cards',
+      { issuerCardRefId: 'card-1', tokens: [{ virtualCardId: 'vc-1' }, { virtualCardId: 'vc-2', status: 'FROZEN' }] },
+      `tokens[].status must be one of ${STATUSES}`,
+    ],
     ['/_sim/callbacks', { issuerCardRefId: 'card-1', virtualCardId: 'vc-1' }, 'issuerCardRefId, virtualCardId and action are required strings'],
     ['/_sim/callbacks', { ...callback, errorCode: '221' }, 'errorCode must be a number'],
     ['/_sim/callbacks', { ...callback, delivery: { duplicate: -1 } }, 'delivery.duplicate must be an integer >= 0'],
@@ -61,14 +65,27 @@ describe('control API bodies', () => {
     ['/_sim/token-updates', { tokenId: 't-9', changes: {} }, 'merchantId is required for unknown token t-9'],
     ['/_sim/token-updates', { tokenId: 't-1', merchantId: 'm-1', changes: [] }, 'changes must be an object'],
     // An unknown key is reported before a bad value.
-    ['/_sim/token-updates', { tokenId: 't-1', merchantId: 'm-1', changes: { tokenState: 5, colour: 'red' } }, `changes.colour is not a token field (${TOKEN_FIELDS})`],
+    [
+      '/_sim/token-updates',
+      { tokenId: 't-1', merchantId: 'm-1', changes: { tokenState: 5, colour: 'red' } },
+      `changes.colour is not a token field (${TOKEN_FIELDS})`,
+    ],
     ['/_sim/token-updates', { tokenId: 't-1', merchantId: 'm-1', changes: { tokenExpiryDate: '1330' } }, 'changes.tokenExpiryDate must be MMYY'],
     ['/_sim/token-updates', { tokenId: 't-1', merchantId: 'm-1', lastUpdateTimestamp: 5 }, 'lastUpdateTimestamp must be a string'],
     ['/_sim/token-updates', { tokenId: 't-1', merchantId: 'm-1', correlationId: '' }, 'correlationId must be a string'],
     ['/_sim/token-updates', { tokenId: 't-1', merchantId: 'm-1', delivery: 'fast' }, 'delivery must be an object'],
     ['/_sim/token-updates', { tokenId: 't-1', merchantId: 'm-1', delivery: { apiKey: 'stolen' } }, 'delivery.apiKey must be valid, wrong or missing'],
     ['/_sim/token-updates/batch', { updates: 't-1' }, 'updates must be an array'],
-    ['/_sim/token-updates/batch', { updates: [{ tokenId: 't-1', merchantId: 'm-1' }, { tokenId: 't-1', changes: { colour: 'red' } }] }, `changes.colour is not a token field (${TOKEN_FIELDS})`],
+    [
+      '/_sim/token-updates/batch',
+      {
+        updates: [
+          { tokenId: 't-1', merchantId: 'm-1' },
+          { tokenId: 't-1', changes: { colour: 'red' } },
+        ],
+      },
+      `changes.colour is not a token field (${TOKEN_FIELDS})`,
+    ],
     ['/_sim/faults', { updateCardState: { mode: 'slow' } }, 'updateCardState.mode must be one of ok, http500, http429, timeout, reject400'],
     ['/_sim/faults', { updateCardState: { mode: 'http500', responseCode: '921' } }, 'updateCardState.responseCode must be a number'],
     ['/_sim/faults', { updateCardState: { mode: 'http500', times: 0 } }, 'updateCardState.times must be an integer >= 1'],
@@ -91,9 +108,15 @@ describe('control API bodies', () => {
 
   it('fields the simulator defaults take the default instead of a 400', async () => {
     const card = await call('/_sim/cards', { issuerCardRefId: 'card-1', tokens: [{ virtualCardId: 'vc-1', walletProviderId: '', status: null }] });
-    expect(card).toEqual({ status: 201, body: { issuerCardRefId: 'card-1', tokens: [{ virtualCardId: 'vc-1', walletProviderId: 'APPLE_PAY', status: 'RESUMED' }] } });
+    expect(card).toEqual({
+      status: 201,
+      body: { issuerCardRefId: 'card-1', tokens: [{ virtualCardId: 'vc-1', walletProviderId: 'APPLE_PAY', status: 'RESUMED' }] },
+    });
 
-    const faults = await call('/_sim/faults', { callbacks: { errorCode: 221, reorder: 'yes', times: 2, colour: 'red' }, updateCardState: { mode: 'http500', extra: 1 } });
+    const faults = await call('/_sim/faults', {
+      callbacks: { errorCode: 221, reorder: 'yes', times: 2, colour: 'red' },
+      updateCardState: { mode: 'http500', extra: 1 },
+    });
     expect(faults).toEqual({
       status: 200,
       body: {

@@ -10,7 +10,11 @@ const TR_API_KEY = 'tr-key-3f9c1d';
 const COF_API_KEY = 'cof-key-8a7b6e';
 const { publicKey, privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
 
-interface Received { path: string; headers: IncomingHttpHeaders; body: Record<string, unknown> }
+interface Received {
+  path: string;
+  headers: IncomingHttpHeaders;
+  body: Record<string, unknown>;
+}
 let received: Received[] = [];
 let reply: (n: number) => number = () => 204;
 let receiver: Server;
@@ -75,7 +79,11 @@ const seedToken = async (body: JsonBody) => {
   return res.body;
 };
 
-interface Credentials { tokenPan: string; tokenExpiryDate: string; cryptogram: string }
+interface Credentials {
+  tokenPan: string;
+  tokenExpiryDate: string;
+  cryptogram: string;
+}
 async function open(encryptedData: string, key: KeyObject = privateKey) {
   const { plaintext, protectedHeader } = await jose.compactDecrypt(encryptedData, key);
   return { protectedHeader, credentials: JSON.parse(new TextDecoder().decode(plaintext)) as Credentials };
@@ -88,7 +96,10 @@ async function panOf(tokenId: string): Promise<string> {
 
 /** Independent Luhn check (not the simulator's). */
 function luhn(pan: string): boolean {
-  const sum = [...pan].reverse().map(Number).reduce((acc, d, i) => acc + (i % 2 ? (d * 2) % 10 + Math.floor(d / 5) : d), 0);
+  const sum = [...pan]
+    .reverse()
+    .map(Number)
+    .reduce((acc, d, i) => acc + (i % 2 ? ((d * 2) % 10) + Math.floor(d / 5) : d), 0);
   return sum % 10 === 0;
 }
 
@@ -100,7 +111,11 @@ describe('Create Transaction (POST /transactions)', () => {
     const wrong = await call('/transactions', { tokenId: 't-1', transactionType: 'SINGLE' }, cofHeaders('c-2', 'not-the-key'));
     expect(wrong.status).toBe(401);
     expect(wrong.body.errorCode).toBe('UNAUTHORIZED');
-    const bearer = await call('/transactions', { tokenId: 't-1', transactionType: 'SINGLE' }, { authorization: `Bearer ${COF_API_KEY}`, 'x-correlation-id': 'c-3' });
+    const bearer = await call(
+      '/transactions',
+      { tokenId: 't-1', transactionType: 'SINGLE' },
+      { authorization: `Bearer ${COF_API_KEY}`, 'x-correlation-id': 'c-3' },
+    );
     expect(bearer.status).toBe(401);
 
     const { requests } = (await call('/_sim/requests', undefined, {}, 'GET')).body;
@@ -163,10 +178,16 @@ describe('Create Transaction (POST /transactions)', () => {
 
   it('a token seeded without tokenLastDigits gets 4 derived from its PAN, and defaults ACTIVE with an expiry', async () => {
     const seeded = await seedToken({ tokenId: 't-2' });
-    expect(seeded).toEqual(expect.objectContaining({
-      tokenId: 't-2', merchantId: 'm-1', tokenState: 'ACTIVE', tokenLastDigits: expect.stringMatching(/^[0-9]{4}$/),
-      tokenExpiryDate: expect.stringMatching(/^(0[1-9]|1[0-2])[0-9]{2}$/), panGeneration: 0,
-    }));
+    expect(seeded).toEqual(
+      expect.objectContaining({
+        tokenId: 't-2',
+        merchantId: 'm-1',
+        tokenState: 'ACTIVE',
+        tokenLastDigits: expect.stringMatching(/^[0-9]{4}$/),
+        tokenExpiryDate: expect.stringMatching(/^(0[1-9]|1[0-2])[0-9]{2}$/),
+        panGeneration: 0,
+      }),
+    );
     expect(seeded).not.toHaveProperty('tokenPan');
     const pan = await panOf('t-2');
     expect(pan.endsWith(seeded.tokenLastDigits as string)).toBe(true);
@@ -190,7 +211,11 @@ describe('Create Transaction (POST /transactions)', () => {
     expect(second).not.toBe(first);
     expect(second.endsWith('98765')).toBe(true);
     expect(luhn(second)).toBe(true);
-    expect((await call('/_sim/network-tokens/t-1', undefined, {}, 'GET')).body).toMatchObject({ tokenLastDigits: '98765', tokenExpiryDate: '0131', panGeneration: 1 });
+    expect((await call('/_sim/network-tokens/t-1', undefined, {}, 'GET')).body).toMatchObject({
+      tokenLastDigits: '98765',
+      tokenExpiryDate: '0131',
+      panGeneration: 1,
+    });
     const { credentials } = await open((await createTransaction('t-1')).body.encryptedData as string);
     expect(credentials.tokenExpiryDate).toBe('0131');
   });
@@ -222,7 +247,11 @@ describe('Create Transaction faults', () => {
     ]);
   });
 
-  it.each([['http400', 400], ['http404', 404], ['http503', 503]] as const)('%s answers %i until cleared', async (mode, status) => {
+  it.each([
+    ['http400', 400],
+    ['http404', 404],
+    ['http503', 503],
+  ] as const)('%s answers %i until cleared', async (mode, status) => {
     await seedToken({ tokenId: 't-1' });
     await call('/_sim/faults', { transactions: { mode } });
     expect((await createTransaction('t-1')).status).toBe(status);
@@ -243,13 +272,22 @@ describe('Create Transaction faults', () => {
   });
 
   it('timeout holds the request until the client gives up, and stop() still returns promptly', async () => {
-    const own = await startD1Simulator({ port: 0, issuerId: 'ISSUER0001', serviceBaseUrl: 'http://127.0.0.1:9', cofApiKey: COF_API_KEY, trJwePublicKey: publicKey });
+    const own = await startD1Simulator({
+      port: 0,
+      issuerId: 'ISSUER0001',
+      serviceBaseUrl: 'http://127.0.0.1:9',
+      cofApiKey: COF_API_KEY,
+      trJwePublicKey: publicKey,
+    });
     await call('/_sim/network-tokens', { tokenId: 't-1', merchantId: 'm-1' }, {}, 'POST', own.url);
     await call('/_sim/faults', { transactions: { mode: 'timeout' } }, {}, 'POST', own.url);
-    const post = (signal?: AbortSignal) => fetch(`${own.url}/transactions`, {
-      method: 'POST', headers: { 'content-type': 'application/json', ...cofHeaders('corr-t') },
-      body: JSON.stringify({ tokenId: 't-1', transactionType: 'SINGLE' }), ...(signal ? { signal } : {}),
-    });
+    const post = (signal?: AbortSignal) =>
+      fetch(`${own.url}/transactions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...cofHeaders('corr-t') },
+        body: JSON.stringify({ tokenId: 't-1', transactionType: 'SINGLE' }),
+        ...(signal ? { signal } : {}),
+      });
 
     const started = Date.now();
     await expect(post(AbortSignal.timeout(150))).rejects.toThrow();
@@ -295,8 +333,19 @@ describe('/_sim/token-updates', () => {
     await seedToken({ tokenId: 't-1', tokenLastDigits: '1111' });
     const cardArt = { background: 'https://example.test/art.png' };
     const res = await call('/_sim/token-updates', {
-      tokenId: 't-1', correlationId: 'upd-1', lastUpdateTimestamp: '2026-03-01T10:00:00.000Z',
-      changes: { tokenState: 'SUSPENDED', tokenLastDigits: '2222', tokenExpiryDate: '0930', cardLastDigits: '9876', cardExpiryDate: '0928', cardBin: '453421', par: 'V0010013018036776765435456789', cardArt },
+      tokenId: 't-1',
+      correlationId: 'upd-1',
+      lastUpdateTimestamp: '2026-03-01T10:00:00.000Z',
+      changes: {
+        tokenState: 'SUSPENDED',
+        tokenLastDigits: '2222',
+        tokenExpiryDate: '0930',
+        cardLastDigits: '9876',
+        cardExpiryDate: '0928',
+        cardBin: '453421',
+        par: 'V0010013018036776765435456789',
+        cardArt,
+      },
     });
     expect(res).toEqual({ status: 202, body: { correlationId: 'upd-1', deliveries: 1 } });
     await sim.idle();
@@ -305,20 +354,37 @@ describe('/_sim/token-updates', () => {
     expect(received[0]!.headers).toMatchObject({ 'content-type': 'application/json', authorization: `APIKEY ${TR_API_KEY}`, 'x-correlation-id': 'upd-1' });
     expect(received[0]!.headers).not.toHaveProperty('x-issuer-id');
     expect(received[0]!.body).toEqual({
-      tokenId: 't-1', merchantId: 'm-1', lastUpdateTimestamp: '2026-03-01T10:00:00.000Z',
-      tokenState: 'SUSPENDED', tokenLastDigits: '2222', tokenExpiryDate: '0930', cardLastDigits: '9876', cardExpiryDate: '0928',
-      cardBin: '453421', par: 'V0010013018036776765435456789', cardArt,
+      tokenId: 't-1',
+      merchantId: 'm-1',
+      lastUpdateTimestamp: '2026-03-01T10:00:00.000Z',
+      tokenState: 'SUSPENDED',
+      tokenLastDigits: '2222',
+      tokenExpiryDate: '0930',
+      cardLastDigits: '9876',
+      cardExpiryDate: '0928',
+      cardBin: '453421',
+      par: 'V0010013018036776765435456789',
+      cardArt,
     });
     expect((await call('/_sim/network-tokens/t-1', undefined, {}, 'GET')).body).toMatchObject({ tokenState: 'SUSPENDED', tokenLastDigits: '2222', cardArt });
     // The model is D1's truth: a suspended token gets no credentials.
     expect((await createTransaction('t-1')).body.errorCode).toBe('TOKEN_SUSPENDED');
 
     const { deliveries } = (await call('/_sim/deliveries', undefined, {}, 'GET')).body;
-    expect(deliveries).toEqual([{
-      kind: 'token-update', correlationId: 'upd-1', tokenId: 't-1', merchantId: 'm-1', lastUpdateTimestamp: '2026-03-01T10:00:00.000Z',
-      tokenState: 'SUSPENDED', fields: ['tokenState', 'tokenLastDigits', 'tokenExpiryDate', 'cardLastDigits', 'cardExpiryDate', 'cardBin', 'par', 'cardArt'],
-      status: 204, attempts: 1, at: expect.any(String),
-    }]);
+    expect(deliveries).toEqual([
+      {
+        kind: 'token-update',
+        correlationId: 'upd-1',
+        tokenId: 't-1',
+        merchantId: 'm-1',
+        lastUpdateTimestamp: '2026-03-01T10:00:00.000Z',
+        tokenState: 'SUSPENDED',
+        fields: ['tokenState', 'tokenLastDigits', 'tokenExpiryDate', 'cardLastDigits', 'cardExpiryDate', 'cardBin', 'par', 'cardArt'],
+        status: 204,
+        attempts: 1,
+        at: expect.any(String),
+      },
+    ]);
   });
 
   it('an unknown token with a merchantId is created; default timestamps are ISO with ms and strictly increasing', async () => {
@@ -353,7 +419,12 @@ describe('/_sim/token-updates', () => {
 
   it('duplicate: N+1 identical deliveries', async () => {
     await seedToken({ tokenId: 't-1' });
-    const res = await call('/_sim/token-updates?wait=true', { tokenId: 't-1', correlationId: 'dup-1', changes: { tokenState: 'DELETED' }, delivery: { duplicate: 2 } });
+    const res = await call('/_sim/token-updates?wait=true', {
+      tokenId: 't-1',
+      correlationId: 'dup-1',
+      changes: { tokenState: 'DELETED' },
+      delivery: { duplicate: 2 },
+    });
     expect(res).toEqual({ status: 200, body: { correlationId: 'dup-1', deliveries: 3, statuses: [204, 204, 204] } });
     expect(received).toHaveLength(3);
     expect(new Set(received.map((r) => JSON.stringify([r.headers['x-correlation-id'], r.body]))).size).toBe(1);
@@ -378,7 +449,9 @@ describe('/_sim/token-updates', () => {
     expect(received[1]!.headers).not.toHaveProperty('authorization');
     const { deliveries } = (await call('/_sim/deliveries', undefined, {}, 'GET')).body;
     expect(deliveries.map((d: JsonBody) => [d.correlationId, d.status, d.attempts, d.apiKey])).toEqual([
-      ['r-1', 204, 3, undefined], ['r-2', 401, 1, 'wrong'], ['r-3', 204, 1, 'missing'],
+      ['r-1', 204, 3, undefined],
+      ['r-2', 401, 1, 'wrong'],
+      ['r-3', 204, 1, 'missing'],
     ]);
   });
 
@@ -387,7 +460,12 @@ describe('/_sim/token-updates', () => {
     const res = await call('/_sim/token-updates/batch?wait=true', {
       order: 'reverse',
       updates: [
-        { tokenId: 't-1', correlationId: 'b-1', lastUpdateTimestamp: '2026-03-01T10:00:00.000Z', changes: { tokenState: 'SUSPENDED', tokenLastDigits: '2222' } },
+        {
+          tokenId: 't-1',
+          correlationId: 'b-1',
+          lastUpdateTimestamp: '2026-03-01T10:00:00.000Z',
+          changes: { tokenState: 'SUSPENDED', tokenLastDigits: '2222' },
+        },
         { tokenId: 't-1', correlationId: 'b-2', lastUpdateTimestamp: '2026-03-01T10:00:01.000Z', changes: { tokenState: 'ACTIVE', tokenLastDigits: '3333' } },
       ],
     });
@@ -400,15 +478,25 @@ describe('/_sim/token-updates', () => {
       deliveries: 2,
       statuses: [204, 204],
     });
-    expect(received.map((r) => [r.headers['x-correlation-id'], r.body.tokenState])).toEqual([['b-2', 'ACTIVE'], ['b-1', 'SUSPENDED']]);
-    expect((await call('/_sim/network-tokens/t-1', undefined, {}, 'GET')).body).toMatchObject({ tokenState: 'ACTIVE', tokenLastDigits: '3333', panGeneration: 2 });
+    expect(received.map((r) => [r.headers['x-correlation-id'], r.body.tokenState])).toEqual([
+      ['b-2', 'ACTIVE'],
+      ['b-1', 'SUSPENDED'],
+    ]);
+    expect((await call('/_sim/network-tokens/t-1', undefined, {}, 'GET')).body).toMatchObject({
+      tokenState: 'ACTIVE',
+      tokenLastDigits: '3333',
+      panGeneration: 2,
+    });
     expect((await panOf('t-1')).endsWith('3333')).toBe(true);
   });
 
   it('batch: default timestamps follow the given order; a token created in the batch needs its merchantId once', async () => {
     const res = await call('/_sim/token-updates/batch', {
       order: 'reverse',
-      updates: [{ tokenId: 't-b', merchantId: 'm-2', changes: { tokenState: 'ACTIVE' } }, { tokenId: 't-b', changes: { tokenState: 'DELETED' } }],
+      updates: [
+        { tokenId: 't-b', merchantId: 'm-2', changes: { tokenState: 'ACTIVE' } },
+        { tokenId: 't-b', changes: { tokenState: 'DELETED' } },
+      ],
     });
     expect(res.status).toBe(202);
     await sim.idle();

@@ -53,7 +53,12 @@ describe('defineHandler', () => {
 
   it('validates the spec’s plain variables when the module loads, naming the bad one', () => {
     process.env.ISSUER_ID = 'too-short';
-    expect(() => defineHandler(spec, () => 0, { getThing: { handle: async () => ({ status: 200, body: { id: 'x', size: 1 } }) }, dropThing: { handle: async () => ({ status: 204 }) } })).toThrow(ConfigError);
+    expect(() =>
+      defineHandler(spec, () => 0, {
+        getThing: { handle: async () => ({ status: 200, body: { id: 'x', size: 1 } }) },
+        dropThing: { handle: async () => ({ status: 204 }) },
+      }),
+    ).toThrow(ConfigError);
   });
 
   it('dispatches by route key, composes once, and checks each response against the route’s schema', async () => {
@@ -75,14 +80,18 @@ describe('defineHandler', () => {
     expect(await get('ok')).toMatchObject({ statusCode: 200, body: JSON.stringify({ id: 'ok', size: 3 }) });
     expect((await get('bad')).statusCode).toBe(500);
     expect((await get('long')).statusCode).toBe(404); // the path schema says at most 3 characters
-    expect((await handler(httpEvent({ method: 'DELETE', path: '/things/x', routeKey: 'DELETE /things/{id}', pathParameters: { id: 'x' } }), context())).statusCode).toBe(204);
+    expect(
+      (await handler(httpEvent({ method: 'DELETE', path: '/things/x', routeKey: 'DELETE /things/{id}', pathParameters: { id: 'x' } }), context())).statusCode,
+    ).toBe(204);
     expect(composed).toBe(1);
   });
 });
 
 describe('the specs', () => {
   it('every spec has its handler module, and every handler module has a spec in the topology', () => {
-    const modules = readdirSync(path.join(LAMBDAS, 'handlers')).filter((f) => f.endsWith('.ts') && !f.endsWith('.spec.ts')).map((f) => f.replace(/\.ts$/, ''));
+    const modules = readdirSync(path.join(LAMBDAS, 'handlers'))
+      .filter((f) => f.endsWith('.ts') && !f.endsWith('.spec.ts'))
+      .map((f) => f.replace(/\.ts$/, ''));
     expect(modules.sort()).toEqual(Object.keys(SPECS).sort());
     for (const name of Object.keys(SPECS)) expect(existsSync(path.join(LAMBDAS, 'handlers', `${name}.spec.ts`))).toBe(true);
   });
@@ -106,7 +115,8 @@ describe('the specs', () => {
           // local response check.
           const reads = readFileSync(file, 'utf8').match(/process\.env\.[A-Z_]+/g) ?? [];
           for (const read of reads) {
-            if (!['process.env.LOG_LEVEL', 'process.env.AWS_ENDPOINT_URL_SQS', 'process.env.CHECK_RESPONSES'].includes(read)) offenders.push(`${path.relative(LAMBDAS, file)}: ${read}`);
+            if (!['process.env.LOG_LEVEL', 'process.env.AWS_ENDPOINT_URL_SQS', 'process.env.CHECK_RESPONSES'].includes(read))
+              offenders.push(`${path.relative(LAMBDAS, file)}: ${read}`);
           }
         }
       }
@@ -117,6 +127,10 @@ describe('the specs', () => {
 
   it('derives the routes and the needs CDK grants from: the credentials Lambda gets DATA_KEY, as it reads it', () => {
     expect(HANDLERS['network-token-credentials'].env).toContain('DATA_KEY');
-    expect(HTTP_ROUTES.filter((r) => r.path === '/health').map((r) => r.api).sort()).toEqual(['backoffice', 'webhooks']);
+    expect(
+      HTTP_ROUTES.filter((r) => r.path === '/health')
+        .map((r) => r.api)
+        .sort(),
+    ).toEqual(['backoffice', 'webhooks']);
   });
 });

@@ -44,7 +44,11 @@ describe('batchGetInOrder', () => {
     const items = await batchGetInOrder(client, 't', keys(230), noWait);
     expect(requests.map((r) => r.length)).toEqual([100, 100, 30]);
     expect(items).toHaveLength(228);
-    expect(items.map((i) => i.pk)).toEqual(keys(230).map((k) => k.pk).filter((pk) => pk !== 'P#7' && pk !== 'P#150'));
+    expect(items.map((i) => i.pk)).toEqual(
+      keys(230)
+        .map((k) => k.pk)
+        .filter((pk) => pk !== 'P#7' && pk !== 'P#150'),
+    );
   });
 
   it('throws rather than answer a partial read when keys stay unprocessed, backing off between rounds', async () => {

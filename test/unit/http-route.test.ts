@@ -91,7 +91,10 @@ describe('httpRoute check order (DESIGN §3)', () => {
   });
 
   it('names every failing header and body field, nested paths dotted', async () => {
-    const res = await call({ 'content-type': 'application/json', authorization: 'APIKEY good' }, JSON.stringify({ name: 'toolong', size: '1', owner: { id: 7 } }));
+    const res = await call(
+      { 'content-type': 'application/json', authorization: 'APIKEY good' },
+      JSON.stringify({ name: 'toolong', size: '1', owner: { id: 7 } }),
+    );
     expect(res.statusCode).toBe(400);
     const paths = res.json.error.fields.map((f: { path: string }) => f.path).sort();
     expect(paths).toEqual(['headers.x-correlation-id', 'name', 'owner.id', 'size']);
@@ -135,7 +138,10 @@ describe('httpRoute error mapping', () => {
   });
 
   it('names query parameters as query.<name>', async () => {
-    const route = httpRoute({ name: 'list', query: z.object({ limit: z.coerce.number().int().min(1).max(100).optional() }) }, async (r) => ({ status: 200, body: r.query }));
+    const route = httpRoute({ name: 'list', query: z.object({ limit: z.coerce.number().int().min(1).max(100).optional() }) }, async (r) => ({
+      status: 200,
+      body: r.query,
+    }));
     const bad = await route(httpEvent({ method: 'GET', queryStringParameters: { limit: '0' } }), context());
     expect(JSON.parse(bad.body!).error.fields[0].path).toBe('query.limit');
     const good = await route(httpEvent({ method: 'GET', queryStringParameters: { limit: '5' } }), context());

@@ -19,7 +19,15 @@ async function firstInvocation(env: Record<string, string>): Promise<unknown> {
     jest.isolateModules(() => {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
       const { handler } = require('../../lambdas/handlers/network-token-credentials') as { handler: (event: unknown, context: unknown) => Promise<unknown> };
-      result = handler({ routeKey: 'GET /health', rawPath: '/health', headers: {}, requestContext: { http: { method: 'GET', path: '/health', sourceIp: '127.0.0.1' }, requestId: 'r' } }, {});
+      result = handler(
+        {
+          routeKey: 'GET /health',
+          rawPath: '/health',
+          headers: {},
+          requestContext: { http: { method: 'GET', path: '/health', sourceIp: '127.0.0.1' }, requestId: 'r' },
+        },
+        {},
+      );
     });
     return await result;
   } finally {
@@ -29,11 +37,17 @@ async function firstInvocation(env: Record<string, string>): Promise<unknown> {
 
 describe('network-token-credentials start-up: the key that seals token PANs', () => {
   it('neither DATA_KEY_KMS_KEY_ARN nor DATA_KEY: refuses to start, naming DATA_KEY', async () => {
-    await expect(firstInvocation({})).rejects.toMatchObject({ name: 'ConfigError', variables: ['DATA_KEY'], message: expect.stringContaining('DATA_KEY: required when DATA_KEY_KMS_KEY_ARN is unset') });
+    await expect(firstInvocation({})).rejects.toMatchObject({
+      name: 'ConfigError',
+      variables: ['DATA_KEY'],
+      message: expect.stringContaining('DATA_KEY: required when DATA_KEY_KMS_KEY_ARN is unset'),
+    });
   });
 
   it('a KMS key ARN and no DATA_KEY (AWS): starts', async () => {
-    await expect(firstInvocation({ DATA_KEY_KMS_KEY_ARN: 'arn:aws:kms:eu-west-1:123456789012:key/00000000-0000-0000-0000-000000000000' })).resolves.toBeDefined();
+    await expect(
+      firstInvocation({ DATA_KEY_KMS_KEY_ARN: 'arn:aws:kms:eu-west-1:123456789012:key/00000000-0000-0000-0000-000000000000' }),
+    ).resolves.toBeDefined();
   });
 
   it('a raw DATA_KEY and no KMS key (local): starts', async () => {

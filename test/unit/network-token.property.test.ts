@@ -109,9 +109,7 @@ const distinctUpdatesArb: fc.Arbitrary<TokenUpdate[]> = fc
 
 /** The distinct updates plus exact copies (redeliveries) of some of them. */
 const multisetArb = distinctUpdatesArb.chain((distinct) =>
-  fc
-    .array(fc.nat({ max: distinct.length - 1 }), { maxLength: 8 })
-    .map((again) => ({ distinct, deliveries: [...distinct, ...again.map((i) => distinct[i]!)] })),
+  fc.array(fc.nat({ max: distinct.length - 1 }), { maxLength: 8 }).map((again) => ({ distinct, deliveries: [...distinct, ...again.map((i) => distinct[i]!)] })),
 );
 
 type Event = { kind: 'update'; update: TokenUpdate } | { kind: 'storePan' };
@@ -144,7 +142,10 @@ const inOrderArb = multisetArb.chain(({ distinct, deliveries }) => {
   const copies = deliveries.slice(distinct.length);
   const indices = copies.map((_, i) => i);
   return fc
-    .tuple(fc.array(fc.boolean(), { minLength: copies.length, maxLength: copies.length }), fc.shuffledSubarray(indices, { minLength: indices.length, maxLength: indices.length }))
+    .tuple(
+      fc.array(fc.boolean(), { minLength: copies.length, maxLength: copies.length }),
+      fc.shuffledSubarray(indices, { minLength: indices.length, maxLength: indices.length }),
+    )
     .chain(([adjacent, lateOrder]) => {
       const order: TokenUpdate[] = [];
       for (const u of sorted) {
@@ -397,8 +398,23 @@ describe('network-token updates (rules 10, 11) — properties', () => {
 
 describe('rule 10 — an older update arriving late is discarded whole (pins the oracle above)', () => {
   it('its fields are lost even when the newer update did not carry them, and a late DELETED does not land', async () => {
-    const older: TokenUpdate = { tokenId: TOKEN_ID, merchantId: 'm-1', lastUpdateTimestamp: T0, cardBin: '453421', tokenState: 'DELETED', correlationId: 'c-old', receivedAt: '' };
-    const newer: TokenUpdate = { tokenId: TOKEN_ID, merchantId: 'm-1', lastUpdateTimestamp: T0 + 1, tokenState: 'ACTIVE', correlationId: 'c-new', receivedAt: '' };
+    const older: TokenUpdate = {
+      tokenId: TOKEN_ID,
+      merchantId: 'm-1',
+      lastUpdateTimestamp: T0,
+      cardBin: '453421',
+      tokenState: 'DELETED',
+      correlationId: 'c-old',
+      receivedAt: '',
+    };
+    const newer: TokenUpdate = {
+      tokenId: TOKEN_ID,
+      merchantId: 'm-1',
+      lastUpdateTimestamp: T0 + 1,
+      tokenState: 'ACTIVE',
+      correlationId: 'c-new',
+      receivedAt: '',
+    };
     const { store, steps } = await run([
       { kind: 'update', update: newer },
       { kind: 'update', update: older },

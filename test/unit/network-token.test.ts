@@ -224,15 +224,33 @@ describe('applyTokenUpdate — the stored token PAN (rule 11)', () => {
   type Case = [label: string, current: Partial<NetworkToken>, u: Partial<TokenUpdate>, drop: boolean, panStoredAfter: boolean];
   const cases: Case[] = [
     ['tokenLastDigits change with a stored PAN → dropped', { tokenPanStored: true }, { tokenLastDigits: '5678' }, true, false],
-    ['tokenLastDigits change with a stored PAN and a SUSPENDED state → dropped', { tokenPanStored: true }, { tokenLastDigits: '5678', tokenState: 'SUSPENDED' }, true, false],
-    ['tokenLastDigits set on a token whose digits were null, PAN stored → dropped', { tokenPanStored: true, tokenLastDigits: null }, { tokenLastDigits: '5678' }, true, false],
+    [
+      'tokenLastDigits change with a stored PAN and a SUSPENDED state → dropped',
+      { tokenPanStored: true },
+      { tokenLastDigits: '5678', tokenState: 'SUSPENDED' },
+      true,
+      false,
+    ],
+    [
+      'tokenLastDigits set on a token whose digits were null, PAN stored → dropped',
+      { tokenPanStored: true, tokenLastDigits: null },
+      { tokenLastDigits: '5678' },
+      true,
+      false,
+    ],
     ['tokenLastDigits change with a shorter suffix of the old digits → dropped', { tokenPanStored: true }, { tokenLastDigits: '234' }, true, false],
     ['the same tokenLastDigits re-sent → PAN kept', { tokenPanStored: true }, { tokenLastDigits: '1234' }, false, true],
     ['no tokenLastDigits in the update → PAN kept', { tokenPanStored: true }, { cardBin: '51234567', tokenExpiryDate: '0130' }, false, true],
     ['SUSPENDED with a stored PAN → kept', { tokenPanStored: true }, { tokenState: 'SUSPENDED' }, false, true],
     ['ACTIVE with a stored PAN → kept', { tokenPanStored: true, state: 'SUSPENDED' }, { tokenState: 'ACTIVE' }, false, true],
     ['new state DELETED with a stored PAN → dropped', { tokenPanStored: true }, { tokenState: 'DELETED' }, true, false],
-    ['new state DELETED with the same digits re-sent and a stored PAN → dropped', { tokenPanStored: true }, { tokenState: 'DELETED', tokenLastDigits: '1234' }, true, false],
+    [
+      'new state DELETED with the same digits re-sent and a stored PAN → dropped',
+      { tokenPanStored: true },
+      { tokenState: 'DELETED', tokenLastDigits: '1234' },
+      true,
+      false,
+    ],
     ['digits change without a stored PAN → nothing to drop', { tokenPanStored: false }, { tokenLastDigits: '5678' }, false, false],
     ['DELETED without a stored PAN → nothing to drop', { tokenPanStored: false }, { tokenState: 'DELETED' }, false, false],
     ['an update without digits or state and no PAN → nothing to drop', { tokenPanStored: false }, { par: 'PAR-NEW' }, false, false],
@@ -303,7 +321,16 @@ describe('networkTokenView (DESIGN §3 GET /v1/network-tokens/{tokenId})', () =>
 
   it('passes stored fields through, null included', () => {
     const v = networkTokenView(stored({ state: null, par: null, cardArt: null }));
-    expect(v).toMatchObject({ tokenId: 't-1', merchantId: 'm-1', state: null, par: null, cardArt: null, tokenLastDigits: '1234', cardBin: '453421', updatedAt: token.updatedAt });
+    expect(v).toMatchObject({
+      tokenId: 't-1',
+      merchantId: 'm-1',
+      state: null,
+      par: null,
+      cardArt: null,
+      tokenLastDigits: '1234',
+      cardBin: '453421',
+      updatedAt: token.updatedAt,
+    });
   });
 
   it('does not leak an extra PAN-like property even if one sits on the record', () => {

@@ -28,12 +28,16 @@ describe('OpenAPI document', () => {
     expect(callback.required).toEqual(expect.arrayContaining(['issuerCardRefId', 'virtualCardId', 'action']));
     const headers = document.paths['/issuer/igwapi/v2.0/notifyVirtualCardChange'].post.parameters;
     expect(headers).toEqual(
-      expect.arrayContaining([expect.objectContaining({ name: 'x-issuer-id', in: 'header', required: true, schema: expect.objectContaining({ minLength: 10, maxLength: 10 }) })]),
+      expect.arrayContaining([
+        expect.objectContaining({ name: 'x-issuer-id', in: 'header', required: true, schema: expect.objectContaining({ minLength: 10, maxLength: 10 }) }),
+      ]),
     );
     const update = document.components.schemas.NotifyTokenUpdate;
     expect(JSON.stringify(update.properties.tokenLastDigits)).toContain('^[0-9]{1,5}$');
     const history = document.paths['/v1/tokens/{virtualCardId}/history'].get;
-    expect(history.parameters).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'limit', in: 'query', schema: expect.objectContaining({ minimum: 1, maximum: 100 }) })]));
+    expect(history.parameters).toEqual(
+      expect.arrayContaining([expect.objectContaining({ name: 'limit', in: 'query', schema: expect.objectContaining({ minimum: 1, maximum: 100 }) })]),
+    );
   });
 
   it('references only components that exist', () => {

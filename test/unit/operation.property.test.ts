@@ -44,9 +44,7 @@ interface CallbackSpec {
 }
 
 type Item =
-  | { kind: 'call'; op: number; attempt: number }
-  | { kind: 'answer'; op: number; attempt: number; answer: D1Answer }
-  | { kind: 'callback'; cb: CallbackSpec };
+  { kind: 'call'; op: number; attempt: number } | { kind: 'answer'; op: number; attempt: number; answer: D1Answer } | { kind: 'callback'; cb: CallbackSpec };
 
 /** An item stamped with its arrival time (the webhook / submitter clock). */
 interface Arrival {
@@ -231,7 +229,9 @@ function initialToken(state: TokenState): Token {
 function createOps(specs: OpSpec[]): Operation[] {
   // Created in order, one second apart; ids deliberately unrelated to the order string's tie-break.
   return specs.map((spec, i) =>
-    deepFreeze(newOperation({ operationId: opId(i), action: spec.action, issuerCardRefId: CARD, virtualCardId: VC, expectedTokens: [VC], now: new Date(T0 + i * 1000) })),
+    deepFreeze(
+      newOperation({ operationId: opId(i), action: spec.action, issuerCardRefId: CARD, virtualCardId: VC, expectedTokens: [VC], now: new Date(T0 + i * 1000) }),
+    ),
   );
 }
 
@@ -358,9 +358,11 @@ function oracle(initial: TokenState, arrivals: Arrival[]): OracleResult {
   distinct.forEach(({ cb, at }, t) => {
     const deleted = deletedAt !== null;
     let outcome: OracleResult['history'][number]['outcome'];
-    if (cb.owner !== null && !firstOfOp[t]) outcome = 'IGNORED'; // second outcome for (operation, token)
+    if (cb.owner !== null && !firstOfOp[t])
+      outcome = 'IGNORED'; // second outcome for (operation, token)
     else if (cb.errorCode !== null) outcome = 'FAILED';
-    else if (deleted) outcome = 'IGNORED'; // token deleted
+    else if (deleted)
+      outcome = 'IGNORED'; // token deleted
     else outcome = standsAt(t) === t ? 'APPLIED' : 'SUPERSEDED';
     history.push({ correlationId: cb.correlationId, outcome });
 
@@ -393,7 +395,10 @@ const sameFailure = (a: Operation, b: Operation): boolean => JSON.stringify(a.fa
 const describeScenario = (s: Scenario): string =>
   [
     `initial=${s.initial}`,
-    ...s.ops.map((o, i) => `${opId(i)} ${o.action} chain=${o.chain.map((a) => (a.kind === 'http-error' ? `${a.status}${a.responseCode ? `/${a.responseCode}` : ''}` : a.kind)).join(',')}`),
+    ...s.ops.map(
+      (o, i) =>
+        `${opId(i)} ${o.action} chain=${o.chain.map((a) => (a.kind === 'http-error' ? `${a.status}${a.responseCode ? `/${a.responseCode}` : ''}` : a.kind)).join(',')}`,
+    ),
     ...s.arrivals.map(({ item }) =>
       item.kind === 'callback'
         ? `  cb ${item.cb.correlationId} ${item.cb.action}${item.cb.errorCode ? ` err=${item.cb.errorCode}` : ''}`
@@ -423,7 +428,8 @@ describe('operations of ours + external changes, random interleavings (rules 2, 
         run.steps.forEach((step, n) => {
           step.before.ops.forEach((prev, i) => {
             const cur = step.after.ops[i]!;
-            const where = () => `step ${n} (${opId(i)}): ${prev.status}${prev.failure ? `/${prev.failure.reason}` : ''} → ${cur.status}${cur.failure ? `/${cur.failure.reason}` : ''}`;
+            const where = () =>
+              `step ${n} (${opId(i)}): ${prev.status}${prev.failure ? `/${prev.failure.reason}` : ''} → ${cur.status}${cur.failure ? `/${cur.failure.reason}` : ''}`;
             if (RANK[cur.status] < RANK[prev.status]) violations.push(`moved backwards at ${where()}`);
             if (isFinal(prev.status) && (cur.status !== prev.status || !sameFailure(cur, prev))) violations.push(`final status changed at ${where()}`);
           });
@@ -453,10 +459,13 @@ describe('operations of ours + external changes, random interleavings (rules 2, 
             if (cur.status === 'PENDING') violations.push(`PENDING after a callback at ${where()}`);
             if (finalBeforeCallback) return; // already final (D1_REJECTED / D1_UNAVAILABLE) when the callback came: (a) keeps it
             // The status came from the callback: SUCCEEDED, or FAILED CALLBACK_ERROR; never a D1_* failure.
-            if (cur.failure?.reason === 'D1_REJECTED' || cur.failure?.reason === 'D1_UNAVAILABLE') violations.push(`D1 failure over a callback status at ${where()}`);
+            if (cur.failure?.reason === 'D1_REJECTED' || cur.failure?.reason === 'D1_UNAVAILABLE')
+              violations.push(`D1 failure over a callback status at ${where()}`);
             const first = cur.tokens[0]!;
             const expected =
-              first.outcome === 'FAILED' ? { status: 'FAILED', failure: { reason: 'CALLBACK_ERROR', errorCode: first.errorCode } } : { status: 'SUCCEEDED', failure: null };
+              first.outcome === 'FAILED'
+                ? { status: 'FAILED', failure: { reason: 'CALLBACK_ERROR', errorCode: first.errorCode } }
+                : { status: 'SUCCEEDED', failure: null };
             if (cur.status !== expected.status || JSON.stringify(cur.failure) !== JSON.stringify(expected.failure)) {
               violations.push(`expected ${JSON.stringify(expected)} from the ${first.outcome} callback at ${where()}`);
             }
@@ -536,16 +545,36 @@ describe('oracle sanity (hand-written scenarios)', () => {
   const scenario = (ops: OpSpec[], items: Item[]): Scenario => ({ initial: 'ACTIVE', ops, externals: [], arrivals: stamp(items) });
 
   it.each<[string, Scenario, TokenState, string[]]>([
-    ['op2 then op1 → op1 SUPERSEDED', scenario([spec('SUSPEND'), spec('RESUME')], [cb('op-2', 'RESUME', 1), cb('op-1', 'SUSPEND', 0)]), 'ACTIVE', ['APPLIED', 'SUPERSEDED']],
+    [
+      'op2 then op1 → op1 SUPERSEDED',
+      scenario([spec('SUSPEND'), spec('RESUME')], [cb('op-2', 'RESUME', 1), cb('op-1', 'SUSPEND', 0)]),
+      'ACTIVE',
+      ['APPLIED', 'SUPERSEDED'],
+    ],
     [
       'op2, external, op1 → op1 APPLIED',
       scenario([spec('RESUME'), spec('RESUME')], [cb('op-2', 'RESUME', 1), cb('ext-1', 'SUSPEND', null), cb('op-1', 'RESUME', 0)]),
       'ACTIVE',
       ['APPLIED', 'APPLIED', 'APPLIED'],
     ],
-    ['op2 DELETE superseding nothing, op1 after → IGNORED', scenario([spec('SUSPEND'), spec('DELETE')], [cb('op-2', 'DELETE', 1), cb('op-1', 'SUSPEND', 0)]), 'DELETED', ['APPLIED', 'IGNORED']],
-    ['op1 DELETE superseded by op2', scenario([spec('DELETE'), spec('SUSPEND')], [cb('op-2', 'SUSPEND', 1), cb('op-1', 'DELETE', 0)]), 'SUSPENDED', ['APPLIED', 'SUPERSEDED']],
-    ['first failure then success → IGNORED', scenario([spec('SUSPEND')], [cb('op-1', 'SUSPEND', 0, 221), cb('op-1', 'SUSPEND', 0)]), 'ACTIVE', ['FAILED', 'IGNORED']],
+    [
+      'op2 DELETE superseding nothing, op1 after → IGNORED',
+      scenario([spec('SUSPEND'), spec('DELETE')], [cb('op-2', 'DELETE', 1), cb('op-1', 'SUSPEND', 0)]),
+      'DELETED',
+      ['APPLIED', 'IGNORED'],
+    ],
+    [
+      'op1 DELETE superseded by op2',
+      scenario([spec('DELETE'), spec('SUSPEND')], [cb('op-2', 'SUSPEND', 1), cb('op-1', 'DELETE', 0)]),
+      'SUSPENDED',
+      ['APPLIED', 'SUPERSEDED'],
+    ],
+    [
+      'first failure then success → IGNORED',
+      scenario([spec('SUSPEND')], [cb('op-1', 'SUSPEND', 0, 221), cb('op-1', 'SUSPEND', 0)]),
+      'ACTIVE',
+      ['FAILED', 'IGNORED'],
+    ],
   ])('%s', (_name, s, state, outcomes) => {
     const expected = oracle(s.initial, s.arrivals);
     expect(expected.finalState).toBe(state);

@@ -28,7 +28,15 @@ const AT3 = '2026-02-01T10:00:30.000Z';
 const AT4 = '2026-02-01T10:00:40.000Z';
 
 function tokenOp(overrides: Partial<Operation> = {}, action: LcmAction = 'SUSPEND'): Operation {
-  const base = newOperation({ operationId: 'op-1', action, issuerCardRefId: 'card-1', virtualCardId: 'vc-1', reason: 'lost phone', expectedTokens: ['vc-1'], now: CREATED });
+  const base = newOperation({
+    operationId: 'op-1',
+    action,
+    issuerCardRefId: 'card-1',
+    virtualCardId: 'vc-1',
+    reason: 'lost phone',
+    expectedTokens: ['vc-1'],
+    now: CREATED,
+  });
   return deepFreeze({ ...base, ...overrides });
 }
 
@@ -53,7 +61,8 @@ function report(op: Operation, ...outcomes: OperationTokenOutcome[]): Operation 
   return current;
 }
 
-const http = (status: number, responseCode?: number): D1Answer => deepFreeze({ kind: 'http-error', status, ...(responseCode !== undefined ? { responseCode } : {}) });
+const http = (status: number, responseCode?: number): D1Answer =>
+  deepFreeze({ kind: 'http-error', status, ...(responseCode !== undefined ? { responseCode } : {}) });
 
 // ---------------------------------------------------------------------------------------------------------
 
@@ -74,7 +83,14 @@ describe('newOperation', () => {
       updatedAt: CREATED.toISOString(),
       version: 0,
     });
-    const later = newOperation({ operationId: 'op-0', action: 'RESUME', issuerCardRefId: 'card-1', virtualCardId: 'vc-1', expectedTokens: ['vc-1'], now: LATER });
+    const later = newOperation({
+      operationId: 'op-0',
+      action: 'RESUME',
+      issuerCardRefId: 'card-1',
+      virtualCardId: 'vc-1',
+      expectedTokens: ['vc-1'],
+      now: LATER,
+    });
     expect(later.order > op.order).toBe(true);
   });
 
@@ -462,13 +478,36 @@ describe('recordCallbackOutcome (rules 3, 8)', () => {
 });
 
 describe('operationView (DESIGN §3 Operation)', () => {
-  const EXACT_KEYS = ['operationId', 'correlationId', 'action', 'scope', 'issuerCardRefId', 'virtualCardId', 'status', 'submitAttempts', 'failure', 'tokens', 'createdAt', 'updatedAt'].sort();
+  const EXACT_KEYS = [
+    'operationId',
+    'correlationId',
+    'action',
+    'scope',
+    'issuerCardRefId',
+    'virtualCardId',
+    'status',
+    'submitAttempts',
+    'failure',
+    'tokens',
+    'createdAt',
+    'updatedAt',
+  ].sort();
 
   it('shows exactly the contract fields: no order, version, expectedTokens or reason', () => {
     const view = operationView(tokenOp());
     expect(Object.keys(view).sort()).toEqual(EXACT_KEYS);
     for (const internal of ['order', 'version', 'expectedTokens', 'reason']) expect(view).not.toHaveProperty(internal);
-    expect(view).toMatchObject({ operationId: 'op-1', correlationId: 'op-1', action: 'SUSPEND', scope: 'TOKEN', virtualCardId: 'vc-1', status: 'PENDING', submitAttempts: 0, failure: null, tokens: [] });
+    expect(view).toMatchObject({
+      operationId: 'op-1',
+      correlationId: 'op-1',
+      action: 'SUSPEND',
+      scope: 'TOKEN',
+      virtualCardId: 'vc-1',
+      status: 'PENDING',
+      submitAttempts: 0,
+      failure: null,
+      tokens: [],
+    });
   });
 
   it('CARD scope: virtualCardId null (not omitted)', () => {

@@ -43,7 +43,15 @@ function world() {
   );
   const operations = new Map<string, Operation>(
     CARDS.map((card, i) => {
-      const op = newOperation({ operationId: opId(card), action: 'SUSPEND', issuerCardRefId: card, virtualCardId: vc(card), expectedTokens: [vc(card)], now: CREATED, sequence: i + 1 });
+      const op = newOperation({
+        operationId: opId(card),
+        action: 'SUSPEND',
+        issuerCardRefId: card,
+        virtualCardId: vc(card),
+        expectedTokens: [vc(card)],
+        now: CREATED,
+        sequence: i + 1,
+      });
       return [op.operationId, { ...op, status: 'SUBMITTED', submitAttempts: 1, version: 1 }];
     }),
   );
@@ -73,7 +81,10 @@ function world() {
     operations: {
       async listOpen({ issuerCardRefId, createdBefore }) {
         return [...operations.values()].filter(
-          (op) => op.status === 'SUBMITTED' && (issuerCardRefId === undefined || op.issuerCardRefId === issuerCardRefId) && (createdBefore === undefined || op.createdAt < createdBefore),
+          (op) =>
+            op.status === 'SUBMITTED' &&
+            (issuerCardRefId === undefined || op.issuerCardRefId === issuerCardRefId) &&
+            (createdBefore === undefined || op.createdAt < createdBefore),
         );
       },
       async save(operation, expectedVersion) {
@@ -170,7 +181,14 @@ describe('reconciliation sweep: one card failing', () => {
 
   it('a card with several overdue operations is logged with all of them', async () => {
     const w = world();
-    const second = newOperation({ operationId: 'op-card-b-2', action: 'SUSPEND', issuerCardRefId: 'card-b', expectedTokens: [vc('card-b')], now: CREATED, sequence: 9 });
+    const second = newOperation({
+      operationId: 'op-card-b-2',
+      action: 'SUSPEND',
+      issuerCardRefId: 'card-b',
+      expectedTokens: [vc('card-b')],
+      now: CREATED,
+      sequence: 9,
+    });
     w.operations.set(second.operationId, { ...second, status: 'SUBMITTED', submitAttempts: 1, version: 1 });
     w.failOnce.getCardInfo = { card: 'card-b', answer: async () => ({ kind: 'rejected', status: 500 }) };
 

@@ -1,12 +1,5 @@
 import { newOperation, type LcmAction, type Operation, type OperationTokenOutcome } from '../../lambdas/domain/operation';
-import {
-  applyCorrection,
-  planCorrections,
-  settleOperation,
-  stateFromD1,
-  type Correction,
-  type D1VirtualCard,
-} from '../../lambdas/domain/reconciliation';
+import { applyCorrection, planCorrections, settleOperation, stateFromD1, type Correction, type D1VirtualCard } from '../../lambdas/domain/reconciliation';
 import type { Token, TokenState } from '../../lambdas/domain/token';
 import { applyVirtualCardChange } from '../../lambdas/domain/virtual-card-change';
 import { deepFreeze } from '../support/freeze';
@@ -215,10 +208,26 @@ describe('planCorrections: drift between our tokens and D1 getCardInfo', () => {
 describe('applyCorrection: the corrected token and its history event', () => {
   it('sets the state as of when D1 was asked: a callback that arrived after that still applies', () => {
     const asked = new Date(LATE.getTime() - 1_000);
-    const { token: corrected } = applyCorrection(token('vc-1', 'ACTIVE'), CARD, { virtualCardId: 'vc-1', from: 'ACTIVE', to: 'SUSPENDED', walletProviderId: 'APPLE_PAY' }, 'rec-1', LATE, asked);
+    const { token: corrected } = applyCorrection(
+      token('vc-1', 'ACTIVE'),
+      CARD,
+      { virtualCardId: 'vc-1', from: 'ACTIVE', to: 'SUSPENDED', walletProviderId: 'APPLE_PAY' },
+      'rec-1',
+      LATE,
+      asked,
+    );
     expect(corrected).toMatchObject({ state: 'SUSPENDED', updatedAt: LATE.toISOString(), lastStateChangeAt: asked.toISOString() });
     const resume = (receivedAt: Date) =>
-      applyVirtualCardChange(corrected, { correlationId: 'w-1', issuerCardRefId: CARD, virtualCardId: 'vc-1', action: 'RESUME', errorCode: null, source: 'WALLET', walletProviderId: null, receivedAt: receivedAt.toISOString() });
+      applyVirtualCardChange(corrected, {
+        correlationId: 'w-1',
+        issuerCardRefId: CARD,
+        virtualCardId: 'vc-1',
+        action: 'RESUME',
+        errorCode: null,
+        source: 'WALLET',
+        walletProviderId: null,
+        receivedAt: receivedAt.toISOString(),
+      });
     // Received while getCardInfo was in flight, applied after the correction was written: newer than D1's answer.
     expect(resume(new Date(asked.getTime() + 500))).toMatchObject({ outcome: 'APPLIED', token: { state: 'ACTIVE' } });
     // Received before D1 was asked: D1's answer already reflects it.
@@ -274,7 +283,15 @@ describe('applyCorrection: the corrected token and its history event', () => {
       lastStateChangeAt: LATE.toISOString(),
       version: 0,
     });
-    expect(event).toMatchObject({ action: 'RECONCILE', source: 'RECONCILIATION', outcome: 'APPLIED', stateAfter: 'INACTIVE', operationId: null, errorCode: null, correlationId: 'rec-2' });
+    expect(event).toMatchObject({
+      action: 'RECONCILE',
+      source: 'RECONCILIATION',
+      outcome: 'APPLIED',
+      stateAfter: 'INACTIVE',
+      operationId: null,
+      errorCode: null,
+      correlationId: 'rec-2',
+    });
   });
 
   it.each<TokenState>(['ACTIVE', 'SUSPENDED', 'INACTIVE', 'DELETED'])('stateAfter of the event is the corrected state (%s)', (to) => {
@@ -288,10 +305,13 @@ describe('applyCorrection: the corrected token and its history event', () => {
 // ---------------------------------------------------------------------------------------------------------
 
 describe('settleOperation: SUBMITTED operations settled on the D1 view', () => {
-  it.each(['PENDING', 'SUCCEEDED', 'PARTIALLY_FAILED', 'FAILED'] as const)('a %s operation is left alone (null), even overdue with the target reached', (status) => {
-    const op = deepFreeze({ ...submitted('SUSPEND', { virtualCardId: 'vc-1', expected: ['vc-1'] }), status });
-    expect(settleOperation(op, [d1('vc-1', 'SUSPENDED')], LATE, AFTER_MS)).toBeNull();
-  });
+  it.each(['PENDING', 'SUCCEEDED', 'PARTIALLY_FAILED', 'FAILED'] as const)(
+    'a %s operation is left alone (null), even overdue with the target reached',
+    (status) => {
+      const op = deepFreeze({ ...submitted('SUSPEND', { virtualCardId: 'vc-1', expected: ['vc-1'] }), status });
+      expect(settleOperation(op, [d1('vc-1', 'SUSPENDED')], LATE, AFTER_MS)).toBeNull();
+    },
+  );
 
   describe('TOKEN scope: target reached → SUCCEEDED (overdue or not)', () => {
     const reached: [LcmAction, D1VirtualCard[]][] = [
@@ -358,7 +378,12 @@ describe('settleOperation: SUBMITTED operations settled on the D1 view', () => {
 
     it('every expected token in the target → SUCCEEDED', () => {
       const op = submitted('SUSPEND', { expected });
-      const settled = settleOperation(op, [d1('vc-1', 'SUSPENDED'), d1('vc-2', 'SUSPENDED'), d1('vc-3', 'SUSPENDED'), d1('vc-x', 'RESUMED')], NOT_OVERDUE, AFTER_MS);
+      const settled = settleOperation(
+        op,
+        [d1('vc-1', 'SUSPENDED'), d1('vc-2', 'SUSPENDED'), d1('vc-3', 'SUSPENDED'), d1('vc-x', 'RESUMED')],
+        NOT_OVERDUE,
+        AFTER_MS,
+      );
       expect(settled).toMatchObject({ status: 'SUCCEEDED', failure: null, expectedTokens: expected });
       expect(settled!.tokens.map((t) => [t.virtualCardId, t.outcome])).toEqual([
         ['vc-1', 'SUCCEEDED'],

@@ -30,17 +30,16 @@ describe('resolveRoute', () => {
 
 describe('$default handler', () => {
   it('answers 404 NOT_FOUND in the error body for an unknown path', async () => {
-    const res = await notFound(httpEvent({ method: "GET", path: "/nope" }), context());
+    const res = await notFound(httpEvent({ method: 'GET', path: '/nope' }), context());
     expect(res.statusCode).toBe(404);
     expect(JSON.parse(res.body!)).toEqual({ error: { code: 'NOT_FOUND', message: expect.any(String) } });
   });
 
   it('answers 405 with allow for a known path and another method', async () => {
-    const res = await notFound(httpEvent({ method: "POST", path: "/health" }), context());
+    const res = await notFound(httpEvent({ method: 'POST', path: '/health' }), context());
     expect(res.statusCode).toBe(405);
     expect(res.headers?.allow).toBe('GET');
     expect(JSON.parse(res.body!).error.code).toBe('METHOD_NOT_ALLOWED');
-
   });
 });
 

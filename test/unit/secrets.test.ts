@@ -45,11 +45,15 @@ describe('afterSecrets', () => {
   it('retries the fetch on the next call after a failure', async () => {
     process.env[`${KEY}_SECRET_ARN`] = 'arn:cof';
     let calls = 0;
-    const deps = afterSecrets([KEY], () => process.env[KEY], async () => {
-      calls++;
-      if (calls === 1) throw new Error('throttled');
-      return 'second-time';
-    });
+    const deps = afterSecrets(
+      [KEY],
+      () => process.env[KEY],
+      async () => {
+        calls++;
+        if (calls === 1) throw new Error('throttled');
+        return 'second-time';
+      },
+    );
     await expect(deps()).rejects.toThrow('throttled');
     await expect(deps()).resolves.toBe('second-time');
   });

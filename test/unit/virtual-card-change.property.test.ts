@@ -25,10 +25,7 @@ const UNKNOWN_ACTIONS = ['UPDATE', 'activate', 'Delete', 'RENEWAL'] as const;
 const callbackArb: fc.Arbitrary<Callback> = fc.record({
   // A small pool, so the same callback identity recurs naturally.
   correlationId: fc.constantFrom('c1', 'c2', 'c3'),
-  action: fc.oneof(
-    { weight: 6, arbitrary: fc.constantFrom(...ORACLE_KNOWN_ACTIONS) },
-    { weight: 1, arbitrary: fc.constantFrom(...UNKNOWN_ACTIONS) },
-  ),
+  action: fc.oneof({ weight: 6, arbitrary: fc.constantFrom(...ORACLE_KNOWN_ACTIONS) }, { weight: 1, arbitrary: fc.constantFrom(...UNKNOWN_ACTIONS) }),
   errorCode: fc.oneof({ weight: 4, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: fc.constant(221) }),
   source: fc.constantFrom('WALLET', 'TSP', 'ISSUER', 'PORTAL', null),
   walletProviderId: fc.constantFrom('APPLE_PAY', 'GOOGLE_PAY', null),
@@ -38,9 +35,7 @@ const callbackArb: fc.Arbitrary<Callback> = fc.record({
 const multisetArb: fc.Arbitrary<Callback[]> = fc
   .array(callbackArb, { maxLength: 20, size: 'medium' })
   .chain((base) =>
-    fc
-      .array(fc.nat({ max: Math.max(base.length - 1, 0) }), { maxLength: base.length === 0 ? 0 : 10 })
-      .map((again) => [...base, ...again.map((i) => base[i]!)]),
+    fc.array(fc.nat({ max: Math.max(base.length - 1, 0) }), { maxLength: base.length === 0 ? 0 : 10 }).map((again) => [...base, ...again.map((i) => base[i]!)]),
   );
 
 const shuffled = (all: Callback[]): fc.Arbitrary<Callback[]> => fc.shuffledSubarray(all, { minLength: all.length, maxLength: all.length });
@@ -54,13 +49,14 @@ const arrivalsArb: fc.Arbitrary<VirtualCardChange[]> = multisetArb.chain(shuffle
 
 /** A token we may already know (seeded by reconciliation or an earlier callback), or none. */
 const initialArb: fc.Arbitrary<Token | null> = fc.option(
-  fc.record({
-    state: fc.constantFrom<TokenState>('INACTIVE', 'ACTIVE', 'SUSPENDED', 'DELETED'),
-    renewals: fc.nat({ max: 3 }),
-    lastAction: fc.constantFrom('ACTIVATE', 'RENEW', 'SUSPEND', 'DELETE'),
-    version: fc.integer({ min: 1, max: 5 }),
-  }).map(
-    (t): Token => ({
+  fc
+    .record({
+      state: fc.constantFrom<TokenState>('INACTIVE', 'ACTIVE', 'SUSPENDED', 'DELETED'),
+      renewals: fc.nat({ max: 3 }),
+      lastAction: fc.constantFrom('ACTIVATE', 'RENEW', 'SUSPEND', 'DELETE'),
+      version: fc.integer({ min: 1, max: 5 }),
+    })
+    .map((t): Token => ({
       virtualCardId: VC,
       issuerCardRefId: CARD,
       walletProviderId: 'APPLE_PAY',
@@ -74,8 +70,7 @@ const initialArb: fc.Arbitrary<Token | null> = fc.option(
       lastOperationOrder: null,
       lastStateChangeAt: new Date(T0 - 86_400_000).toISOString(),
       version: t.version,
-    }),
-  ),
+    })),
   { freq: 2 },
 );
 
@@ -147,8 +142,7 @@ function sameToken(a: Token | null, b: Token | null, ignoreVersion = false): boo
   return true;
 }
 
-const observed = (t: Token | null): OracleToken =>
-  t === null ? NO_TOKEN : { exists: true, state: t.state, renewals: t.renewals, lastAction: t.lastAction };
+const observed = (t: Token | null): OracleToken => (t === null ? NO_TOKEN : { exists: true, state: t.state, renewals: t.renewals, lastAction: t.lastAction });
 
 const describeStep = (step: Step): string => `callback ${show(step.change)}: before ${show(step.before)}, after ${show(step.after)}, event ${show(step.event)}`;
 
@@ -218,7 +212,10 @@ describe('applyVirtualCardChange over random callback sequences (external callba
           if (step.change.errorCode === null) continue;
           check(sameToken(step.after, step.before, true), () => `a failed callback changed the token: ${describeStep(step)}`);
           if (step.event) {
-            check(step.event.outcome === 'FAILED' && step.event.errorCode === step.change.errorCode, () => `not recorded as FAILED with its code: ${describeStep(step)}`);
+            check(
+              step.event.outcome === 'FAILED' && step.event.errorCode === step.change.errorCode,
+              () => `not recorded as FAILED with its code: ${describeStep(step)}`,
+            );
           }
         }
       }),
@@ -236,7 +233,10 @@ describe('applyVirtualCardChange over random callback sequences (external callba
             const arrivals = arrive(order);
             const actual = observed(run(initial, arrivals).token);
             const expected = expectedToken(arrivals, oracleStart(initial));
-            check(show(actual) === show(expected), () => `arrival order ${show(order.map((c) => [c.correlationId, c.action, c.errorCode]))}: got ${show(actual)}, oracle ${show(expected)}`);
+            check(
+              show(actual) === show(expected),
+              () => `arrival order ${show(order.map((c) => [c.correlationId, c.action, c.errorCode]))}: got ${show(actual)}, oracle ${show(expected)}`,
+            );
           }
         },
       ),

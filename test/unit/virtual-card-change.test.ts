@@ -307,7 +307,11 @@ describe('history event fields', () => {
   });
 
   it('a failed change of our operation records its code and the unchanged state', () => {
-    const decision = applyVirtualCardChange(token('SUSPENDED'), change({ correlationId: 'corr-op', action: 'RESUME', errorCode: 221, source: null }), op('c', 'op-c'));
+    const decision = applyVirtualCardChange(
+      token('SUSPENDED'),
+      change({ correlationId: 'corr-op', action: 'RESUME', errorCode: 221, source: null }),
+      op('c', 'op-c'),
+    );
     expect(decision.event).toEqual({
       at: RECEIVED,
       action: 'RESUME',
@@ -341,7 +345,7 @@ describe('walletProviderId', () => {
 describe('rule 5: our operations apply in request order', () => {
   const lastFromB = () => token('SUSPENDED', { lastAction: 'SUSPEND', lastChangeSource: 'ISSUER', lastOperationId: 'op-b', lastOperationOrder: 'b' });
 
-  it('an older operation\'s late success is SUPERSEDED: recorded, token untouched', () => {
+  it("an older operation's late success is SUPERSEDED: recorded, token untouched", () => {
     const current = lastFromB();
     const before = snapshot(current);
     const decision = applyVirtualCardChange(current, change({ action: 'RESUME' }), op('a'));
@@ -353,7 +357,13 @@ describe('rule 5: our operations apply in request order', () => {
   it('a newer operation applies and becomes the last operation order', () => {
     const decision = applyVirtualCardChange(lastFromB(), change({ action: 'RESUME' }), op('c'));
     expect(decision.outcome).toBe('APPLIED');
-    expect(decision.token).toMatchObject({ state: 'ACTIVE', lastOperationOrder: 'c', lastOperationId: 'op-c', lastChangeSource: 'ISSUER', lastAction: 'RESUME' });
+    expect(decision.token).toMatchObject({
+      state: 'ACTIVE',
+      lastOperationOrder: 'c',
+      lastOperationId: 'op-c',
+      lastChangeSource: 'ISSUER',
+      lastAction: 'RESUME',
+    });
   });
 
   it('an operation is not superseded by its own earlier change (not created after itself)', () => {
@@ -387,7 +397,7 @@ describe('rule 5: our operations apply in request order', () => {
     expect(decision.event).toMatchObject({ outcome: 'FAILED', errorCode: 221, operationId: `op-${order}` });
   });
 
-  it('an operation\'s success for an unknown token creates it', () => {
+  it("an operation's success for an unknown token creates it", () => {
     const decision = applyVirtualCardChange(null, change({ action: 'SUSPEND' }), op('a'));
     expect(decision.outcome).toBe('APPLIED');
     expect(decision.token).toMatchObject({ state: 'SUSPENDED', lastOperationOrder: 'a', lastChangeSource: 'ISSUER' });
@@ -424,15 +434,42 @@ describe('dedupeKey (rule 2)', () => {
   });
 
   it.each([
-    [{ correlationId: 'a|b', virtualCardId: 'c' }, { correlationId: 'a', virtualCardId: 'b|c' }],
-    [{ correlationId: 'a#b', virtualCardId: 'c' }, { correlationId: 'a', virtualCardId: 'b#c' }],
-    [{ correlationId: 'a:b', virtualCardId: 'c' }, { correlationId: 'a', virtualCardId: 'b:c' }],
-    [{ correlationId: 'a","b', virtualCardId: 'c' }, { correlationId: 'a', virtualCardId: 'b","c' }],
-    [{ correlationId: 'ab', virtualCardId: 'c' }, { correlationId: 'a', virtualCardId: 'bc' }],
-    [{ virtualCardId: 'vc', action: '1SUSPEND' }, { virtualCardId: 'vc1', action: 'SUSPEND' }],
-    [{ action: 'SUSPEND', errorCode: 221 }, { action: 'SUSPEND221', errorCode: null }],
-    [{ action: 'SUSPEND|221', errorCode: null }, { action: 'SUSPEND', errorCode: 221 }],
-    [{ action: 'null', errorCode: null }, { action: '', errorCode: null }],
+    [
+      { correlationId: 'a|b', virtualCardId: 'c' },
+      { correlationId: 'a', virtualCardId: 'b|c' },
+    ],
+    [
+      { correlationId: 'a#b', virtualCardId: 'c' },
+      { correlationId: 'a', virtualCardId: 'b#c' },
+    ],
+    [
+      { correlationId: 'a:b', virtualCardId: 'c' },
+      { correlationId: 'a', virtualCardId: 'b:c' },
+    ],
+    [
+      { correlationId: 'a","b', virtualCardId: 'c' },
+      { correlationId: 'a', virtualCardId: 'b","c' },
+    ],
+    [
+      { correlationId: 'ab', virtualCardId: 'c' },
+      { correlationId: 'a', virtualCardId: 'bc' },
+    ],
+    [
+      { virtualCardId: 'vc', action: '1SUSPEND' },
+      { virtualCardId: 'vc1', action: 'SUSPEND' },
+    ],
+    [
+      { action: 'SUSPEND', errorCode: 221 },
+      { action: 'SUSPEND221', errorCode: null },
+    ],
+    [
+      { action: 'SUSPEND|221', errorCode: null },
+      { action: 'SUSPEND', errorCode: 221 },
+    ],
+    [
+      { action: 'null', errorCode: null },
+      { action: '', errorCode: null },
+    ],
   ] as const)('has no collision for separator tricks: %j vs %j', (x, y) => {
     expect(dedupeKey({ ...base, ...x })).not.toBe(dedupeKey({ ...base, ...y }));
   });
@@ -493,9 +530,19 @@ describe('rule 5: external changes apply in arrival order (receivedAt)', () => {
     });
 
     it('never moves updatedAt backwards, and stands as the last change (creation order)', () => {
-      const renewed = applyVirtualCardChange(token('ACTIVE', { updatedAt: T1, lastStateChangeAt: T1 }), change({ correlationId: 'r-2', action: 'RENEW', source: 'TSP', receivedAt: AT(2) })).token;
+      const renewed = applyVirtualCardChange(
+        token('ACTIVE', { updatedAt: T1, lastStateChangeAt: T1 }),
+        change({ correlationId: 'r-2', action: 'RENEW', source: 'TSP', receivedAt: AT(2) }),
+      ).token;
       const d = applyVirtualCardChange(renewed, change({ correlationId: 'op-1', action: 'SUSPEND', source: 'ISSUER', receivedAt: AT(1) }), op('0001'));
-      expect(d.token).toMatchObject({ state: 'SUSPENDED', lastAction: 'SUSPEND', lastChangeSource: 'ISSUER', updatedAt: AT(2), lastRenewedAt: AT(2), lastStateChangeAt: AT(1) });
+      expect(d.token).toMatchObject({
+        state: 'SUSPENDED',
+        lastAction: 'SUSPEND',
+        lastChangeSource: 'ISSUER',
+        updatedAt: AT(2),
+        lastRenewedAt: AT(2),
+        lastStateChangeAt: AT(1),
+      });
       // A wallet change that arrived between them then applies, and is the last change (not the RENEW's fields).
       const between = applyVirtualCardChange(d.token, change({ correlationId: 'w-15', action: 'RESUME', receivedAt: '2026-01-03T00:00:01.500Z' }));
       expect(between.token).toMatchObject({ state: 'ACTIVE', lastAction: 'RESUME', lastChangeSource: 'WALLET', updatedAt: AT(2) });
@@ -507,12 +554,22 @@ describe('rule 5: external changes apply in arrival order (receivedAt)', () => {
     const RENEW_AT = '2026-01-01T12:00:00.040Z';
 
     it('SUSPEND arrived, then RENEW; the RENEW applied first: the SUSPEND still applies, the RENEW stays the last change', () => {
-      const renewed = applyVirtualCardChange(token('ACTIVE', { updatedAt: T0, lastStateChangeAt: T0 }), change({ correlationId: 'c-renew', action: 'RENEW', source: 'TSP', receivedAt: RENEW_AT }));
+      const renewed = applyVirtualCardChange(
+        token('ACTIVE', { updatedAt: T0, lastStateChangeAt: T0 }),
+        change({ correlationId: 'c-renew', action: 'RENEW', source: 'TSP', receivedAt: RENEW_AT }),
+      );
       expect(renewed.token).toMatchObject({ state: 'ACTIVE', lastAction: 'RENEW', updatedAt: RENEW_AT, lastStateChangeAt: T0 });
       const d = applyVirtualCardChange(renewed.token, change({ correlationId: 'c-suspend', action: 'SUSPEND', source: 'WALLET', receivedAt: SUSPEND_AT }));
       expect(d.outcome).toBe('APPLIED');
       // In arrival order (SUSPEND, RENEW) the token is SUSPENDED and its last applied change is the RENEW.
-      expect(d.token).toMatchObject({ state: 'SUSPENDED', lastAction: 'RENEW', lastChangeSource: 'TSP', updatedAt: RENEW_AT, lastStateChangeAt: SUSPEND_AT, renewals: 3 });
+      expect(d.token).toMatchObject({
+        state: 'SUSPENDED',
+        lastAction: 'RENEW',
+        lastChangeSource: 'TSP',
+        updatedAt: RENEW_AT,
+        lastStateChangeAt: SUSPEND_AT,
+        renewals: 3,
+      });
       expect(d.event).toMatchObject({ at: SUSPEND_AT, outcome: 'APPLIED', stateAfter: 'SUSPENDED' });
     });
 
@@ -530,9 +587,23 @@ describe('rule 5: external changes apply in arrival order (receivedAt)', () => {
     });
 
     it('a late RENEW counts but leaves the last change and lastRenewedAt to what arrived later', () => {
-      const current = token('SUSPENDED', { lastAction: 'SUSPEND', lastChangeSource: 'WALLET', updatedAt: RENEW_AT, lastStateChangeAt: RENEW_AT, lastRenewedAt: RENEW_AT });
+      const current = token('SUSPENDED', {
+        lastAction: 'SUSPEND',
+        lastChangeSource: 'WALLET',
+        updatedAt: RENEW_AT,
+        lastStateChangeAt: RENEW_AT,
+        lastRenewedAt: RENEW_AT,
+      });
       const d = applyVirtualCardChange(current, change({ action: 'RENEW', source: 'TSP', receivedAt: SUSPEND_AT }));
-      expect(d.token).toMatchObject({ state: 'SUSPENDED', renewals: 3, lastAction: 'SUSPEND', lastChangeSource: 'WALLET', updatedAt: RENEW_AT, lastRenewedAt: RENEW_AT, lastStateChangeAt: RENEW_AT });
+      expect(d.token).toMatchObject({
+        state: 'SUSPENDED',
+        renewals: 3,
+        lastAction: 'SUSPEND',
+        lastChangeSource: 'WALLET',
+        updatedAt: RENEW_AT,
+        lastRenewedAt: RENEW_AT,
+        lastStateChangeAt: RENEW_AT,
+      });
     });
 
     it('a late state change keeps the wallet provider of the RENEW standing as the last change', () => {

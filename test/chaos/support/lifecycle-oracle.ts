@@ -93,10 +93,7 @@ export interface OpModel {
 
 /** D1's answer to one updateCardState call, as the oracle classifies it (DESIGN §4). */
 export type Answer =
-  | { kind: 'accepted' }
-  | { kind: 'network-error' }
-  | { kind: 'timeout' }
-  | { kind: 'http-error'; status: number; responseCode?: number | undefined };
+  { kind: 'accepted' } | { kind: 'network-error' } | { kind: 'timeout' } | { kind: 'http-error'; status: number; responseCode?: number | undefined };
 
 /** DESIGN §4: network errors, timeouts, 429, 5xx and 400 with responseCode 221/321/322/921 are transient. */
 export function isTransientAnswer(a: Answer): boolean {
@@ -108,7 +105,15 @@ export function isTransientAnswer(a: Answer): boolean {
 
 export type CallbackVerdict =
   | { duplicate: true }
-  | { duplicate: false; outcome: EventOutcome; reason: 'OUT_OF_ORDER' | null; stateAfter: State | null; operationId: string | null; source: Source; opOutcome: OpTokenOutcome | null };
+  | {
+      duplicate: false;
+      outcome: EventOutcome;
+      reason: 'OUT_OF_ORDER' | null;
+      stateAfter: State | null;
+      operationId: string | null;
+      source: Source;
+      opOutcome: OpTokenOutcome | null;
+    };
 
 const STATE_AFTER: Record<string, State | 'KEEP'> = {
   ACTIVATE: 'ACTIVE',
@@ -143,7 +148,10 @@ export class LifecycleOracle {
 
   /** The set a CARD-scope operation would expect now: the card's tokens we know and that are not DELETED. */
   cardExpectation(issuerCardRefId: string): string[] {
-    return [...this.tokens.values()].filter((t) => t.issuerCardRefId === issuerCardRefId && t.state !== 'DELETED').map((t) => t.virtualCardId).sort();
+    return [...this.tokens.values()]
+      .filter((t) => t.issuerCardRefId === issuerCardRefId && t.state !== 'DELETED')
+      .map((t) => t.virtualCardId)
+      .sort();
   }
 
   /**

@@ -98,16 +98,19 @@ export async function tableHistory(ddb: DynamoDBDocumentClient, tableName: strin
       }),
     );
     for (const item of page.Items ?? []) {
-      events.push({ order: `${item.seq}|${item.sk}`, view: {
-        at: item.at,
-        action: item.action,
-        source: item.source,
-        correlationId: item.correlationId,
-        operationId: item.operationId ?? null,
-        errorCode: item.errorCode ?? null,
-        outcome: item.outcome,
-        stateAfter: item.stateAfter ?? null,
-      } });
+      events.push({
+        order: `${item.seq}|${item.sk}`,
+        view: {
+          at: item.at,
+          action: item.action,
+          source: item.source,
+          correlationId: item.correlationId,
+          operationId: item.operationId ?? null,
+          errorCode: item.errorCode ?? null,
+          outcome: item.outcome,
+          stateAfter: item.stateAfter ?? null,
+        },
+      });
     }
     start = page.LastEvaluatedKey;
   } while (start);
