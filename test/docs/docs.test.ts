@@ -139,7 +139,6 @@ const ABSENT_ON_PURPOSE: Record<string, string> = {
   'bench/results/latest.json': 'written by npm run bench, git-ignored',
   'lambdas/local/': 'where the dev tooling lived before (CHANGELOG)',
   'lambdas/domain/schemas.ts': 'the schemas module before it was split (CHANGELOG)',
-  'test/infra/stack.test.ts': 'split by construct into test/infra/<construct>.test.ts; docs/reliability.md still cites it until its rows name the new files',
 };
 
 describe('the product documents', () => {
