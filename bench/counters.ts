@@ -108,7 +108,8 @@ function indexEntries(table: string, item: Record<string, unknown>): IndexEntry[
     const slot = JSON.stringify([table, gsi.name, item[TABLE.partitionKey], item[TABLE.sortKey]]);
     const carries = item[gsi.partitionKey] !== undefined && item[gsi.sortKey] !== undefined;
     const keys = JSON.stringify([item[gsi.partitionKey], item[gsi.sortKey]]);
-    const entry = JSON.stringify([gsi.partitionKey, gsi.sortKey, ...gsi.projectedAttributes].map((a) => item[a] ?? null));
+    const projected = gsi.projectedAttributes === 'ALL' ? Object.keys(item).sort() : [gsi.partitionKey, gsi.sortKey, ...gsi.projectedAttributes];
+    const entry = JSON.stringify(projected.map((a) => item[a] ?? null));
     return { slot, value: carries ? { keys, entry } : undefined };
   });
 }

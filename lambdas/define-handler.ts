@@ -1,4 +1,4 @@
-import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type * as z from 'zod';
 import { isSecretEnvKey, loadEnv, type Env } from './config/env';
 import { afterSecrets } from './config/secrets';
@@ -7,6 +7,7 @@ import { logger, metrics } from './observability';
 import { routeKey } from './resources';
 import type { HandlerSpec, RouteSpec } from './spec';
 import { sqsConsumer } from './sqs/consumer';
+import { tableStreamConsumer } from './streams/table-stream-consumer';
 
 /**
  * The one way an entry point is built from its spec (lambdas/spec.ts):
@@ -16,7 +17,7 @@ import { sqsConsumer } from './sqs/consumer';
  *   A failed fetch or composition is retried on the next invocation.
  * - routes: one implementation per route name of the spec (a missing or extra name does not compile); each gets
  *   its request parsed by the route's schemas and must return one of the route's declared responses.
- * - a queue consumer, a schedule or the `$default` fallback: one function.
+ * - a queue consumer, the table-stream consumer, a schedule or the `$default` fallback: one function.
  */
 
 export type SpecEnv<S extends HandlerSpec> = Pick<Env, S['env'][number]>;
@@ -49,13 +50,17 @@ export type Implementation<S extends HandlerSpec, D> = S['routes'] extends objec
   ? { [Name in keyof Routes<S>]: RouteImpl<Routes<S>[Name], D> }
   : S['consumes'] extends object
     ? (record: SQSRecord, deps: D) => Promise<void>
-    : S['schedule'] extends object
-      ? (deps: D, event: unknown) => Promise<unknown>
-      : (event: HttpEvent, deps: D) => Promise<HttpResult>;
+    : S['consumesTableStream'] extends object
+      ? (record: DynamoDBRecord, deps: D) => Promise<void>
+      : S['schedule'] extends object
+        ? (deps: D, event: unknown) => Promise<unknown>
+        : (event: HttpEvent, deps: D) => Promise<HttpResult>;
 
 export type HandlerOf<S extends HandlerSpec> = S['consumes'] extends object
   ? (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>
-  : S['schedule'] extends object
+  : S['consumesTableStream'] extends object
+    ? (event: DynamoDBStreamEvent, context: Context) => Promise<DynamoDBBatchResponse>
+    : S['schedule'] extends object
     ? (event: unknown, context?: Context) => Promise<unknown>
     : HttpHandler;
 
@@ -116,6 +121,11 @@ export function defineHandler<const S extends HandlerSpec, D>(spec: S, compose: 
   if (spec.consumes) {
     const processRecord = impl as (record: SQSRecord, deps: D) => Promise<void>;
     const consume = sqsConsumer(async (record) => processRecord(record, await deps()));
+    return consume as HandlerOf<S>;
+  }
+  if (spec.consumesTableStream) {
+    const processRecord = impl as (record: DynamoDBRecord, deps: D) => Promise<void>;
+    const consume = tableStreamConsumer(async (record) => processRecord(record, await deps()));
     return consume as HandlerOf<S>;
   }
   if (spec.schedule) {

@@ -24,10 +24,22 @@ export const TABLE = {
      * leaves it, not on every state change (one WRU per callback saved). Readers fetch the items by key.
      */
     { name: 'gsi1', partitionKey: 'gsi1pk', sortKey: 'gsi1sk', projectedAttributes: ['issuerCardRefId'] },
+    /**
+     * The event log in append order (gsi2pk = EVENTLOG#<yyyy-mm-dd>, gsi2sk = <appendedAt>#<eventId>), sparse: only
+     * event-log items carry its keys, and they are written once, so it projects everything `GET /v1/events` returns.
+     */
+    { name: 'gsi2', partitionKey: 'gsi2pk', sortKey: 'gsi2sk', projectedAttributes: 'ALL' },
   ],
+  /**
+   * The change stream events are published from (DESIGN §8): old and new images, so the publisher sees what a
+   * write changed without reading anything. DynamoDB Streams in AWS, DynamoDB Local's own stream under npm start.
+   */
+  streamView: 'NEW_AND_OLD_IMAGES',
 } as const;
 
-export type QueueKey = 'issuerCallbacks' | 'tokenUpdates' | 'd1Requests';
+export type TableIndex = (typeof TABLE.globalIndexes)[number];
+
+export type QueueKey = 'issuerCallbacks' | 'tokenUpdates' | 'd1Requests' | 'webhookDeliveries';
 
 export interface QueueSpec {
   /** Physical name used locally; CloudFormation names it in AWS. */
@@ -44,6 +56,8 @@ export const QUEUES: Record<QueueKey, QueueSpec> = {
   issuerCallbacks: { localName: 'issuer-callbacks', envVar: 'ISSUER_CALLBACKS_QUEUE_URL', maxReceiveCount: 5, consumerTimeoutSeconds: 30 },
   tokenUpdates: { localName: 'token-updates', envVar: 'TOKEN_UPDATES_QUEUE_URL', maxReceiveCount: 5, consumerTimeoutSeconds: 30 },
   d1Requests: { localName: 'd1-requests', envVar: 'D1_REQUESTS_QUEUE_URL', maxReceiveCount: 5, consumerTimeoutSeconds: 30 },
+  /** One message per (event, subscription) attempt; a failed delivery is a new delayed message, not a redelivery. */
+  webhookDeliveries: { localName: 'webhook-deliveries', envVar: 'WEBHOOK_DELIVERIES_QUEUE_URL', maxReceiveCount: 5, consumerTimeoutSeconds: 30 },
 };
 
 export const dlqName = (queue: QueueSpec): string => `${queue.localName}-dlq`;

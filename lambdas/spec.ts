@@ -44,6 +44,14 @@ export interface QueueConsumerSpec {
   maxConcurrency: number;
 }
 
+/** The table's change stream (DynamoDB Streams in AWS; the local stream poller under `npm start`). */
+export interface TableStreamConsumerSpec {
+  /** Records per invocation (1..10000). */
+  batchSize: number;
+  /** Invocations retried on one failing record before it goes to the on-failure destination (the stream's DLQ). */
+  retryAttempts: number;
+}
+
 export interface HandlerSpec {
   /** One sentence: what this Lambda does. */
   description: string;
@@ -53,9 +61,10 @@ export interface HandlerSpec {
   sendsTo: readonly QueueKey[];
   /** Memory in MB; small handlers are I/O-bound, 256 MB keeps cold starts acceptable on arm64. */
   memoryMb?: number;
-  /** Exactly one of: HTTP routes (keyed by route name), a queue it consumes, a schedule, or the `$default` fallback. */
+  /** Exactly one of: HTTP routes (keyed by route name), a queue or the table's stream it consumes, a schedule, or the `$default` fallback. */
   routes?: Readonly<Record<string, RouteSpec>>;
   consumes?: QueueConsumerSpec;
+  consumesTableStream?: TableStreamConsumerSpec;
   /** Run on a timer: an EventBridge schedule in AWS, setInterval under `npm start`. */
   schedule?: { rateMinutes: number };
   /** Answers every request no route matches (API Gateway `$default`). */

@@ -9,6 +9,7 @@
 import { spec as applyTokenUpdate } from './handlers/apply-token-update.spec';
 import { spec as applyVirtualCardChange } from './handlers/apply-virtual-card-change.spec';
 import { spec as d1Submitter } from './handlers/d1-submitter.spec';
+import { spec as events } from './handlers/events.spec';
 import { spec as health } from './handlers/health.spec';
 import { spec as lcmOperations } from './handlers/lcm-operations.spec';
 import { spec as networkTokenCredentials } from './handlers/network-token-credentials.spec';
@@ -17,6 +18,7 @@ import { spec as notFound } from './handlers/not-found.spec';
 import { spec as notifyTokenUpdate } from './handlers/notify-token-update.spec';
 import { spec as notifyVirtualCardChange } from './handlers/notify-virtual-card-change.spec';
 import { spec as openapi } from './handlers/openapi.spec';
+import { spec as publishEvents } from './handlers/publish-events.spec';
 import { spec as reconcileSweep } from './handlers/reconcile-sweep.spec';
 import { spec as reconcile } from './handlers/reconcile.spec';
 import { spec as tokenQueries } from './handlers/token-queries.spec';
@@ -42,6 +44,8 @@ export const SPECS = {
   'network-token-credentials': networkTokenCredentials,
   reconcile,
   'reconcile-sweep': reconcileSweep,
+  'publish-events': publishEvents,
+  events,
 } satisfies Record<string, HandlerSpec>;
 
 export type HandlerName = keyof typeof SPECS;
@@ -82,6 +86,17 @@ export interface QueueConsumer {
 }
 
 export const QUEUE_CONSUMERS: readonly QueueConsumer[] = entries.flatMap(([handler, spec]) => (spec.consumes ? [{ handler, ...spec.consumes }] : []));
+
+/** The table-stream consumer (at most one: DESIGN §8's publisher). */
+export interface TableStreamConsumer {
+  handler: HandlerName;
+  batchSize: number;
+  retryAttempts: number;
+}
+
+export const TABLE_STREAM_CONSUMERS: readonly TableStreamConsumer[] = entries.flatMap(([handler, spec]) =>
+  spec.consumesTableStream ? [{ handler, ...spec.consumesTableStream }] : [],
+);
 
 /** Handlers run on a timer: an EventBridge schedule in AWS, setInterval under `npm start`. */
 export interface Schedule {

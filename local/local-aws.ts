@@ -191,8 +191,11 @@ export async function provisionResources(options: ProvisionOptions): Promise<Pro
             { AttributeName: index.partitionKey, KeyType: 'HASH' },
             { AttributeName: index.sortKey, KeyType: 'RANGE' },
           ],
-          Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: [...index.projectedAttributes] },
+          Projection:
+            index.projectedAttributes === 'ALL' ? { ProjectionType: 'ALL' } : { ProjectionType: 'INCLUDE', NonKeyAttributes: [...index.projectedAttributes] },
         })),
+        // The change stream events are published from (the local stream poller reads it).
+        StreamSpecification: { StreamEnabled: true, StreamViewType: TABLE.streamView },
       }),
     );
     await ddb.send(

@@ -1,5 +1,7 @@
-import { SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { SendMessageBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
+import type { WebhookDelivery } from '../domain/messages';
 import { tracer } from '../observability';
+import type { WebhookDeliveryQueue } from '../ports/events';
 import type { ChangeQueue, SubmissionQueue } from '../ports/queues';
 
 export type SqsClientHook = (client: SQSClient) => void;
@@ -44,5 +46,31 @@ export class SqsSubmissionQueue implements SubmissionQueue {
 
   async submit(message: { operationId: string; attempt: number }, delaySeconds: number): Promise<void> {
     await this.client.send(new SendMessageCommand({ QueueUrl: this.queueUrl, MessageBody: JSON.stringify(message), DelaySeconds: delaySeconds }));
+  }
+}
+
+/** SQS's batch limit: ten messages per SendMessageBatch. */
+const SEND_BATCH = 10;
+
+export class SqsWebhookDeliveryQueue implements WebhookDeliveryQueue {
+  constructor(
+    private readonly client: SQSClient,
+    private readonly queueUrl: string,
+  ) {}
+
+  async enqueue(deliveries: readonly WebhookDelivery[], delaySeconds = 0): Promise<void> {
+    for (let i = 0; i < deliveries.length; i += SEND_BATCH) {
+      const batch = deliveries.slice(i, i + SEND_BATCH);
+      const result = await this.client.send(
+        new SendMessageBatchCommand({
+          QueueUrl: this.queueUrl,
+          Entries: batch.map((delivery, n) => ({ Id: String(n), MessageBody: JSON.stringify(delivery), DelaySeconds: delaySeconds })),
+        }),
+      );
+      // A partial batch failure is not an exception in SQS: surface it, so the caller's record is retried.
+      if (result.Failed && result.Failed.length > 0) {
+        throw new Error(`SQS refused ${result.Failed.length} of ${batch.length} webhook deliveries (${result.Failed[0]?.Code ?? 'unknown'})`);
+      }
+    }
   }
 }

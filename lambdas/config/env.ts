@@ -42,6 +42,16 @@ export const envSchema = z.object({
   ISSUER_CALLBACKS_QUEUE_URL: url,
   TOKEN_UPDATES_QUEUE_URL: url,
   D1_REQUESTS_QUEUE_URL: url,
+  WEBHOOK_DELIVERIES_QUEUE_URL: url,
+  /** How long `GET /v1/events` keeps an event (DESIGN §8); DynamoDB TTL removes it afterwards. */
+  EVENT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
+  /** In AWS: the stack's EventBridge bus every event is also put on. Unset (npm start) = no bus. */
+  EVENT_BUS_NAME: z.string().min(1).max(256).optional(),
+  /**
+   * Webhook URLs may be http:// to loopback (npm start's event sink). Never in AWS, where a URL resolving to a
+   * loopback, private, link-local or metadata address is refused.
+   */
+  WEBHOOK_ALLOW_LOOPBACK: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
   /** In AWS: the KMS key that seals stored token PANs (the stack always creates it). Unset = raw AES with DATA_KEY. */
   DATA_KEY_KMS_KEY_ARN: z.string().startsWith('arn:').optional(),
   /** Our mTLS client identity toward D1 (PEM, `\\n` escapes allowed); both or neither. Secrets in AWS. */

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { EVENT_TYPES } from './events';
 import { NETWORK_TOKEN_STATES } from './network-token';
 
 /**
@@ -37,3 +38,14 @@ export const tokenUpdateMessage = z.object({
   correlationId: z.string().min(1),
   receivedAt: z.string(),
 });
+
+/** webhook-deliveries: one attempt to deliver one event to one subscription. */
+export const webhookDeliveryMessage = z.object({
+  subscriptionId: z.string().min(1),
+  event: z.object({ id: z.string().min(1), type: z.enum(EVENT_TYPES), timestamp: z.string(), data: z.record(z.string(), z.unknown()) }),
+  /** 1 for the first try; a failed try enqueues the next one, delayed by the backoff. */
+  attempt: z.number().int().min(1),
+  /** When the first try was enqueued: retries go on for at least 24 h from here, then the DLQ. */
+  firstAttemptAt: z.iso.datetime({ offset: true }),
+});
+export type WebhookDelivery = z.infer<typeof webhookDeliveryMessage>;

@@ -22,8 +22,9 @@ export class Tables extends Construct {
         indexName: gsi.name,
         partitionKey: key(gsi.partitionKey),
         sortKey: key(gsi.sortKey),
-        projectionType: ProjectionType.INCLUDE,
-        nonKeyAttributes: [...gsi.projectedAttributes],
+        ...(gsi.projectedAttributes === 'ALL'
+          ? { projectionType: ProjectionType.ALL }
+          : { projectionType: ProjectionType.INCLUDE, nonKeyAttributes: [...gsi.projectedAttributes] }),
       })),
       timeToLiveAttribute: TABLE.ttlAttribute,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
