@@ -61,8 +61,8 @@ export type HandlerOf<S extends HandlerSpec> = S['consumes'] extends object
   : S['consumesTableStream'] extends object
     ? (event: DynamoDBStreamEvent, context: Context) => Promise<DynamoDBBatchResponse>
     : S['schedule'] extends object
-    ? (event: unknown, context?: Context) => Promise<unknown>
-    : HttpHandler;
+      ? (event: unknown, context?: Context) => Promise<unknown>
+      : HttpHandler;
 
 /**
  * Off in AWS; on in tests and under `npm start` (CHECK_RESPONSES=1): a body that does not match the route's

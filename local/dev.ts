@@ -66,19 +66,26 @@ async function generatedSecrets(env: NodeJS.ProcessEnv): Promise<Record<string, 
   return generated;
 }
 
+/** What the operator may set: everything but the resource wiring, which provisioning fills in. */
+const operatorSchema = envSchema.omit({
+  TABLE_NAME: true,
+  ISSUER_CALLBACKS_QUEUE_URL: true,
+  TOKEN_UPDATES_QUEUE_URL: true,
+  D1_REQUESTS_QUEUE_URL: true,
+  WEBHOOK_DELIVERIES_QUEUE_URL: true,
+});
+
 async function main(): Promise<void> {
   const operatorEnv = localEnv();
   // Resource wiring and generated secrets are filled in below; validate everything the operator set before starting anything.
-  envSchema
-    .omit({ TABLE_NAME: true, ISSUER_CALLBACKS_QUEUE_URL: true, TOKEN_UPDATES_QUEUE_URL: true, D1_REQUESTS_QUEUE_URL: true })
-    .parse({ TR_JWE_PRIVATE_KEY: 'generated', DATA_KEY: Buffer.alloc(32).toString('base64'), ...operatorEnv });
+  operatorSchema.parse({ TR_JWE_PRIVATE_KEY: 'generated', DATA_KEY: Buffer.alloc(32).toString('base64'), ...operatorEnv });
   const log = (line: string): void => console.log(`[local] ${line}`);
 
   const startingEngines = startLocalAws({ ddbPort: Number(operatorEnv.LOCAL_DDB_PORT), sqsPort: Number(operatorEnv.LOCAL_SQS_PORT) });
   stoppers.push(async () => (await startingEngines.catch(() => undefined))?.stop());
   const [engines, generated] = await Promise.all([startingEngines, generatedSecrets(operatorEnv)]);
   const env = { ...operatorEnv, ...generated };
-  const config = envSchema.omit({ TABLE_NAME: true, ISSUER_CALLBACKS_QUEUE_URL: true, TOKEN_UPDATES_QUEUE_URL: true, D1_REQUESTS_QUEUE_URL: true }).parse(env);
+  const config = operatorSchema.parse(env);
   const resources = await provisionResources({ ddbEndpoint: engines.ddbEndpoint, sqsEndpoint: engines.sqsEndpoint });
   Object.assign(process.env, env, engines.env, resources.env);
   // The full schema now, as every Lambda will parse its part of it.
@@ -100,6 +107,8 @@ async function main(): Promise<void> {
     port: config.PORT,
     sqsEndpoint: engines.sqsEndpoint,
     queues: resources.queues,
+    // The table's change stream feeds the event publisher, as DynamoDB Streams does in AWS.
+    table: { ddbEndpoint: engines.ddbEndpoint, tableName: resources.env.TABLE_NAME! },
     // The reconciliation sweep every minute locally (5 in AWS); what is overdue is still RECONCILE_AFTER_MS.
     scheduleIntervalMs: 60_000,
     log: config.LOG_LEVEL === 'DEBUG' || config.LOG_LEVEL === 'TRACE' ? log : undefined,

@@ -1,8 +1,19 @@
+import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { QUEUE_CONSUMERS, SCHEDULES, type HandlerName, type HttpRoute, type QueueConsumer, type Schedule } from '../lambdas/topology';
+import {
+  QUEUE_CONSUMERS,
+  SCHEDULES,
+  TABLE_STREAM_CONSUMERS,
+  type HandlerName,
+  type HttpRoute,
+  type QueueConsumer,
+  type Schedule,
+  type TableStreamConsumer,
+} from '../lambdas/topology';
 import { startGateway, type Gateway, type HandlerLoader } from './gateway';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, type ProvisionedResources } from './local-aws';
 import { startPoller, type Poller, type SqsHandler } from './sqs-poller';
+import { startStreamPoller, type StreamHandler, type StreamPoller } from './stream-poller';
 
 export type ConsumerLoader = (name: HandlerName) => Promise<SqsHandler>;
 
@@ -18,6 +29,10 @@ export interface LocalServiceOptions {
   queues: ProvisionedResources['queues'];
   routes?: readonly HttpRoute[];
   consumers?: readonly QueueConsumer[];
+  /** The table whose change stream the stream consumers read (DynamoDB Local); absent = no stream consumer runs. */
+  table?: { ddbEndpoint: string; tableName: string };
+  streamConsumers?: readonly TableStreamConsumer[];
+  loadStreamConsumer?: (name: HandlerName) => Promise<StreamHandler>;
   loadHandler?: HandlerLoader;
   loadConsumer?: ConsumerLoader;
   /** Timers standing in for EventBridge schedules; [] = none (tests trigger them directly). */
@@ -30,8 +45,11 @@ export interface LocalServiceOptions {
 export interface LocalService {
   gateway: Gateway;
   pollers: Poller[];
+  streamPollers: StreamPoller[];
   /** Resolves when no poller holds a message (the queues themselves may still have some). */
   idle(): Promise<void>;
+  /** Resolves once the stream consumers have read and handled every change written before the call. */
+  published(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -66,6 +84,26 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
       }),
     );
   }
+  const streams = options.table
+    ? new DynamoDBStreamsClient({ endpoint: options.table.ddbEndpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS })
+    : undefined;
+  const streamPollers: StreamPoller[] = [];
+  for (const consumer of streams && options.table ? (options.streamConsumers ?? TABLE_STREAM_CONSUMERS) : []) {
+    const handler = options.loadStreamConsumer
+      ? await options.loadStreamConsumer(consumer.handler)
+      : ((await import(`../lambdas/handlers/${consumer.handler}`)) as { handler: StreamHandler }).handler;
+    streamPollers.push(
+      startStreamPoller({
+        streams: streams!,
+        tableName: options.table!.tableName,
+        handler,
+        name: consumer.handler,
+        batchSize: consumer.batchSize,
+        retryAttempts: consumer.retryAttempts,
+        ...(options.log ? { log: options.log } : {}),
+      }),
+    );
+  }
   const timers: NodeJS.Timeout[] = [];
   for (const schedule of options.schedules ?? SCHEDULES) {
     const handler = (await import(`../lambdas/handlers/${schedule.handler}`)) as { handler: (event: unknown) => Promise<unknown> };
@@ -78,13 +116,18 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
   return {
     gateway,
     pollers,
+    streamPollers,
     async idle() {
-      while (pollers.some((p) => p.inFlight > 0)) await new Promise((resolve) => setTimeout(resolve, 20));
+      while (pollers.some((p) => p.inFlight > 0) || streamPollers.some((p) => p.inFlight > 0)) await new Promise((resolve) => setTimeout(resolve, 20));
+    },
+    async published() {
+      await Promise.all(streamPollers.map((p) => p.caughtUp()));
     },
     async stop() {
       timers.forEach((timer) => clearInterval(timer));
-      await Promise.all([gateway.stop(), ...pollers.map((p) => p.stop())]);
+      await Promise.all([gateway.stop(), ...pollers.map((p) => p.stop()), ...streamPollers.map((p) => p.stop())]);
       sqs.destroy();
+      streams?.destroy();
     },
   };
 }

@@ -26,6 +26,15 @@ const FIELDS = [
   'updatedAt',
 ] as const satisfies readonly (keyof NetworkToken)[];
 
+/** The network token a stored item holds (also how the stream publisher reads the item's images). */
+export function networkTokenFromItem(item: Record<string, unknown>): NetworkToken {
+  const token = { ...Object.fromEntries(FIELDS.map((f) => [f, item[f] ?? null])), version: Number(item.version) } as NetworkToken;
+  return { ...token, cardArt: typeof item.cardArt === 'string' ? (JSON.parse(item.cardArt) as Record<string, unknown>) : null };
+}
+
+/** Whether the item holds sealed credentials (a token PAN): the stream publisher sees them dropped. */
+export const holdsCredentials = (item: Record<string, unknown>): boolean => typeof item.sealedCredentials === 'string';
+
 export class DynamoDbNetworkTokenStore implements NetworkTokenStore {
   constructor(
     private readonly client: DynamoDBDocumentClient,
@@ -42,10 +51,7 @@ export class DynamoDbNetworkTokenStore implements NetworkTokenStore {
         ExpressionAttributeNames: Object.fromEntries([...FIELDS, 'version'].map((f) => [`#${f}`, f])),
       }),
     );
-    if (!result.Item) return null;
-    const item = result.Item;
-    const token = { ...Object.fromEntries(FIELDS.map((f) => [f, item[f] ?? null])), version: Number(item.version) } as NetworkToken;
-    return { ...token, cardArt: typeof item.cardArt === 'string' ? (JSON.parse(item.cardArt) as Record<string, unknown>) : null };
+    return result.Item ? networkTokenFromItem(result.Item) : null;
   }
 
   async applyUpdate(token: NetworkToken, expectedVersion: number | null, dropTokenPan: boolean): Promise<'SAVED' | 'CONFLICT'> {

@@ -1,5 +1,6 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, QueryCommand, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import type { RecordedChange } from '../domain/events';
 import type { Operation } from '../domain/operation';
 import type { Token } from '../domain/token';
 import type { HistoryEvent } from '../domain/virtual-card-change';
@@ -53,6 +54,17 @@ function pick<T>(item: Record<string, unknown>, fields: readonly (keyof T)[]): T
   return Object.fromEntries(fields.map((f) => [f, item[f as string] ?? null])) as T;
 }
 
+/** The token a stored item holds (also how the stream publisher reads the item's images). */
+export const tokenFromItem = (item: Record<string, unknown>): Token => pick<Token>(item, TOKEN_FIELDS);
+
+/** What the write of a token version recorded (`recordedChange`, next to the token for the change stream). */
+export function recordedChangeOf(item: Record<string, unknown>): RecordedChange | null {
+  const recorded = item[RECORDED_CHANGE];
+  return typeof recorded === 'object' && recorded !== null ? (recorded as RecordedChange) : null;
+}
+
+const RECORDED_CHANGE = 'recordedChange';
+
 export interface DynamoDbTokenStoreOptions {
   tableName: string;
   /** History/dedupe retention; undefined = kept forever (DESIGN §2 rule 15: TTL off by default, ≥ 30 days). */
@@ -68,7 +80,7 @@ export class DynamoDbTokenStore implements TokenStore {
 
   async getToken(virtualCardId: string): Promise<Token | null> {
     const result = await this.client.send(new GetCommand({ TableName: this.options.tableName, Key: tokenKey(virtualCardId), ConsistentRead: true }));
-    return result.Item ? pick<Token>(result.Item, TOKEN_FIELDS) : null;
+    return result.Item ? tokenFromItem(result.Item) : null;
   }
 
   async getTokenAndOperation(virtualCardId: string, operationId: string): Promise<{ token: Token | null; operation: Operation | null }> {
@@ -76,7 +88,7 @@ export class DynamoDbTokenStore implements TokenStore {
     const items = await batchGetInOrder(this.client, this.options.tableName, [tokenKey(virtualCardId), operationKey(operationId)]);
     const token = items.find((item) => item[TABLE.sortKey] === 'TOKEN');
     const operation = items.find((item) => item[TABLE.sortKey] === 'OP' && item.entity === 'OPERATION');
-    return { token: token ? pick<Token>(token, TOKEN_FIELDS) : null, operation: operation ? operationFromItem(operation) : null };
+    return { token: token ? tokenFromItem(token) : null, operation: operation ? operationFromItem(operation) : null };
   }
 
   async listCardTokens(issuerCardRefId: string, page: PageRequest): Promise<Page<Token>> {
@@ -100,7 +112,7 @@ export class DynamoDbTokenStore implements TokenStore {
     const more = entries.length > page.limit;
     const items = await batchGetInOrder(this.client, this.options.tableName, pageEntries.map(tableKeyOf));
     return {
-      items: items.map((item) => pick<Token>(item, TOKEN_FIELDS)),
+      items: items.map(tokenFromItem),
       nextToken: more && last ? encodePageToken(Object.fromEntries(keyNames.map((k) => [k, String(last[k])]))) : null,
     };
   }
@@ -182,6 +194,15 @@ export class DynamoDbTokenStore implements TokenStore {
                 entity: 'TOKEN',
                 ...record.token,
                 version: newVersion,
+                // What this version's write recorded, for the stream publisher (DESIGN §8): the token keeps only its
+                // last *applied* change, and a failed or ignored callback still bumps the version.
+                [RECORDED_CHANGE]: {
+                  action: record.event.action,
+                  source: record.event.source,
+                  operationId: record.event.operationId,
+                  outcome: record.event.outcome,
+                  at: record.event.at,
+                } satisfies RecordedChange,
               },
               ...versionGuard,
             },

@@ -51,7 +51,10 @@ export const envSchema = z.object({
    * Webhook URLs may be http:// to loopback (npm start's event sink). Never in AWS, where a URL resolving to a
    * loopback, private, link-local or metadata address is refused.
    */
-  WEBHOOK_ALLOW_LOOPBACK: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+  WEBHOOK_ALLOW_LOOPBACK: z
+    .enum(['true', 'false'])
+    .default('false')
+    .transform((v) => v === 'true'),
   /** In AWS: the KMS key that seals stored token PANs (the stack always creates it). Unset = raw AES with DATA_KEY. */
   DATA_KEY_KMS_KEY_ARN: z.string().startsWith('arn:').optional(),
   /** Our mTLS client identity toward D1 (PEM, `\\n` escapes allowed); both or neither. Secrets in AWS. */

@@ -51,7 +51,10 @@ export type CommittedChange =
  * same change read again (stream retry, replay, re-publication) gets the same id; two changes never share one.
  */
 export function eventId(entity: string, key: string, version: number, type: EventType): string {
-  return `evt_${createHash('sha256').update(JSON.stringify([entity, key, version, type])).digest('base64url').slice(0, 26)}`;
+  return `evt_${createHash('sha256')
+    .update(JSON.stringify([entity, key, version, type]))
+    .digest('base64url')
+    .slice(0, 26)}`;
 }
 
 const event = (type: EventType, entity: string, key: string, version: number, timestamp: string, data: Record<string, unknown>): ServiceEvent => ({
@@ -132,7 +135,9 @@ function networkTokenEvents(
   }
   if (before?.credentialsSealed && !after.credentialsSealed) {
     const reason = after.state === 'DELETED' ? 'TOKEN_DELETED' : 'LAST_DIGITS_CHANGED';
-    events.push(event('network_token.credentials_dropped', 'NETWORK_TOKEN', after.tokenId, sequence, after.updatedAt, { tokenId: after.tokenId, reason, sequence }));
+    events.push(
+      event('network_token.credentials_dropped', 'NETWORK_TOKEN', after.tokenId, sequence, after.updatedAt, { tokenId: after.tokenId, reason, sequence }),
+    );
   }
   return events;
 }

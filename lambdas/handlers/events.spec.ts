@@ -22,7 +22,7 @@ export const eventLogQuery = pageQuery.extend({
 
 export const spec = defineSpec({
   description: 'The event log (DESIGN §8): every event published, oldest first, kept EVENT_RETENTION_DAYS',
-  env: ['TABLE_NAME'],
+  env: ['TABLE_NAME', 'EVENT_RETENTION_DAYS'],
   table: 'read',
   sendsTo: [],
   routes: {

@@ -102,6 +102,8 @@ export async function startStackWithSimulator(options: StackWithSimulatorOptions
     async quiet() {
       for (let pass = 0; pass < 2; pass++) {
         await handle.sim.idle();
+        // The change stream too: publishing a change enqueues its webhook deliveries.
+        await stack.service.published();
         await queuesDrained(stack);
       }
     },

@@ -4,6 +4,7 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, provisionResources, type ProvisionedResources } from '../../local/local-aws';
 import { startLocalService, type LocalService, type LocalServiceOptions } from '../../local/service';
+import { TABLE } from '../../lambdas/resources';
 import { useStarted } from './live';
 
 /** Local defaults every handler may read; a test overrides what it checks. */
@@ -40,7 +41,8 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
   const prefix = `t${randomUUID().slice(0, 8)}-`;
   const resources = await provisionResources({ ddbEndpoint, sqsEndpoint, prefix, visibilityTimeoutSeconds: 2 });
   Object.assign(process.env, TEST_ENV, resources.env, options.env ?? {});
-  const service = await startLocalService({ schedules: [], ...options, port: 0, sqsEndpoint, queues: resources.queues });
+  const table = { ddbEndpoint, tableName: resources.env[TABLE.envVar]! };
+  const service = await startLocalService({ schedules: [], table, ...options, port: 0, sqsEndpoint, queues: resources.queues });
   const clientConfig = { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS };
   const ddb = DynamoDBDocumentClient.from(new DynamoDBClient({ ...clientConfig, endpoint: ddbEndpoint }));
   const sqs = new SQSClient({ ...clientConfig, endpoint: sqsEndpoint });

@@ -1,0 +1,42 @@
+import type { DynamoDBRecord } from 'aws-lambda';
+import { committedChangeOf } from '../adapters/dynamodb-change-stream';
+import { documentClient } from '../adapters/dynamodb-client';
+import { DynamoDbEventLog } from '../adapters/dynamodb-event-log';
+import { DynamoDbSubscriptionDirectory } from '../adapters/dynamodb-subscription-directory';
+import { eventBridgeClient, EventBridgeBus } from '../adapters/eventbridge-bus';
+import { SqsWebhookDeliveryQueue, sqsClient } from '../adapters/sqs-queue';
+import { defineHandler, type SpecEnv } from '../define-handler';
+import { logger, metrics, MetricUnit } from '../observability';
+import { publishChange, type PublishDeps } from '../use-cases/publish-events';
+import { spec } from './publish-events.spec';
+
+function compose(env: SpecEnv<typeof spec>): PublishDeps {
+  const client = documentClient();
+  return {
+    log: new DynamoDbEventLog(client, { tableName: env.TABLE_NAME, retentionDays: env.EVENT_RETENTION_DAYS }),
+    bus: env.EVENT_BUS_NAME ? new EventBridgeBus(eventBridgeClient(), env.EVENT_BUS_NAME) : null,
+    subscriptions: new DynamoDbSubscriptionDirectory(client, env.TABLE_NAME),
+    deliveries: new SqsWebhookDeliveryQueue(sqsClient(), env.WEBHOOK_DELIVERIES_QUEUE_URL),
+    now: () => new Date(),
+  };
+}
+
+async function publishRecord(record: DynamoDBRecord, deps: PublishDeps): Promise<void> {
+  const change = committedChangeOf(record);
+  if (!change) return;
+  const publication = await publishChange(deps, change);
+  if (publication.events.length === 0) return;
+  metrics.addMetric('EventsPublished', MetricUnit.Count, publication.appended);
+  metrics.addMetric('WebhookDeliveriesEnqueued', MetricUnit.Count, publication.deliveries);
+  // Ids and types only: an event's data is the customer's business, and the log line must stay free of it.
+  logger.info('events published', {
+    events: publication.events.map((e) => ({ id: e.id, type: e.type })),
+    appended: publication.appended,
+    deliveries: publication.deliveries,
+    // Stream record creation → now: the lag the dashboard shows as IteratorAge in AWS.
+    lagMs: record.dynamodb?.ApproximateCreationDateTime ? Date.now() - record.dynamodb.ApproximateCreationDateTime * 1000 : undefined,
+  });
+}
+
+/** The table's stream consumer: every committed change's events, logged once, put on the bus, fanned out to webhooks. */
+export const handler = defineHandler(spec, compose, publishRecord);

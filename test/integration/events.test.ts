@@ -1,0 +1,254 @@
+import { randomUUID } from 'node:crypto';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBStreamEvent } from 'aws-lambda';
+import type { ServiceEvent } from '../../lambdas/domain/events';
+import { redactPans } from '../../lambdas/domain/card-data';
+import type { ErrorBody, Operation } from '../support/contract-types';
+import { issuerRoutes } from '../support/routes';
+import { useStackWithSimulator } from '../support/simulator';
+import { eventually } from '../support/stack';
+import type { StreamHandler } from '../../local/stream-poller';
+
+/**
+ * Events out (DESIGN §8) from the table's change stream, end to end on the real local stack: a callback or an
+ * operation → DynamoDB Local → its stream → the local stream poller → publish-events → the event log, read back
+ * through `GET /v1/events`. The only test hook is a pass-through around the real publisher that can make it
+ * crash once after its work is done (a Lambda dying before it reports the batch).
+ */
+
+let crashesLeft = 0;
+const publisherCrashes: string[] = [];
+
+const { d1, stack } = useStackWithSimulator({
+  d1BaseUrlEnv: 'D1_ISSUER_BASE_URL',
+  env: { D1_RETRY_BASE_DELAY_MS: '200', D1_MAX_ATTEMPTS: '3', D1_TIMEOUT_MS: '500' },
+  streamConsumers: [{ handler: 'publish-events', batchSize: 100, retryAttempts: -1 }],
+  loadStreamConsumer: async (name) => {
+    const real = ((await import(`../../lambdas/handlers/${name}`)) as { handler: StreamHandler }).handler;
+    return async (event: DynamoDBStreamEvent, context) => {
+      const result = await real(event, context);
+      if (crashesLeft > 0 && event.Records.some((r) => r.dynamodb?.NewImage?.entity?.S === 'TOKEN')) {
+        crashesLeft--;
+        publisherCrashes.push(event.Records.map((r) => r.dynamodb?.SequenceNumber).join(','));
+        throw new Error('publisher crashed after publishing, before reporting the batch');
+      }
+      return result;
+    };
+  },
+});
+
+const { getJson, finalOperation, tokenWhen } = issuerRoutes(() => stack.url);
+const uid = (label: string) => `${label}-${randomUUID().slice(0, 8)}`;
+
+/** Every event in the log, oldest first, following nextToken. */
+async function allEvents(query = ''): Promise<ServiceEvent[]> {
+  const events: ServiceEvent[] = [];
+  let nextToken: string | null = null;
+  do {
+    const sep = query ? '&' : '';
+    const page: { status: number; body: { events: ServiceEvent[]; nextToken: string | null } } = await getJson(
+      `/v1/events?limit=100${sep}${query}${nextToken ? `&nextToken=${encodeURIComponent(nextToken)}` : ''}`,
+    );
+    expect(page.status).toBe(200);
+    events.push(...page.body.events);
+    nextToken = page.body.nextToken;
+  } while (nextToken);
+  return events;
+}
+
+const ofToken = (events: ServiceEvent[], vc: string) => events.filter((e) => e.type.startsWith('token.') && e.data.virtualCardId === vc);
+
+/** The log once it holds `count` events for the token (the log shows events after a 2 s settle window). */
+async function tokenEvents(vc: string, count: number): Promise<ServiceEvent[]> {
+  return eventually(async () => {
+    const events = ofToken(await allEvents(), vc);
+    return events.length >= count ? events : undefined;
+  }, 15_000);
+}
+
+async function callback(card: string, vc: string, action: string, extra: Record<string, unknown> = {}): Promise<void> {
+  const res = await d1.simCallback({ issuerCardRefId: card, virtualCardId: vc, action, source: 'WALLET', ...extra });
+  expect(res.statuses).toEqual([200]);
+}
+
+async function suspend(card: string, vc: string): Promise<Operation> {
+  const res = await fetch(`${stack.url}/v1/lcm-operations`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ action: 'SUSPEND', issuerCardRefId: card, virtualCardId: vc }),
+  });
+  expect(res.status).toBe(202);
+  return (await res.json()) as Operation;
+}
+
+describe('events of token changes', () => {
+  it('publishes token.created, then token.state_changed for an operation of ours, then operation.completed', async () => {
+    const card = uid('card');
+    const vc = uid('vc');
+    await d1.seedCard(card, [vc]);
+    const op = await suspend(card, vc);
+    expect((await finalOperation(op.operationId)).status).toBe('SUCCEEDED');
+    await d1.quiet();
+
+    const events = await tokenEvents(vc, 2);
+    expect(events.map((e) => e.type)).toEqual(['token.created', 'token.state_changed']);
+    const [created, changed] = events as [ServiceEvent, ServiceEvent];
+    expect(created.data).toEqual({
+      virtualCardId: vc,
+      issuerCardRefId: card,
+      state: 'ACTIVE',
+      walletProviderId: expect.any(String),
+      source: 'WALLET',
+      sequence: 1,
+    });
+    expect(changed.data).toEqual({
+      virtualCardId: vc,
+      issuerCardRefId: card,
+      from: 'ACTIVE',
+      to: 'SUSPENDED',
+      action: 'SUSPEND',
+      source: 'ISSUER',
+      operationId: op.operationId,
+      sequence: 2,
+    });
+    for (const e of events) {
+      expect(e.id).toMatch(/^evt_[A-Za-z0-9_-]{26}$/);
+      expect(e.timestamp).toMatch(/^\d{4}-\d{2}-\d{2}T/);
+    }
+
+    const completed = await eventually(async () => (await allEvents('type=operation.completed')).find((e) => e.data.operationId === op.operationId), 15_000);
+    expect(completed.data).toMatchObject({ operationId: op.operationId, status: 'SUCCEEDED', action: 'SUSPEND', scope: 'TOKEN', virtualCardId: vc });
+    expect(completed.data.tokens).toEqual([expect.objectContaining({ virtualCardId: vc, outcome: 'SUCCEEDED' })]);
+  });
+
+  it('publishes renewals, and nothing for duplicate, failed and ignored callbacks', async () => {
+    const card = uid('card');
+    const vc = uid('vc');
+    await d1.seedCard(card, [vc]);
+    const cid = randomUUID();
+    await callback(card, vc, 'RENEW', { correlationId: cid });
+    await callback(card, vc, 'RENEW', { correlationId: cid }); // duplicate
+    await callback(card, vc, 'SUSPEND', { errorCode: 221 }); // failed
+    await callback(card, vc, 'SOMETHING_NEW'); // ignored (unknown action)
+    await tokenWhen(vc, (t) => t.renewals === 1);
+    await d1.quiet();
+    // A later change, so once it is in the log every earlier one is too (same token: published in order).
+    await callback(card, vc, 'DELETE');
+    const events = await tokenEvents(vc, 3);
+    expect(events.map((e) => e.type)).toEqual(['token.created', 'token.renewed', 'token.state_changed']);
+    expect(events[1]!.data).toMatchObject({ renewals: 1, errorCode: null });
+    expect(events[2]!.data).toMatchObject({ from: 'ACTIVE', to: 'DELETED', action: 'DELETE', source: 'WALLET', operationId: null });
+    // Sequences increase with the token's changes (failed and ignored callbacks use up versions: gaps are fine).
+    const sequences = events.map((e) => e.data.sequence as number);
+    expect([...sequences].sort((a, b) => a - b)).toEqual(sequences);
+    expect(new Set(sequences).size).toBe(sequences.length);
+  });
+
+  it("keeps each token's events in order and equal to its history, whatever order the callbacks arrive in", async () => {
+    const card = uid('card');
+    const vcs = [uid('vc'), uid('vc'), uid('vc')];
+    await d1.seedCard(card, vcs);
+    const actions = ['SUSPEND', 'RESUME', 'SUSPEND', 'RESUME', 'RENEW', 'SUSPEND'];
+    const sends = vcs.flatMap((vc) => actions.map(() => vc));
+    // Interleaved across tokens at random; the queue and the parallel consumers reorder them further.
+    sends.sort(() => Math.random() - 0.5);
+    const next = new Map(vcs.map((vc) => [vc, [...actions]]));
+    for (const vc of sends) await callback(card, vc, next.get(vc)!.shift()!);
+    await d1.quiet();
+    const { history, getToken } = issuerRoutes(() => stack.url);
+    for (const vc of vcs) {
+      // What the history says changed the token: each applied entry whose state differs from the one before it.
+      const applied = (await history(vc)).filter((h) => h.outcome === 'APPLIED');
+      const transitions = applied.slice(1).flatMap((h, i) => (h.stateAfter !== applied[i]!.stateAfter ? [[applied[i]!.stateAfter, h.stateAfter]] : []));
+      const renewals = applied.filter((h) => h.action === 'RENEW').length;
+      const token = await getToken(vc);
+      const events = await eventually(async () => {
+        const seen = ofToken(await allEvents(), vc);
+        return seen.length === 1 + transitions.length + renewals ? seen : undefined;
+      }, 15_000);
+      const sequences = events.map((e) => e.data.sequence as number);
+      expect([...sequences].sort((a, b) => a - b)).toEqual(sequences);
+      const changes = events.filter((e) => e.type === 'token.state_changed');
+      expect(changes.map((e) => [e.data.from, e.data.to])).toEqual(transitions);
+      // A chain: each change starts where the one before ended, and the last ends where the token is.
+      const states = [events[0]!.data.state, ...changes.map((e) => e.data.to)];
+      changes.forEach((e, i) => expect(e.data.from).toBe(states[i]));
+      expect(states[states.length - 1]).toBe(token.state);
+    }
+  });
+});
+
+describe('the event log', () => {
+  it('holds each event exactly once when the publisher crashes after publishing, with the same id', async () => {
+    const card = uid('card');
+    const vc = uid('vc');
+    crashesLeft = 1;
+    await d1.seedCard(card, [vc]);
+    await d1.quiet();
+    expect(publisherCrashes.length).toBe(1);
+    const events = await tokenEvents(vc, 1);
+    expect(events.map((e) => e.type)).toEqual(['token.created']);
+    // The raw log: one item per event id, however often the change was handed over.
+    const { Items = [] } = await stack.ddb.send(
+      new ScanCommand({ TableName: stack.resources.env.TABLE_NAME, FilterExpression: 'entity = :e', ExpressionAttributeValues: { ':e': 'EVENT_LOG' } }),
+    );
+    const ids = Items.map((item) => JSON.parse(String(item.body)) as ServiceEvent)
+      .filter((e) => e.data.virtualCardId === vc)
+      .map((e) => e.id);
+    expect(ids).toEqual([events[0]!.id]);
+  });
+
+  it('pages with nextToken and resumes after an event id, and filters by type', async () => {
+    const card = uid('card');
+    const vcs = [uid('vc'), uid('vc'), uid('vc')];
+    await d1.seedCard(card, vcs);
+    await d1.quiet();
+    const all = await eventually(async () => {
+      const events = await allEvents();
+      return vcs.every((vc) => ofToken(events, vc).length === 1) ? events : undefined;
+    }, 15_000);
+    // Small pages give the same sequence as one big one.
+    const paged: ServiceEvent[] = [];
+    let nextToken: string | null = null;
+    do {
+      const page: { status: number; body: { events: ServiceEvent[]; nextToken: string | null } } = await getJson(
+        `/v1/events?limit=2${nextToken ? `&nextToken=${encodeURIComponent(nextToken)}` : ''}`,
+      );
+      expect(page.body.events.length).toBeLessThanOrEqual(2);
+      paged.push(...page.body.events);
+      nextToken = page.body.nextToken;
+    } while (nextToken);
+    expect(paged.map((e) => e.id).slice(0, all.length)).toEqual(all.map((e) => e.id));
+    // after=<id>: exactly what follows it.
+    const first = ofToken(all, vcs[0]!)[0]!;
+    const after = await allEvents(`after=${first.id}`);
+    const expected = all.slice(all.findIndex((e) => e.id === first.id) + 1).map((e) => e.id);
+    expect(after.map((e) => e.id).slice(0, expected.length)).toEqual(expected);
+    expect(after.some((e) => e.id === first.id)).toBe(false);
+    // type filter
+    const created = await allEvents('type=token.created');
+    expect(created.every((e) => e.type === 'token.created')).toBe(true);
+    expect(vcs.every((vc) => created.some((e) => e.data.virtualCardId === vc))).toBe(true);
+  });
+
+  it('answers 400 naming the field for a bad query, and for an unknown event id', async () => {
+    for (const [query, field] of [
+      ['limit=0', 'query.limit'],
+      ['limit=101', 'query.limit'],
+      ['type=token.exploded', 'query.type'],
+      ['nextToken=bogus', 'query.nextToken'],
+      ['after=evt_nothing_here', 'query.after'],
+    ] as const) {
+      const res = await getJson<ErrorBody>(`/v1/events?${query}`);
+      expect({ query, status: res.status }).toEqual({ query, status: 400 });
+      expect(res.body.error.fields?.map((f) => f.path)).toContain(field);
+    }
+  });
+
+  it('carries no card data: no PAN-like digit run in any event', async () => {
+    await d1.quiet();
+    const events = await allEvents();
+    expect(events.length).toBeGreaterThan(0);
+    for (const e of events) expect(redactPans(JSON.stringify(e))).toBe(JSON.stringify(e));
+  });
+});
