@@ -225,6 +225,28 @@ export const rateMinutesOf = (expression: string): number => {
 };
 /** What a scheduled run may take: its interval, at most Lambda's 15 minutes. */
 export const scheduledTimeout = (rateMinutes: number) => Math.min(900, rateMinutes * 60);
+/**
+ * The stack's one dashboard: its body (a `Fn::Join` of JSON text and tokens) parsed, each token rendered as
+ * `${LogicalId}` or `${LogicalId.Attribute}` inside its string, and every graphed series as one line,
+ * `[namespace, name, dim, value, …, {stat, …}]` → "namespace name dim=value … stat".
+ */
+export const dashboardOf = (s: Synth): { id: string; body: { widgets: { type: string; properties: Record<string, any> }[] }; lines: string[] } => {
+  const dashboards = resources(s, 'AWS::CloudWatch::Dashboard');
+  expect(dashboards).toHaveLength(1);
+  const [id, dashboard] = dashboards[0]!;
+  const parts: unknown[] = dashboard.Properties.DashboardBody['Fn::Join'][1];
+  const render = (p: any): string => (typeof p === 'string' ? p : p.Ref ? `\${${p.Ref}}` : `\${${p['Fn::GetAtt'].join('.')}}`);
+  const body = JSON.parse(parts.map(render).join('')) as { widgets: { type: string; properties: Record<string, any> }[] };
+  const series = body.widgets.flatMap((w) => (w.type === 'metric' ? (w.properties.metrics as unknown[][]) : []));
+  const lines = series.map((m) => {
+    const options = (typeof m.at(-1) === 'object' ? m.at(-1) : {}) as { stat?: string };
+    const fields = m.filter((x) => typeof x === 'string') as string[];
+    const dims = [];
+    for (let i = 2; i + 1 < fields.length; i += 2) dims.push(`${fields[i]}=${fields[i + 1]}`);
+    return [fields[0], fields[1], ...dims, options.stat].join(' ');
+  });
+  return { id, body, lines };
+};
 /** Every statement granted to a function's role: its policies plus any inline ones on the role itself. */
 export const roleStatements = (s: Synth, fn: IFunction): Statement[] => {
   const roleId = s.id(fn.role!);
