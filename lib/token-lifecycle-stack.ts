@@ -1,15 +1,19 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import type { HandlerName } from '../lambdas/topology';
 import type { StackConfig } from './config';
 import { Alarms } from './constructs/alarms';
 import { Api } from './constructs/api';
 import { Dashboard } from './constructs/dashboard';
 import { DlqOperator } from './constructs/dlq-operator';
+import { ServiceEventBus } from './constructs/event-bus';
 import { Functions } from './constructs/functions';
 import { Keys } from './constructs/keys';
-import { Queues } from './constructs/queues';
+import { Queues, streamFailuresName } from './constructs/queues';
 import { Schedules } from './constructs/schedules';
 import { Secrets } from './constructs/secrets';
+import { pascal } from './constructs/naming';
 import { Tables } from './constructs/tables';
 import { SERVICE_TOPOLOGY, type Topology } from './topology';
 
@@ -23,6 +27,7 @@ export interface TokenLifecycleStackProps extends StackProps {
 export class TokenLifecycleStack extends Stack {
   readonly tables: Tables;
   readonly queues: Queues;
+  readonly eventBus: ServiceEventBus;
   readonly secrets: Secrets;
   readonly keys: Keys;
   readonly functions: Functions;
@@ -38,7 +43,8 @@ export class TokenLifecycleStack extends Stack {
     const topology = props.topology ?? SERVICE_TOPOLOGY;
 
     this.tables = new Tables(this, 'Tables');
-    this.queues = new Queues(this, 'Queues');
+    this.queues = new Queues(this, 'Queues', { tableStreamConsumers: topology.tableStreamConsumers });
+    this.eventBus = new ServiceEventBus(this, 'EventBus');
     this.secrets = new Secrets(this, 'Secrets', config.secrets, config.optionalSecrets);
     this.keys = new Keys(this, 'Keys');
     this.functions = new Functions(this, 'Functions', {
@@ -46,22 +52,34 @@ export class TokenLifecycleStack extends Stack {
       topology,
       table: this.tables.table,
       queues: this.queues.byKey,
+      streamFailures: this.queues.streamFailures,
+      eventBus: this.eventBus.bus,
       secrets: this.secrets.byKey,
       optionalSecrets: this.secrets.optional,
       keys: this.keys.byEnvVar,
     });
     this.api = new Api(this, 'Api', { config, topology, functions: this.functions });
     this.schedules = new Schedules(this, 'Schedules', { functions: this.functions });
-    this.alarms = new Alarms(this, 'Alarms', { queues: this.queues.byKey, functions: this.functions, alarmTopicArn: config.alarmTopicArn });
+    this.alarms = new Alarms(this, 'Alarms', {
+      queues: this.queues.byKey,
+      streamFailures: this.queues.streamFailures,
+      functions: this.functions,
+      topology,
+      alarmTopicArn: config.alarmTopicArn,
+    });
 
     this.dashboard = new Dashboard(this, 'Dashboard', {
       stages: this.api.stages,
       queues: this.queues.byKey,
+      streamFailures: this.queues.streamFailures,
       functions: this.functions,
       alarms: this.alarms.alarms,
     });
 
-    this.dlqOperator = new DlqOperator(this, 'DlqOperator', { queues: Object.values(this.queues.byKey) });
+    this.dlqOperator = new DlqOperator(this, 'DlqOperator', {
+      queues: Object.values(this.queues.byKey),
+      streamFailures: Object.values(this.queues.streamFailures),
+    });
 
     new CfnOutput(this, 'BackofficeApiUrl', { value: this.api.urls.backoffice, description: 'Back-office API (IAM/SigV4 routes)' });
     new CfnOutput(this, 'WebhooksApiUrl', {
@@ -82,6 +100,14 @@ export class TokenLifecycleStack extends Stack {
     }
     new CfnOutput(this, 'DashboardName', { value: this.dashboard.dashboard.dashboardName, description: 'CloudWatch dashboard of the service' });
     new CfnOutput(this, 'TableName', { value: this.tables.table.tableName });
+    new CfnOutput(this, 'EventBusName', { value: this.eventBus.bus.eventBusName, description: 'EventBridge bus every published event is put on (DESIGN §8)' });
+    new CfnOutput(this, 'EventBusArn', { value: this.eventBus.bus.eventBusArn });
+    for (const [handler, failures] of Object.entries(this.queues.streamFailures) as [HandlerName, IQueue][]) {
+      new CfnOutput(this, `${pascal(streamFailuresName({ handler }))}QueueUrl`, {
+        value: failures.queueUrl,
+        description: `What ${handler} gave up on in the table's stream (shard and sequence numbers): docs/operations.md`,
+      });
+    }
     new CfnOutput(this, 'DlqOperatorPolicyArn', {
       value: this.dlqOperator.policy.managedPolicyArn,
       description: "Managed policy with what npm run dlq needs on this stack's queues: attach it to the operator role",

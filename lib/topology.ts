@@ -4,23 +4,27 @@ import {
   HTTP_ROUTES,
   QUEUE_CONSUMERS,
   SCHEDULES,
+  TABLE_STREAM_CONSUMERS,
   type ApiName,
   type HandlerName,
   type HandlerNeeds,
   type HttpRoute,
   type QueueConsumer,
   type Schedule,
+  type TableStreamConsumer,
 } from '../lambdas/topology';
 
 /**
  * The wiring part of lambdas/topology.ts as one value. The stack defaults to the service's own topology; the
- * infra tests pass an extended copy so IAM routes, queue consumers and schedules are exercised beyond what the
+ * infra tests pass an extended copy so IAM routes, queue and stream consumers and schedules are exercised beyond what the
  * service has today.
  */
 export interface Topology {
   httpRoutes: readonly HttpRoute[];
   fallbackHandler: HandlerName;
   queueConsumers: readonly QueueConsumer[];
+  /** Handlers the table's change stream invokes (DynamoDB Streams event source mappings). */
+  tableStreamConsumers: readonly TableStreamConsumer[];
   /** Handlers run on a timer: one EventBridge rule per entry. */
   schedules: readonly Schedule[];
   handlers: Record<HandlerName, HandlerNeeds>;
@@ -30,6 +34,7 @@ export const SERVICE_TOPOLOGY: Topology = {
   httpRoutes: HTTP_ROUTES,
   fallbackHandler: FALLBACK_HANDLER,
   queueConsumers: QUEUE_CONSUMERS,
+  tableStreamConsumers: TABLE_STREAM_CONSUMERS,
   schedules: SCHEDULES,
   handlers: HANDLERS,
 };

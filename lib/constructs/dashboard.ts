@@ -1,15 +1,16 @@
 import { Aws, Duration } from 'aws-cdk-lib';
 import type { HttpStage } from 'aws-cdk-lib/aws-apigatewayv2';
 import { AlarmStatusWidget, Dashboard as CloudWatchDashboard, GraphWidget, Stats, type IAlarm, type IMetric, type IWidget } from 'aws-cdk-lib/aws-cloudwatch';
+import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { QUEUES, dlqName, type ApiName, type QueueKey } from '../../lambdas/topology';
+import { QUEUES, dlqName, type ApiName, type HandlerName, type QueueKey } from '../../lambdas/topology';
 import { API_NAMES } from '../topology';
 import { serviceMetric, type ServiceMetricName } from './alarms';
 import type { Functions } from './functions';
-import type { QueuePair } from './queues';
+import { streamFailuresName, type QueuePair } from './queues';
 
 /** The dashboard's business panels, one graph each, in this order. */
-type Panel = 'callbacks' | 'd1' | 'tokenUpdates' | 'credentials' | 'reconciliation' | 'rejected';
+type Panel = 'callbacks' | 'd1' | 'tokenUpdates' | 'credentials' | 'reconciliation' | 'rejected' | 'events' | 'webhooks';
 
 const PANEL_TITLES: Record<Panel, string> = {
   callbacks: 'D1 callbacks (notifyVirtualCardChange)',
@@ -18,6 +19,8 @@ const PANEL_TITLES: Record<Panel, string> = {
   credentials: 'Network-token credentials',
   reconciliation: 'Reconciliation with D1',
   rejected: 'Rejected requests (4xx)',
+  events: 'Events published',
+  webhooks: 'Webhook deliveries by outcome',
 };
 
 /**
@@ -51,6 +54,11 @@ export const DASHBOARD_PANEL_OF: Record<ServiceMetricName, Panel> = {
   OperationsSettledByReconciliation: 'reconciliation',
   ReconciliationFailures: 'reconciliation',
   RejectedRequests: 'rejected',
+  EventsPublished: 'events',
+  WebhookDelivered: 'webhooks',
+  WebhookRetried: 'webhooks',
+  WebhookParked: 'webhooks',
+  WebhookDropped: 'webhooks',
 };
 
 const API_TITLES: Record<ApiName, string> = {
@@ -61,6 +69,8 @@ const API_TITLES: Record<ApiName, string> = {
 export interface DashboardProps {
   stages: Record<ApiName, HttpStage>;
   queues: Record<QueueKey, QueuePair>;
+  /** The on-failure queue of each table-stream consumer, graphed with the DLQs. */
+  streamFailures: Partial<Record<HandlerName, IQueue>>;
   functions: Functions;
   alarms: readonly IAlarm[];
 }
@@ -68,10 +78,15 @@ export interface DashboardProps {
 const FULL = 24;
 const HEIGHT = 6;
 
+/** Rows of `n` graphs, each a third (n = 3) of the width. */
+const rowsOf = (n: number, widgets: readonly IWidget[]): IWidget[][] =>
+  Array.from({ length: Math.ceil(widgets.length / n) }, (_, i) => widgets.slice(i * n, (i + 1) * n));
+
 /**
  * One CloudWatch dashboard for the service (DESIGN §7): how fast D1's webhooks are acknowledged, what the
  * business outcomes are (the Powertools EMF metrics of SERVICE_METRICS, all of them), DLQ depth, Lambda errors
- * and throttles per function, and the state of every alarm. Named `<stack>-<region>`: dashboards are global to
+ * and throttles per function, how far the event publisher is behind the table's stream, how old the oldest message
+ * of each queue is, and the state of every alarm. Named `<stack>-<region>`: dashboards are global to
  * an account, so the region keeps two deployments of the stack apart.
  */
 export class Dashboard extends Construct {
@@ -79,7 +94,7 @@ export class Dashboard extends Construct {
 
   constructor(scope: Construct, id: string, props: DashboardProps) {
     super(scope, id);
-    const { stages, queues, functions, alarms } = props;
+    const { stages, queues, streamFailures, functions, alarms } = props;
     const fiveMinutes = Duration.minutes(5);
     const oneMinute = Duration.minutes(1);
 
@@ -115,10 +130,38 @@ export class Dashboard extends Construct {
       title: 'DLQ depth (messages visible, max per minute)',
       width: FULL / 3,
       height: HEIGHT,
-      left: (Object.keys(QUEUES) as QueueKey[]).map((key) =>
-        queues[key].dlq.metricApproximateNumberOfMessagesVisible({ period: oneMinute, statistic: Stats.MAXIMUM, label: dlqName(QUEUES[key]) }),
-      ),
+      left: [
+        ...(Object.keys(QUEUES) as QueueKey[]).map((key) =>
+          queues[key].dlq.metricApproximateNumberOfMessagesVisible({ period: oneMinute, statistic: Stats.MAXIMUM, label: dlqName(QUEUES[key]) }),
+        ),
+        ...(Object.entries(streamFailures) as [HandlerName, IQueue][]).map(([handler, failures]) =>
+          failures.metricApproximateNumberOfMessagesVisible({ period: oneMinute, statistic: Stats.MAXIMUM, label: streamFailuresName({ handler }) }),
+        ),
+      ],
       leftYAxis: { min: 0, showUnits: false },
+    });
+
+    // How far behind the table's stream each consumer reads: the age of the last record of its last batch.
+    const streamConsumers = functions.all.filter(({ plan }) => plan.tableStream);
+    const eventLag = new GraphWidget({
+      title: 'Event lag: table-stream IteratorAge (ms, per minute)',
+      width: FULL / 2,
+      height: HEIGHT,
+      left: streamConsumers.flatMap(({ plan, fn }) =>
+        (['p50', 'Maximum'] as const).map((stat) =>
+          fn.metric('IteratorAge', { period: oneMinute, statistic: stat === 'p50' ? Stats.percentile(50) : Stats.MAXIMUM, label: `${plan.id} ${stat}` }),
+        ),
+      ),
+      leftYAxis: { min: 0, label: 'ms', showUnits: false },
+    });
+    const queueAge = new GraphWidget({
+      title: 'Oldest message per queue (s, max per minute)',
+      width: FULL / 2,
+      height: HEIGHT,
+      left: (Object.keys(QUEUES) as QueueKey[]).map((key) =>
+        queues[key].queue.metricApproximateAgeOfOldestMessage({ period: oneMinute, statistic: Stats.MAXIMUM, label: QUEUES[key].localName }),
+      ),
+      leftYAxis: { min: 0, label: 's', showUnits: false },
     });
 
     const perFunction = (title: string, metric: (fn: Functions['all'][number]) => IMetric) =>
@@ -141,7 +184,7 @@ export class Dashboard extends Construct {
     this.dashboard = new CloudWatchDashboard(this, 'Dashboard', {
       dashboardName: `${Aws.STACK_NAME}-${Aws.REGION}`,
       defaultInterval: Duration.hours(3),
-      widgets: [[alarmStatus], latency, business.slice(0, 3), business.slice(3), [dlqDepth, errors, throttles]],
+      widgets: [[alarmStatus], latency, ...rowsOf(3, business), [dlqDepth, errors, throttles], [eventLag, queueAge]],
     });
   }
 }

@@ -17,7 +17,9 @@ const KEYS = {
   DATA_KEY_KMS_KEY_ARN: {
     id: 'TokenPanKey',
     alias: 'alias/token-lifecycle/token-pan',
-    description: 'token-lifecycle: wraps the AWS Encryption SDK data keys that seal stored network-token PANs (network-token-credentials only)',
+    description:
+      'token-lifecycle: wraps the AWS Encryption SDK data keys that seal what is stored sealed (network-token PANs, webhook subscription secrets); ' +
+      'usable only by the Lambdas whose env lists DATA_KEY_KMS_KEY_ARN',
   },
 } as const satisfies Partial<Record<EnvKey, KeySpec>>;
 

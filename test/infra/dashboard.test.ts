@@ -2,40 +2,18 @@ import { API_NAMES } from '../../lib/topology';
 import { SERVICE_METRICS } from '../../lib/constructs/alarms';
 import { DASHBOARD_PANEL_OF } from '../../lib/constructs/dashboard';
 import { METRICS_NAMESPACE, QUEUES, SERVICE_NAME, type QueueKey } from '../../lambdas/topology';
-import { resources, useInfraStacks } from '../support/infra-stack';
+import { dashboardOf, resources, useInfraStacks } from '../support/infra-stack';
 
 /** Infra: the CloudWatch dashboard. Stacks and helpers: test/support/infra-stack.ts. */
 const { cases } = useInfraStacks();
 
-/**
- * A DashboardBody (`Fn::Join` of JSON text and tokens) as the dashboard JSON, each token rendered as
- * `${LogicalId}` or `${LogicalId.Attribute}` inside its string.
- */
-const dashboardBody = (body: any): { widgets: { type: string; properties: Record<string, any> }[] } => {
-  const parts: unknown[] = body['Fn::Join'][1];
-  const render = (p: any): string => (typeof p === 'string' ? p : p.Ref ? `\${${p.Ref}}` : `\${${p['Fn::GetAtt'].join('.')}}`);
-  return JSON.parse(parts.map(render).join(''));
-};
-
 describe.each(cases)('%s', (_name, get) => {
   test('dashboard: API latency p50/p99 and IntegrationLatency per stage, every service metric, each DLQ, Lambda errors/throttles, all alarms', () => {
     const s = get();
-    const dashboards = resources(s, 'AWS::CloudWatch::Dashboard');
-    expect(dashboards).toHaveLength(1);
-    const [dashboardId, dashboard] = dashboards[0]!;
-    const body = dashboardBody(dashboard.Properties.DashboardBody);
-    const series = body.widgets.flatMap((w) => (w.type === 'metric' ? (w.properties.metrics as unknown[][]) : []));
-    /** `[namespace, name, dim, value, …, {stat, …}]` → "namespace name dim=value … stat". */
-    const lines = series.map((m) => {
-      const options = (typeof m.at(-1) === 'object' ? m.at(-1) : {}) as { stat?: string };
-      const fields = m.filter((x) => typeof x === 'string') as string[];
-      const dims = [];
-      for (let i = 2; i + 1 < fields.length; i += 2) dims.push(`${fields[i]}=${fields[i + 1]}`);
-      return [fields[0], fields[1], ...dims, options.stat].join(' ');
-    });
-    // Each DLQ's depth, by its queue name.
-    for (const key of Object.keys(QUEUES) as QueueKey[]) {
-      expect(lines).toContain(`AWS/SQS ApproximateNumberOfMessagesVisible QueueName=\${${s.id(s.stack.queues.byKey[key].dlq)}.QueueName} Maximum`);
+    const { id: dashboardId, body, lines } = dashboardOf(s);
+    // Each DLQ's depth, by its queue name, and each table-stream consumer's on-failure queue's.
+    for (const queue of [...(Object.keys(QUEUES) as QueueKey[]).map((key) => s.stack.queues.byKey[key].dlq), ...Object.values(s.stack.queues.streamFailures)]) {
+      expect(lines).toContain(`AWS/SQS ApproximateNumberOfMessagesVisible QueueName=\${${s.id(queue)}.QueueName} Maximum`);
     }
     // Every business metric in our namespace with the Powertools service dimension (the key ones from the brief too).
     expect(Object.keys(DASHBOARD_PANEL_OF).sort()).toEqual([...SERVICE_METRICS].sort());

@@ -27,6 +27,8 @@ const SOURCE_ACTIONS = [
 
 const arnOf = (construct: IConstruct) => getAtt(service.id(construct));
 const keys = Object.keys(QUEUES) as QueueKey[];
+/** The table-stream consumers' on-failure queues: nothing to redrive them to; read, then delete once handled. */
+const STREAM_FAILURE_ACTIONS = ['sqs:GetQueueAttributes', 'sqs:ReceiveMessage', 'sqs:ChangeMessageVisibility', 'sqs:DeleteMessage'];
 type Statement = { Sid: string; Effect: string; Action: string | string[]; Resource: unknown };
 
 describe('DlqOperatorPolicy', () => {
@@ -42,12 +44,25 @@ describe('DlqOperatorPolicy', () => {
     for (const role of Object.values(template.findResources('AWS::IAM::Role'))) expect(JSON.stringify(role)).not.toContain(policyId);
   });
 
-  test("exactly the actions npm run dlq needs, on exactly this stack's DLQs and source queues", () => {
-    const statements = (policies[policyId]!.Properties.PolicyDocument.Statement as Statement[]).map((st) => ({ ...st, Action: [st.Action].flat().sort() }));
+  test("exactly the actions npm run dlq needs, on exactly this stack's DLQs and source queues; reading the stream failure queues", () => {
+    const statements = (policies[policyId]!.Properties.PolicyDocument.Statement as Statement[]).map((st) => ({
+      ...st,
+      Action: [st.Action].flat().sort(),
+      Resource: [st.Resource].flat(),
+    }));
     expect(statements).toEqual([
       { Sid: 'DeadLetterQueues', Effect: 'Allow', Action: [...DLQ_ACTIONS].sort(), Resource: keys.map((k) => arnOf(stack.queues.byKey[k].dlq)) },
       { Sid: 'SourceQueues', Effect: 'Allow', Action: [...SOURCE_ACTIONS].sort(), Resource: keys.map((k) => arnOf(stack.queues.byKey[k].queue)) },
+      {
+        Sid: 'StreamFailureQueues',
+        Effect: 'Allow',
+        Action: [...STREAM_FAILURE_ACTIONS].sort(),
+        Resource: Object.values(stack.queues.streamFailures).map((q) => arnOf(q)),
+      },
     ]);
+    // The webhook-deliveries DLQ (parked deliveries) is one of them, so npm run dlq redrives it like the others.
+    expect(keys).toContain('webhookDeliveries');
+    expect(Object.keys(stack.queues.streamFailures)).toEqual(['publish-events']);
     expect(JSON.stringify(statements)).not.toContain('*');
   });
 

@@ -1,4 +1,5 @@
-import { planFunctions } from '../../lib/constructs/functions';
+import { STREAM_CONSUMER_TIMEOUT_SECONDS, planFunctions } from '../../lib/constructs/functions';
+import { dlqEnvVar } from '../../lib/constructs/queues';
 import { SERVICE_TOPOLOGY } from '../../lib/topology';
 import { OPTIONAL_SECRET_ENV_KEYS, QUEUES, SECRET_ENV_KEYS, type OptionalSecretEnvKey, type QueueKey } from '../../lambdas/topology';
 import { EXTENDED, resources, getAtt, actionsOf, scheduledTimeout, roleStatements, useInfraStacks } from '../support/infra-stack';
@@ -25,7 +26,14 @@ describe.each(cases)('%s', (_name, get) => {
       const props = s.template.toJSON().Resources[s.id(s.stack.functions.forApi(plan.handler, plan.api ?? 'backoffice'))].Properties;
       expect(props.MemorySize).toBe(s.topology.handlers[plan.handler].memoryMb ?? 256);
       const queueTimeouts = plan.consumes.map((c) => QUEUES[c.queue].consumerTimeoutSeconds);
-      expect(props.Timeout).toBe(Math.max(...queueTimeouts, ...plan.schedules.map((x) => scheduledTimeout(x.rateMinutes)), plan.http ? 10 : 0));
+      expect(props.Timeout).toBe(
+        Math.max(
+          ...queueTimeouts,
+          plan.tableStream ? STREAM_CONSUMER_TIMEOUT_SECONDS : 0,
+          ...plan.schedules.map((x) => scheduledTimeout(x.rateMinutes)),
+          plan.http ? 10 : 0,
+        ),
+      );
     }
   });
 
@@ -69,14 +77,21 @@ describe.each(cases)('%s', (_name, get) => {
     for (const [, role] of resources(s, 'AWS::IAM::Role')) expect(role.Properties.ManagedPolicyArns).toBeUndefined();
   });
 
-  test('IAM: each function may send to exactly its sendsTo queues and consume exactly the queues it consumes', () => {
+  test('IAM: each function may send to exactly its sendsTo queues, the DLQs whose URL it reads and its stream on-failure queue, and consume exactly the queues it consumes', () => {
     const s = get();
     const queueArn = (key: QueueKey) => getAtt(s.id(s.stack.queues.byKey[key].queue));
+    const keys = Object.keys(QUEUES) as QueueKey[];
     for (const { plan, fn } of s.stack.functions.all) {
       const statements = roleStatements(s, fn);
       const onQueues = (action: string) => statements.filter((st) => actionsOf(st).includes(action)).flatMap((st) => [st.Resource].flat());
       const consumed = [...new Set(plan.consumes.map((c) => c.queue))];
-      expect({ fn: plan.id, send: onQueues('sqs:SendMessage') }).toEqual({ fn: plan.id, send: s.topology.handlers[plan.handler].sendsTo.map(queueArn) });
+      const env = s.topology.handlers[plan.handler].env as readonly string[];
+      const dlqs = keys.filter((k) => env.includes(dlqEnvVar(QUEUES[k]))).map((k) => getAtt(s.id(s.stack.queues.byKey[k].dlq)));
+      const onFailure = plan.tableStream ? [getAtt(s.id(s.stack.queues.streamFailures[plan.handler]!))] : [];
+      expect({ fn: plan.id, send: onQueues('sqs:SendMessage') }).toEqual({
+        fn: plan.id,
+        send: [...s.topology.handlers[plan.handler].sendsTo.map(queueArn), ...dlqs, ...onFailure],
+      });
       expect({ fn: plan.id, receive: onQueues('sqs:ReceiveMessage') }).toEqual({ fn: plan.id, receive: consumed.map(queueArn) });
       expect({ fn: plan.id, delete: onQueues('sqs:DeleteMessage') }).toEqual({ fn: plan.id, delete: consumed.map(queueArn) });
     }
@@ -137,12 +152,13 @@ describe('configuration-specific wiring', () => {
   test.each([
     ['service', SERVICE_TOPOLOGY],
     ['extended', EXTENDED],
-  ])('%s: only handlers referenced by a route, the fallback, a consumer or a schedule become Lambdas', (_name, topology) => {
+  ])('%s: only handlers referenced by a route, the fallback, a queue or stream consumer or a schedule become Lambdas', (_name, topology) => {
     const handlers = new Set(planFunctions(topology).map((p) => p.handler));
     const referenced = new Set([
       ...topology.httpRoutes.map((r) => r.handler),
       topology.fallbackHandler,
       ...topology.queueConsumers.map((c) => c.handler),
+      ...topology.tableStreamConsumers.map((c) => c.handler),
       ...topology.schedules.map((x) => x.handler),
     ]);
     expect(handlers).toEqual(referenced);

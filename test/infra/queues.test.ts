@@ -7,7 +7,8 @@ const { service, cases } = useInfraStacks();
 describe.each(cases)('%s', (_name, get) => {
   test('queues: each redrives to its own DLQ with maxReceiveCount; visibility 6 × consumer timeout; SSE; DLQ kept 14 days', () => {
     const s = get();
-    expect(resources(s, 'AWS::SQS::Queue')).toHaveLength(2 * Object.keys(QUEUES).length);
+    // Each QUEUES entry and its DLQ, and one on-failure queue per table-stream consumer (test/infra/events.test.ts).
+    expect(resources(s, 'AWS::SQS::Queue')).toHaveLength(2 * Object.keys(QUEUES).length + s.topology.tableStreamConsumers.length);
     for (const key of Object.keys(QUEUES) as QueueKey[]) {
       const { queue, dlq } = s.stack.queues.byKey[key];
       const props = s.template.toJSON().Resources[s.id(queue)].Properties;
@@ -33,9 +34,12 @@ describe.each(cases)('%s', (_name, get) => {
 
   test('queue consumers: one event source mapping each, ReportBatchItemFailures, batch size and max concurrency', () => {
     const s = get();
-    const mappings = resources(s, 'AWS::Lambda::EventSourceMapping');
+    const all = resources(s, 'AWS::Lambda::EventSourceMapping');
+    // The table-stream consumers' mappings: test/infra/events.test.ts.
+    expect(all).toHaveLength(s.topology.queueConsumers.length + s.topology.tableStreamConsumers.length);
+    for (const [, mapping] of all) expect(mapping.Properties.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
+    const mappings = all.filter(([, m]) => m.Properties.EventSourceArn['Fn::GetAtt'][1] === 'Arn');
     expect(mappings).toHaveLength(s.topology.queueConsumers.length);
-    for (const [, mapping] of mappings) expect(mapping.Properties.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
     for (const consumer of s.topology.queueConsumers) {
       const fnId = s.id(s.stack.functions.forApi(consumer.handler, 'backoffice'));
       const match = mappings.filter(([, m]) => m.Properties.FunctionName.Ref === fnId);

@@ -5,7 +5,7 @@ import { resources, useInfraStacks } from '../support/infra-stack';
 const { cases } = useInfraStacks();
 
 describe.each(cases)('%s', (_name, get) => {
-  test('table: pk/sk, GSI projecting keys + issuerCardRefId only, no LSI, TTL, on-demand, PITR, deletion protection, RETAIN', () => {
+  test('table: pk/sk, GSIs projecting what TABLE says (gsi1 keys + issuerCardRefId, gsi2 all), no LSI, TTL, on-demand, PITR, deletion protection, RETAIN', () => {
     const s = get();
     const tables = resources(s, 'AWS::DynamoDB::GlobalTable');
     expect(tables).toHaveLength(1);
@@ -25,10 +25,15 @@ describe.each(cases)('%s', (_name, get) => {
           { AttributeName: g.partitionKey, KeyType: 'HASH' },
           { AttributeName: g.sortKey, KeyType: 'RANGE' },
         ],
-        // Nothing a token or operation write changes is projected, so state changes do not rewrite the index.
-        Projection: { ProjectionType: 'INCLUDE', NonKeyAttributes: ['issuerCardRefId'] },
+        // gsi1: nothing a token or operation write changes is projected, so state changes do not rewrite the index;
+        // gsi2 (the event log): written once per event, it carries what GET /v1/events returns.
+        Projection: g.projectedAttributes === 'ALL' ? { ProjectionType: 'ALL' } : { ProjectionType: 'INCLUDE', NonKeyAttributes: [...g.projectedAttributes] },
       })),
     );
+    expect(p.GlobalSecondaryIndexes.map((g: { IndexName: string; Projection: unknown }) => [g.IndexName, g.Projection])).toEqual([
+      ['gsi1', { ProjectionType: 'INCLUDE', NonKeyAttributes: ['issuerCardRefId'] }],
+      ['gsi2', { ProjectionType: 'ALL' }],
+    ]);
     expect(p.LocalSecondaryIndexes).toBeUndefined();
     // The history order is an attribute, not an index key.
     expect((p.AttributeDefinitions as Array<{ AttributeName: string }>).map((a) => a.AttributeName).sort()).toEqual(

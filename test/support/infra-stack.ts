@@ -8,6 +8,7 @@ import type { IConstruct } from 'constructs';
 import { loadStackConfig } from '../../lib/config';
 import { TokenLifecycleStack } from '../../lib/token-lifecycle-stack';
 import { SERVICE_TOPOLOGY, type Topology } from '../../lib/topology';
+import type { EnvKey } from '../../lambdas/config/env';
 import { OPTIONAL_SECRET_ENV_KEYS, SECRET_ENV_KEYS, type OptionalSecretEnvKey, type SecretEnvKey } from '../../lambdas/topology';
 import { liveView } from './live';
 
@@ -15,7 +16,7 @@ import { liveView } from './live';
  * The infra tests' one stack bootstrap: what the template must guarantee is checked on the service's topology
  * (whatever lambdas/topology.ts holds today) and on an extended copy that adds what the service does not have yet,
  * so no check iterates over nothing: imported secrets, a handler that is both a route and a consumer, one that is
- * both a route and a schedule, an alarm topic.
+ * both a route and a schedule, a second table-stream consumer, a reader of a DLQ's URL, an alarm topic.
  *
  * Bundling is skipped (`aws:cdk:bundling-stacks: []`) and CDK's built-in CloudFormation validation is off
  * (toolchain §9 trap 3: ~2.5 s per synth); `npx cdk synth` runs both.
@@ -65,9 +66,16 @@ export const WEBHOOK_DOMAIN = {
 };
 
 /**
- * `health` and `not-found` stand in for future handlers (the wiring is data; any existing entry module will do):
- * health becomes IAM routes, a queue consumer and a producer with table, config and secret needs; the per-API
- * fallback gets read access to the table.
+ * The webhook-deliveries DLQ's URL, for a handler that parks deliveries there itself. Not in lambdas/config/env.ts
+ * until that handler lands; the stack wires any `<QUEUE>_DLQ_URL` from QUEUES.
+ */
+export const DLQ_URL_VAR = 'WEBHOOK_DELIVERIES_DLQ_URL' as EnvKey;
+
+/**
+ * `health`, `not-found` and `openapi` stand in for future handlers (the wiring is data; any existing entry module will
+ * do): health becomes IAM routes, a queue consumer and a producer with table, config and secret needs; the per-API
+ * fallback gets read access to the table; openapi, still a route, becomes a second table-stream consumer that puts
+ * events on the bus, parks messages in the webhook-deliveries DLQ and declares the loopback switch.
  */
 export const EXTENDED: Topology = {
   ...SERVICE_TOPOLOGY,
@@ -78,6 +86,7 @@ export const EXTENDED: Topology = {
     { api: 'backoffice', method: 'POST', path: '/v1/infra-test', handler: 'health', auth: 'iam' },
   ],
   queueConsumers: [{ queue: 'd1Requests', handler: 'health', batchSize: 5, maxConcurrency: 2 }],
+  tableStreamConsumers: [...SERVICE_TOPOLOGY.tableStreamConsumers, { handler: 'openapi', batchSize: 10, retryAttempts: 3 }],
   // A routed handler on a timer too: one function serves both, with the longer scheduled timeout.
   schedules: [...SERVICE_TOPOLOGY.schedules, { handler: 'reconcile', rateMinutes: 60 }],
   handlers: {
@@ -89,6 +98,11 @@ export const EXTENDED: Topology = {
       memoryMb: 512,
     },
     'not-found': { env: ['API_NAME', 'TABLE_NAME'], table: 'read', sendsTo: [] },
+    openapi: {
+      env: ['TABLE_NAME', 'EVENT_BUS_NAME', 'EVENT_RETENTION_DAYS', 'WEBHOOK_ALLOW_LOOPBACK', DLQ_URL_VAR, 'WEBHOOK_DELIVERIES_QUEUE_URL'],
+      table: 'read',
+      sendsTo: ['webhookDeliveries'],
+    },
   },
 };
 
@@ -169,17 +183,23 @@ export function useInfraStacks(): InfraStacks {
     }
   }
 
-  const service = onFirstUse(() => synth(SERVICE_TOPOLOGY, STRAY_CONTEXT, ['HISTORY_RETENTION_DAYS']));
+  // WEBHOOK_ALLOW_LOOPBACK is never set in AWS, whatever the configuration.
+  const service = onFirstUse(() => synth(SERVICE_TOPOLOGY, STRAY_CONTEXT, ['HISTORY_RETENTION_DAYS', 'WEBHOOK_ALLOW_LOOPBACK']));
   const extended = onFirstUse(() =>
-    synth(EXTENDED, {
-      ...STRAY_CONTEXT,
-      trApiKeySecret: IMPORTED_ARN,
-      d1CofApiKeySecret: 'token-lifecycle/d1-cof-api-key',
-      ...CLIENT_IDENTITY,
-      ...WEBHOOK_DOMAIN,
-      alarmTopicArn: ALARM_TOPIC,
-      historyRetentionDays: 400,
-    }),
+    synth(
+      EXTENDED,
+      {
+        ...STRAY_CONTEXT,
+        trApiKeySecret: IMPORTED_ARN,
+        d1CofApiKeySecret: 'token-lifecycle/d1-cof-api-key',
+        ...CLIENT_IDENTITY,
+        ...WEBHOOK_DOMAIN,
+        alarmTopicArn: ALARM_TOPIC,
+        historyRetentionDays: 400,
+        eventRetentionDays: 7,
+      },
+      ['WEBHOOK_ALLOW_LOOPBACK'],
+    ),
   );
   return {
     appProps,
@@ -205,6 +225,28 @@ export const rateMinutesOf = (expression: string): number => {
 };
 /** What a scheduled run may take: its interval, at most Lambda's 15 minutes. */
 export const scheduledTimeout = (rateMinutes: number) => Math.min(900, rateMinutes * 60);
+/**
+ * The stack's one dashboard: its body (a `Fn::Join` of JSON text and tokens) parsed, each token rendered as
+ * `${LogicalId}` or `${LogicalId.Attribute}` inside its string, and every graphed series as one line,
+ * `[namespace, name, dim, value, …, {stat, …}]` → "namespace name dim=value … stat".
+ */
+export const dashboardOf = (s: Synth): { id: string; body: { widgets: { type: string; properties: Record<string, any> }[] }; lines: string[] } => {
+  const dashboards = resources(s, 'AWS::CloudWatch::Dashboard');
+  expect(dashboards).toHaveLength(1);
+  const [id, dashboard] = dashboards[0]!;
+  const parts: unknown[] = dashboard.Properties.DashboardBody['Fn::Join'][1];
+  const render = (p: any): string => (typeof p === 'string' ? p : p.Ref ? `\${${p.Ref}}` : `\${${p['Fn::GetAtt'].join('.')}}`);
+  const body = JSON.parse(parts.map(render).join('')) as { widgets: { type: string; properties: Record<string, any> }[] };
+  const series = body.widgets.flatMap((w) => (w.type === 'metric' ? (w.properties.metrics as unknown[][]) : []));
+  const lines = series.map((m) => {
+    const options = (typeof m.at(-1) === 'object' ? m.at(-1) : {}) as { stat?: string };
+    const fields = m.filter((x) => typeof x === 'string') as string[];
+    const dims = [];
+    for (let i = 2; i + 1 < fields.length; i += 2) dims.push(`${fields[i]}=${fields[i + 1]}`);
+    return [fields[0], fields[1], ...dims, options.stat].join(' ');
+  });
+  return { id, body, lines };
+};
 /** Every statement granted to a function's role: its policies plus any inline ones on the role itself. */
 export const roleStatements = (s: Synth, fn: IFunction): Statement[] => {
   const roleId = s.id(fn.role!);
