@@ -10,6 +10,7 @@ import { ConfigError, envSchema } from '../lambdas/config/env';
 import { provisionResources, startLocalAws } from './local-aws';
 import { startLocalService, type LocalService } from './service';
 import { startD1Simulator, type D1Simulator } from './d1-simulator';
+import { startEventSink } from './event-sink';
 import { seedDemoData } from './seed';
 
 const started = Date.now();
@@ -51,6 +52,8 @@ function localEnv(): NodeJS.ProcessEnv {
     LOG_LEVEL: 'INFO',
     // Responses are checked against their route's schema locally (off in AWS): a mismatch is a 500 here, not a surprise for a client.
     CHECK_RESPONSES: '1',
+    // Webhook subscriptions may point at http://127.0.0.1 (the event sink below); never in AWS.
+    WEBHOOK_ALLOW_LOOPBACK: 'true',
   };
   return { ...defaults, ...process.env };
 }
@@ -66,21 +69,29 @@ async function generatedSecrets(env: NodeJS.ProcessEnv): Promise<Record<string, 
   return generated;
 }
 
+/** The variables provisioning fills in (table and queue URLs): not the operator's to set. */
+const RESOURCE_ENV = {
+  TABLE_NAME: true,
+  ISSUER_CALLBACKS_QUEUE_URL: true,
+  TOKEN_UPDATES_QUEUE_URL: true,
+  D1_REQUESTS_QUEUE_URL: true,
+  WEBHOOK_DELIVERIES_QUEUE_URL: true,
+  WEBHOOK_DELIVERIES_DLQ_URL: true,
+} as const;
+
 async function main(): Promise<void> {
   const operatorEnv = localEnv();
   // Resource wiring and generated secrets are filled in below; validate everything the operator set before starting anything.
-  envSchema
-    .omit({ TABLE_NAME: true, ISSUER_CALLBACKS_QUEUE_URL: true, TOKEN_UPDATES_QUEUE_URL: true, D1_REQUESTS_QUEUE_URL: true })
-    .parse({ TR_JWE_PRIVATE_KEY: 'generated', DATA_KEY: Buffer.alloc(32).toString('base64'), ...operatorEnv });
+  envSchema.omit(RESOURCE_ENV).parse({ TR_JWE_PRIVATE_KEY: 'generated', DATA_KEY: Buffer.alloc(32).toString('base64'), ...operatorEnv });
   const log = (line: string): void => console.log(`[local] ${line}`);
 
   const startingEngines = startLocalAws({ ddbPort: Number(operatorEnv.LOCAL_DDB_PORT), sqsPort: Number(operatorEnv.LOCAL_SQS_PORT) });
   stoppers.push(async () => (await startingEngines.catch(() => undefined))?.stop());
   const [engines, generated] = await Promise.all([startingEngines, generatedSecrets(operatorEnv)]);
   const env = { ...operatorEnv, ...generated };
-  const config = envSchema.omit({ TABLE_NAME: true, ISSUER_CALLBACKS_QUEUE_URL: true, TOKEN_UPDATES_QUEUE_URL: true, D1_REQUESTS_QUEUE_URL: true }).parse(env);
+  const config = envSchema.omit(RESOURCE_ENV).parse(env);
   const resources = await provisionResources({ ddbEndpoint: engines.ddbEndpoint, sqsEndpoint: engines.sqsEndpoint });
-  Object.assign(process.env, env, engines.env, resources.env);
+  Object.assign(process.env, env, engines.env, resources.env, { WEBHOOK_DELIVERIES_DLQ_URL: resources.queues.webhookDeliveries.dlqUrl });
   // The full schema now, as every Lambda will parse its part of it.
   envSchema.parse(process.env);
 
@@ -96,6 +107,10 @@ async function main(): Promise<void> {
   });
   stoppers.push(() => simulator.stop());
 
+  // A customer's webhook endpoint, verifying signatures: subscribe http://127.0.0.1:<port>/events/<name>.
+  const sink = await startEventSink({ port: Number(process.env.EVENT_SINK_PORT ?? '3200'), log: (line) => console.log(`[event-sink] ${line}`) });
+  stoppers.push(() => sink.stop());
+
   const service: LocalService = await startLocalService({
     port: config.PORT,
     sqsEndpoint: engines.sqsEndpoint,
@@ -110,6 +125,7 @@ async function main(): Promise<void> {
   console.log(`token-lifecycle is up in ${Date.now() - started} ms (Node ${process.version})
   service (both APIs)  ${service.gateway.url}        try: curl ${service.gateway.url}/health
   D1 simulator         ${simulator.url}        control API: ${simulator.url}/_sim/
+  event sink           ${sink.url}        webhooks to ${sink.sinkUrl('<name>')}, control API: ${sink.url}/sinks/<name>
   DynamoDB Local       ${engines.ddbEndpoint}   table ${resources.env.TABLE_NAME}
   SQS (fauxqs)         ${engines.sqsEndpoint}
 Ctrl-C stops everything.`);
