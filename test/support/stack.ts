@@ -39,7 +39,8 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
   if (!ddbEndpoint || !sqsEndpoint) throw new Error('the Jest global setup did not start local AWS');
   const prefix = `t${randomUUID().slice(0, 8)}-`;
   const resources = await provisionResources({ ddbEndpoint, sqsEndpoint, prefix, visibilityTimeoutSeconds: 2 });
-  Object.assign(process.env, TEST_ENV, resources.env, options.env ?? {});
+  // The delivery consumer parks spent deliveries in its queue's DLQ itself, so it needs that URL too.
+  Object.assign(process.env, TEST_ENV, resources.env, { WEBHOOK_DELIVERIES_DLQ_URL: resources.queues.webhookDeliveries.dlqUrl }, options.env ?? {});
   const service = await startLocalService({ schedules: [], ...options, port: 0, sqsEndpoint, queues: resources.queues });
   const clientConfig = { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS };
   const ddb = DynamoDBDocumentClient.from(new DynamoDBClient({ ...clientConfig, endpoint: ddbEndpoint }));
