@@ -9,6 +9,8 @@
 import { spec as applyTokenUpdate } from './handlers/apply-token-update.spec';
 import { spec as applyVirtualCardChange } from './handlers/apply-virtual-card-change.spec';
 import { spec as d1Submitter } from './handlers/d1-submitter.spec';
+import { spec as deliverWebhook } from './handlers/deliver-webhook.spec';
+import { spec as eventSubscriptions } from './handlers/event-subscriptions.spec';
 import { spec as events } from './handlers/events.spec';
 import { spec as health } from './handlers/health.spec';
 import { spec as lcmOperations } from './handlers/lcm-operations.spec';
@@ -46,6 +48,8 @@ export const SPECS = {
   'reconcile-sweep': reconcileSweep,
   'publish-events': publishEvents,
   events,
+  'event-subscriptions': eventSubscriptions,
+  'deliver-webhook': deliverWebhook,
 } satisfies Record<string, HandlerSpec>;
 
 export type HandlerName = keyof typeof SPECS;

@@ -10,6 +10,7 @@ import { ConfigError, envSchema } from '../lambdas/config/env';
 import { provisionResources, startLocalAws } from './local-aws';
 import { startLocalService, type LocalService } from './service';
 import { startD1Simulator, type D1Simulator } from './d1-simulator';
+import { startEventSink } from './event-sink';
 import { seedDemoData } from './seed';
 
 const started = Date.now();
@@ -51,6 +52,8 @@ function localEnv(): NodeJS.ProcessEnv {
     LOG_LEVEL: 'INFO',
     // Responses are checked against their route's schema locally (off in AWS): a mismatch is a 500 here, not a surprise for a client.
     CHECK_RESPONSES: '1',
+    // Webhook subscriptions may point at http://127.0.0.1 (the event sink below); never in AWS.
+    WEBHOOK_ALLOW_LOOPBACK: 'true',
   };
   return { ...defaults, ...process.env };
 }
@@ -73,6 +76,7 @@ const operatorSchema = envSchema.omit({
   TOKEN_UPDATES_QUEUE_URL: true,
   D1_REQUESTS_QUEUE_URL: true,
   WEBHOOK_DELIVERIES_QUEUE_URL: true,
+  WEBHOOK_DELIVERIES_DLQ_URL: true,
 });
 
 async function main(): Promise<void> {
@@ -103,6 +107,10 @@ async function main(): Promise<void> {
   });
   stoppers.push(() => simulator.stop());
 
+  // A customer's webhook endpoint, verifying signatures: subscribe http://127.0.0.1:<port>/events/<name>.
+  const sink = await startEventSink({ port: Number(process.env.EVENT_SINK_PORT ?? '3200'), log: (line) => console.log(`[event-sink] ${line}`) });
+  stoppers.push(() => sink.stop());
+
   const service: LocalService = await startLocalService({
     port: config.PORT,
     sqsEndpoint: engines.sqsEndpoint,
@@ -119,6 +127,7 @@ async function main(): Promise<void> {
   console.log(`token-lifecycle is up in ${Date.now() - started} ms (Node ${process.version})
   service (both APIs)  ${service.gateway.url}        try: curl ${service.gateway.url}/health
   D1 simulator         ${simulator.url}        control API: ${simulator.url}/_sim/
+  event sink           ${sink.url}        webhooks to ${sink.sinkUrl('<name>')}, control API: ${sink.url}/sinks/<name>
   DynamoDB Local       ${engines.ddbEndpoint}   table ${resources.env.TABLE_NAME}
   SQS (fauxqs)         ${engines.sqsEndpoint}
 Ctrl-C stops everything.`);

@@ -221,6 +221,8 @@ export async function provisionResources(options: ProvisionOptions): Promise<Pro
       );
       queues[key] = { url: queue.QueueUrl!, arn: await queueArn(sqs, queue.QueueUrl!), dlqUrl: dlq.QueueUrl!, dlqArn };
       env[spec.envVar] = queue.QueueUrl!;
+      // A consumer that parks work in its DLQ itself (webhook deliveries out of retry budget) reads its URL.
+      env[spec.envVar.replace(/_QUEUE_URL$/, '_DLQ_URL')] = dlq.QueueUrl!;
     }
     return { env, queues };
   } finally {

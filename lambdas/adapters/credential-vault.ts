@@ -1,8 +1,10 @@
 import { buildClient, CommitmentPolicy, KmsKeyringNode, RawAesKeyringNode, RawAesWrappingSuiteIdentifier, type KeyringNode } from '@aws-crypto/client-node';
 import type { CredentialVault, PaymentCredentials } from '../ports/network-tokens';
+import type { SecretVault } from '../ports/subscriptions';
 
 const { encrypt, decrypt } = buildClient(CommitmentPolicy.REQUIRE_ENCRYPT_REQUIRE_DECRYPT);
 const PURPOSE = 'network-token-credentials';
+const WEBHOOK_SECRET_PURPOSE = 'webhook-secret';
 
 /**
  * Token PAN + expiry at rest: AWS Encryption SDK envelope encryption, with the token id in the encryption context
@@ -42,4 +44,37 @@ export function rawAesKeyring(dataKey: string): () => KeyringNode {
 export function kmsKeyring(keyArn: string): () => KeyringNode {
   const keyring = new KmsKeyringNode({ generatorKeyId: keyArn });
   return () => keyring;
+}
+
+/** Opened webhook secrets kept per sealed blob (a rotation seals a new one): a delivery does not call KMS each time. */
+const OPENED_CACHE_SIZE = 500;
+
+/**
+ * Webhook signing secrets at rest, in the same vault as token PANs: the same SDK, keyrings and keys, with the
+ * subscription id and `purpose: webhook-secret` in the encryption context, so neither kind of blob opens as the
+ * other and a sealed secret copied onto another subscription does not open.
+ */
+export class EnvelopeSecretVault implements SecretVault {
+  private readonly opened = new Map<string, string>();
+
+  constructor(private readonly keyring: () => KeyringNode) {}
+
+  async seal(secret: string, subscriptionId: string): Promise<string> {
+    const { result } = await encrypt(this.keyring(), secret, { encryptionContext: { subscriptionId, purpose: WEBHOOK_SECRET_PURPOSE } });
+    return Buffer.from(result).toString('base64');
+  }
+
+  async open(sealed: string, subscriptionId: string): Promise<string> {
+    const key = `${subscriptionId}\n${sealed}`;
+    const cached = this.opened.get(key);
+    if (cached !== undefined) return cached;
+    const { plaintext, messageHeader } = await decrypt(this.keyring(), Buffer.from(sealed, 'base64'));
+    if (messageHeader.encryptionContext.subscriptionId !== subscriptionId || messageHeader.encryptionContext.purpose !== WEBHOOK_SECRET_PURPOSE) {
+      throw new Error('sealed secret belongs to another subscription');
+    }
+    const secret = Buffer.from(plaintext).toString('utf8');
+    if (this.opened.size >= OPENED_CACHE_SIZE) this.opened.delete(this.opened.keys().next().value!);
+    this.opened.set(key, secret);
+    return secret;
+  }
 }

@@ -43,6 +43,11 @@ export const envSchema = z.object({
   TOKEN_UPDATES_QUEUE_URL: url,
   D1_REQUESTS_QUEUE_URL: url,
   WEBHOOK_DELIVERIES_QUEUE_URL: url,
+  /**
+   * The webhook-deliveries DLQ: the delivery consumer parks a delivery there itself once its 24 h retry budget is
+   * spent (failed attempts are new messages, never SQS redeliveries, so the redrive policy alone would not see them).
+   */
+  WEBHOOK_DELIVERIES_DLQ_URL: url,
   /** How long `GET /v1/events` keeps an event (DESIGN §8); DynamoDB TTL removes it afterwards. */
   EVENT_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   /** In AWS: the stack's EventBridge bus every event is also put on. Unset (npm start) = no bus. */

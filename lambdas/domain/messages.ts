@@ -47,5 +47,14 @@ export const webhookDeliveryMessage = z.object({
   attempt: z.number().int().min(1),
   /** When the first try was enqueued: retries go on for at least 24 h from here, then the DLQ. */
   firstAttemptAt: z.iso.datetime({ offset: true }),
+  /** A wait longer than SQS's 900 s delay is several hops: the consumer re-enqueues, unsent, until this instant. */
+  notBefore: z.iso.datetime({ offset: true }).optional(),
+  /**
+   * Set when the retry budget ran out and the delivery was parked in the DLQ. A redriven message still carries it:
+   * the consumer then starts a fresh budget (attempt 1, firstAttemptAt now) instead of parking it again at once.
+   */
+  parkedAt: z.iso.datetime({ offset: true }).optional(),
+  /** Why the last attempt failed (`HTTP 500`, `timeout`…), for the operator reading the DLQ; never the body. */
+  lastError: z.string().max(200).optional(),
 });
 export type WebhookDelivery = z.infer<typeof webhookDeliveryMessage>;

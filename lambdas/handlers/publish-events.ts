@@ -2,7 +2,7 @@ import type { DynamoDBRecord } from 'aws-lambda';
 import { committedChangeOf } from '../adapters/dynamodb-change-stream';
 import { documentClient } from '../adapters/dynamodb-client';
 import { DynamoDbEventLog } from '../adapters/dynamodb-event-log';
-import { DynamoDbSubscriptionDirectory } from '../adapters/dynamodb-subscription-directory';
+import { DynamoDbSubscriptionStore } from '../adapters/dynamodb-subscription-store';
 import { eventBridgeClient, EventBridgeBus } from '../adapters/eventbridge-bus';
 import { SqsWebhookDeliveryQueue, sqsClient } from '../adapters/sqs-queue';
 import { defineHandler, type SpecEnv } from '../define-handler';
@@ -15,7 +15,7 @@ function compose(env: SpecEnv<typeof spec>): PublishDeps {
   return {
     log: new DynamoDbEventLog(client, { tableName: env.TABLE_NAME, retentionDays: env.EVENT_RETENTION_DAYS }),
     bus: env.EVENT_BUS_NAME ? new EventBridgeBus(eventBridgeClient(), env.EVENT_BUS_NAME) : null,
-    subscriptions: new DynamoDbSubscriptionDirectory(client, env.TABLE_NAME),
+    subscriptions: new DynamoDbSubscriptionStore(client, env.TABLE_NAME),
     deliveries: new SqsWebhookDeliveryQueue(sqsClient(), env.WEBHOOK_DELIVERIES_QUEUE_URL),
     now: () => new Date(),
   };

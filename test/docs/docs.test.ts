@@ -274,6 +274,7 @@ describe('README walk-through against npm start', () => {
       D1_SIM_PORT: String(simPort),
       LOCAL_DDB_PORT: String(await freePort()),
       LOCAL_SQS_PORT: String(await freePort()),
+      EVENT_SINK_PORT: String(await freePort()),
       LOG_LEVEL: 'WARN',
     };
     const started = spawn(process.execPath, ['--import', 'tsx', 'local/dev.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });

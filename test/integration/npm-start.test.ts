@@ -21,6 +21,7 @@ describe('npm start (local/dev.ts)', () => {
       D1_SIM_PORT: String(await freePort()),
       LOCAL_DDB_PORT: String(await freePort()),
       LOCAL_SQS_PORT: String(await freePort()),
+      EVENT_SINK_PORT: String(await freePort()),
       LOG_LEVEL: 'WARN',
     };
     const child = spawn(process.execPath, ['--import', 'tsx', 'local/dev.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
