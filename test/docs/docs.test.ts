@@ -259,13 +259,13 @@ describe('README walk-through against npm start', () => {
   let exited: Promise<number | null> | undefined;
   let results: StepResult[] = [];
 
-  it('uses only the service (3000) and simulator (3100) ports, which the test replaces', () => {
+  it('uses only the service (3000), simulator (3100) and event sink (3200) ports, which the test replaces', () => {
     expect(steps.length).toBeGreaterThanOrEqual(10);
-    expect([...block.matchAll(/localhost:(\d+)/g)].map((m) => m[1]).filter((p) => p !== '3000' && p !== '3100')).toEqual([]);
+    expect([...block.matchAll(/(?:localhost|127\.0\.0\.1):(\d+)/g)].map((m) => m[1]).filter((p) => !['3000', '3100', '3200'].includes(p!))).toEqual([]);
   });
 
   beforeAll(async () => {
-    const [port, simPort] = [await freePort(), await freePort()];
+    const [port, simPort, sinkPort] = [await freePort(), await freePort(), await freePort()];
     // Only what a user's shell would have: the Jest stack's endpoints and table names must not leak in.
     const env = {
       PATH: process.env.PATH ?? '',
@@ -274,14 +274,18 @@ describe('README walk-through against npm start', () => {
       D1_SIM_PORT: String(simPort),
       LOCAL_DDB_PORT: String(await freePort()),
       LOCAL_SQS_PORT: String(await freePort()),
-      EVENT_SINK_PORT: String(await freePort()),
+      EVENT_SINK_PORT: String(sinkPort),
       LOG_LEVEL: 'WARN',
     };
     const started = spawn(process.execPath, ['--import', 'tsx', 'local/dev.ts'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
     child = started;
     exited = new Promise((resolve) => started.once('exit', (code) => resolve(code)));
     await waitForOutput(started, /token-lifecycle is up in \d+ ms/, 120_000);
-    const local = (command: string): string => command.replace(/localhost:3000\b/g, `localhost:${port}`).replace(/localhost:3100\b/g, `localhost:${simPort}`);
+    const local = (command: string): string =>
+      command
+        .replace(/localhost:3000\b/g, `localhost:${port}`)
+        .replace(/localhost:3100\b/g, `localhost:${simPort}`)
+        .replace(/(localhost|127\.0\.0\.1):3200\b/g, `$1:${sinkPort}`);
     results = await runSteps(
       steps.map((step) => ({ ...step, command: local(step.command) })),
       90_000,

@@ -184,8 +184,9 @@ describe.each(cases)('%s', (_name, get) => {
         a.MetricName === 'ApproximateNumberOfMessagesVisible' && a.Dimensions[0].Value['Fn::GetAtt'][0] === s.id(s.stack.queues.byKey.webhookDeliveries.dlq),
     );
     expect(webhookDlq).toHaveLength(1);
-    // A handler that parks deliveries in the DLQ itself is named in the description (only the extended copy has one yet).
-    expect(webhookDlq[0]!.AlarmDescription.includes('openapi parked them there')).toBe(s === extended);
+    // The handler that parks deliveries in the DLQ itself is named in the description (the extended copy adds a second).
+    expect(webhookDlq[0]!.AlarmDescription).toContain('deliver-webhook');
+    expect(webhookDlq[0]!.AlarmDescription.includes('openapi')).toBe(s === extended);
   });
 
   test('dashboard: event lag (IteratorAge p50 and max), events published, webhook outcomes, the age of each queue', () => {
@@ -215,14 +216,15 @@ describe('DLQ URL readers (a handler that parks messages in a DLQ itself)', () =
     const dlqIds = Object.values(extended.stack.queues.byKey).map((q) => extended.id(q.dlq));
     const sentToDlqs = send.flatMap((st) => [st.Resource].flat() as { 'Fn::GetAtt': string[] }[]).filter((r) => dlqIds.includes(r['Fn::GetAtt'][0]!));
     expect(sentToDlqs).toEqual([getAtt(extended.id(dlq))]);
-    // Nobody else, in either topology, writes to a DLQ: only SQS's redrive does.
+    // Nobody else, in either topology, writes to a DLQ (only SQS's redrive does) but deliver-webhook, to its own.
     for (const s of [service, extended]) {
       for (const { plan, fn: other } of s.stack.functions.all) {
         if (s === extended && plan.handler === 'openapi') continue;
-        const toDlq = roleStatements(s, other).filter(
-          (st) => actionsOf(st).includes('sqs:SendMessage') && dlqIds.includes((st.Resource as any)['Fn::GetAtt']?.[0]),
-        );
-        expect({ fn: plan.id, toDlq }).toEqual({ fn: plan.id, toDlq: [] });
+        const toDlq = roleStatements(s, other)
+          .filter((st) => actionsOf(st).includes('sqs:SendMessage') && dlqIds.includes((st.Resource as any)['Fn::GetAtt']?.[0]))
+          .map((st) => st.Resource);
+        const own = plan.handler === 'deliver-webhook' ? [getAtt(s.id(s.stack.queues.byKey.webhookDeliveries.dlq))] : [];
+        expect({ fn: plan.id, toDlq }).toEqual({ fn: plan.id, toDlq: own });
       }
     }
   });

@@ -83,13 +83,15 @@ describe('service topology: network tokens, token updates and reconciliation', (
     return readers;
   };
 
-  test('network-token-credentials is the only function with any kms: action', () => {
+  test('only the functions that seal or open secrets at rest (token PANs, webhook secrets) have any kms: action', () => {
+    const KEY_USERS = ['deliver-webhook', 'event-subscriptions', 'network-token-credentials'];
     const withKms = service.stack.functions.all
       .filter(({ fn }) => roleStatements(service, fn).some((st) => actionsOf(st).some((a) => a.startsWith('kms:'))))
       .map(({ plan }) => plan.handler);
-    expect(withKms).toEqual(['network-token-credentials']);
+    expect(withKms.sort()).toEqual(KEY_USERS);
     const allPolicies = resources(service, 'AWS::IAM::Policy').filter(([, p]) => JSON.stringify(p).includes('"kms:'));
-    expect(allPolicies.map(([, p]) => p.Properties.Roles)).toEqual([[{ Ref: service.id(fnOf('network-token-credentials').role!) }]]);
+    const roles = (list: unknown[]) => list.map((r) => JSON.stringify(r)).sort();
+    expect(roles(allPolicies.map(([, p]) => p.Properties.Roles))).toEqual(roles(KEY_USERS.map((h) => [{ Ref: service.id(fnOf(h as never).role!) }])));
   });
 
   test('secrets: JWE key and COF API key only for network-token-credentials; TR_API_KEY only for notify-token-update; no raw DATA_KEY in AWS (KMS)', () => {

@@ -1066,6 +1066,98 @@ function listRoute(route: string, base: string, tooLong: string, forged: [string
   }
 }
 
+// --- events out: the event log and webhook subscriptions ------------------------------------------------------
+{
+  const route = 'GET /v1/events';
+  const bad = (label: string, query: string, fields: string[]): void =>
+    add(route, { name: `${label} → 400 ${fields.join(', ')}`, method: 'GET', path: `/v1/events?${query}`, status: 400, code: 'VALIDATION_FAILED', fields });
+  bad('limit=0', 'limit=0', ['query.limit']);
+  bad('limit=101', 'limit=101', ['query.limit']);
+  bad('limit=1e2', 'limit=1e2', ['query.limit']);
+  bad('type unknown', 'type=token.exploded', ['query.type']);
+  bad('type in another case', 'type=TOKEN.CREATED', ['query.type']);
+  bad('after naming no event', 'after=evt_corpus_unknown', ['query.after']);
+  bad('after of 65 chars', `after=${'e'.repeat(65)}`, ['query.after']);
+  bad('nextToken garbage', 'nextToken=garbage!!', ['query.nextToken']);
+  bad('nextToken forged (base64url JSON of another shape)', `nextToken=${b64url({ pk: 'EVENT#x', sk: 'EVENT' })}`, ['query.nextToken']);
+  bad('limit=0 and type unknown', 'limit=0&type=x', ['query.limit', 'query.type']);
+  for (const method of ['POST', 'DELETE']) {
+    add(route, { name: `${method} → 405 allow GET`, method, path: '/v1/events', status: 405, code: 'METHOD_NOT_ALLOWED', allow: 'GET' });
+  }
+}
+{
+  const route = 'POST /v1/event-subscriptions';
+  const SUBS = '/v1/event-subscriptions';
+  const base = { 'content-type': 'application/json' };
+  bodyRouteCommon({ route, path: SUBS, headers: base, required: ['url'] });
+  const bad = (label: string, body: unknown, fields: string[]): void =>
+    add(route, {
+      name: `${label} → 400 ${fields.join(', ')}`,
+      method: 'POST',
+      path: SUBS,
+      headers: hdrs(base),
+      body: J(body),
+      status: 400,
+      code: 'VALIDATION_FAILED',
+      fields,
+    });
+  bad('url not a URL', { url: 'not a url' }, ['url']);
+  bad('url ftp://', { url: 'ftp://example.com/hook' }, ['url']);
+  bad('url http:// to a public host', { url: 'http://example.com/hook' }, ['url']);
+  bad('url to the metadata address', { url: 'https://169.254.169.254/latest/meta-data' }, ['url']);
+  bad('url to a private address', { url: 'https://10.0.0.1/hook' }, ['url']);
+  bad('url to an IPv4-mapped loopback', { url: 'https://[::ffff:127.0.0.1]/hook' }, ['url']);
+  bad('eventTypes with an unknown type', { url: 'https://example.com/hook', eventTypes: ['token.exploded'] }, ['eventTypes.0']);
+  bad('eventTypes not an array', { url: 'https://example.com/hook', eventTypes: 'token.created' }, ['eventTypes']);
+  bad('description of 257 chars', { url: 'https://example.com/hook', description: 'd'.repeat(257) }, ['description']);
+}
+{
+  const SUBS = '/v1/event-subscriptions';
+  add('GET /v1/event-subscriptions', {
+    name: 'PUT → 405 allow GET, POST',
+    method: 'PUT',
+    path: SUBS,
+    status: 405,
+    code: 'METHOD_NOT_ALLOWED',
+    allow: 'GET, POST',
+  });
+  const unknown = `${SUBS}/sub-corpus-unknown`;
+  add('DELETE /v1/event-subscriptions/{subscriptionId}', {
+    name: 'an unknown subscription → 404',
+    method: 'DELETE',
+    path: unknown,
+    status: 404,
+    code: 'NOT_FOUND',
+  });
+  const json = { 'content-type': 'application/json' };
+  add('POST /v1/event-subscriptions/{subscriptionId}/replay', {
+    name: 'an unknown subscription → 404',
+    method: 'POST',
+    path: `${unknown}/replay`,
+    headers: hdrs(json),
+    body: J({}),
+    status: 404,
+    code: 'NOT_FOUND',
+  });
+  add('POST /v1/event-subscriptions/{subscriptionId}/replay', {
+    name: 'since not an instant → 400 since',
+    method: 'POST',
+    path: `${unknown}/replay`,
+    headers: hdrs(json),
+    body: J({ since: 'yesterday' }),
+    status: 400,
+    code: 'VALIDATION_FAILED',
+    fields: ['since'],
+  });
+  add('POST /v1/event-subscriptions/{subscriptionId}/rotate-secret', {
+    name: 'an unknown subscription → 404',
+    method: 'POST',
+    path: `${unknown}/rotate-secret`,
+    status: 404,
+    code: 'NOT_FOUND',
+  });
+}
+
 // --- webhooks: methods and paths -----------------------------------------------------------------------------
 {
   const route = 'POST notifyVirtualCardChange';
@@ -1306,6 +1398,8 @@ describe('bad-input corpus (DESIGN §3, rule 13)', () => {
       return emptyQueues(await queueDepths()) ? true : undefined;
     });
     await stack.service.idle();
+    // The seed's own events are published before the snapshot: after it, nothing may be written.
+    await stack.service.published();
     expect(new Set(consumed.map((c) => c.consumer))).toEqual(new Set(['apply-token-update', 'apply-virtual-card-change']));
 
     before = { items: await scanTable(), depths: await queueDepths(), protoKeys: Object.getOwnPropertyNames(Object.prototype).sort() };

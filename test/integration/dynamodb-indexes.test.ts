@@ -59,12 +59,15 @@ const change = (vc: string, card: string, n: number, action: string, errorCode: 
 });
 
 describe('the provisioned table (same topology as the CDK stack)', () => {
-  it('has one GSI projecting keys + issuerCardRefId, and no LSI', async () => {
+  it('has the key-only card index, the event-log index and the change stream, and no LSI', async () => {
     const { Table } = await raw.send(new DescribeTableCommand({ TableName: tableName }));
     expect(Table?.LocalSecondaryIndexes ?? []).toEqual([]);
     expect(Table?.GlobalSecondaryIndexes?.map((g) => [g.IndexName, g.Projection?.ProjectionType, g.Projection?.NonKeyAttributes])).toEqual([
       ['gsi1', 'INCLUDE', ['issuerCardRefId']],
+      // The event log: sparse (only event-log items carry its keys), written once per event, read whole.
+      ['gsi2', 'ALL', undefined],
     ]);
+    expect(Table?.StreamSpecification).toEqual({ StreamEnabled: true, StreamViewType: 'NEW_AND_OLD_IMAGES' });
   });
 });
 

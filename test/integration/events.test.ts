@@ -7,6 +7,8 @@ import type { ErrorBody, Operation } from '../support/contract-types';
 import { issuerRoutes } from '../support/routes';
 import { useStackWithSimulator } from '../support/simulator';
 import { eventually } from '../support/stack';
+import { Webhook } from 'standardwebhooks';
+import { startEventSink, type EventSink } from '../../local/event-sink';
 import type { StreamHandler } from '../../local/stream-poller';
 
 /**
@@ -21,7 +23,7 @@ const publisherCrashes: string[] = [];
 
 const { d1, stack } = useStackWithSimulator({
   d1BaseUrlEnv: 'D1_ISSUER_BASE_URL',
-  env: { D1_RETRY_BASE_DELAY_MS: '200', D1_MAX_ATTEMPTS: '3', D1_TIMEOUT_MS: '500' },
+  env: { D1_RETRY_BASE_DELAY_MS: '200', D1_MAX_ATTEMPTS: '3', D1_TIMEOUT_MS: '500', WEBHOOK_ALLOW_LOOPBACK: 'true' },
   streamConsumers: [{ handler: 'publish-events', batchSize: 100, retryAttempts: -1 }],
   loadStreamConsumer: async (name) => {
     const real = ((await import(`../../lambdas/handlers/${name}`)) as { handler: StreamHandler }).handler;
@@ -250,5 +252,55 @@ describe('the event log', () => {
     const events = await allEvents();
     expect(events.length).toBeGreaterThan(0);
     for (const e of events) expect(redactPans(JSON.stringify(e))).toBe(JSON.stringify(e));
+  });
+});
+
+describe('webhooks from committed changes', () => {
+  let sink: EventSink;
+  beforeAll(async () => {
+    sink = await startEventSink({ port: 0 });
+  });
+  afterAll(async () => sink.stop());
+
+  it('delivers a suspension as a signed token.state_changed that standardwebhooks verifies, only to subscriptions that want it', async () => {
+    const subscribe = async (name: string, eventTypes?: string[]) => {
+      const res = await fetch(`${stack.url}/v1/event-subscriptions`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ url: sink.sinkUrl(name), ...(eventTypes ? { eventTypes } : {}) }),
+      });
+      expect(res.status).toBe(201);
+      const created = (await res.json()) as { subscriptionId: string; secret: string };
+      sink.register(name, [created.secret]);
+      return created;
+    };
+    const all = await subscribe('all');
+    await subscribe('renewals', ['token.renewed']);
+    const card = uid('card');
+    const vc = uid('vc');
+    await d1.seedCard(card, [vc]);
+    const op = await suspend(card, vc);
+    await finalOperation(op.operationId);
+    await d1.quiet();
+
+    const received = await eventually(async () => {
+      const got = sink.events('all').filter((w) => (w.event as ServiceEvent).data.virtualCardId === vc);
+      return got.some((w) => (w.event as ServiceEvent).type === 'operation.completed') && got.length >= 3 ? got : undefined;
+    }, 15_000);
+    const changed = received.find((w) => (w.event as ServiceEvent).type === 'token.state_changed')!;
+    // Verified here with the Standard Webhooks library itself, from the raw body and headers.
+    const verified = new Webhook(all.secret).verify(changed.body, changed.headers) as ServiceEvent;
+    expect(verified).toMatchObject({ type: 'token.state_changed', data: { virtualCardId: vc, from: 'ACTIVE', to: 'SUSPENDED', operationId: op.operationId } });
+    expect(changed.headers['webhook-id']).toBe(verified.id);
+    // The same events the log holds, same ids.
+    const logged = await tokenEvents(vc, 2);
+    expect(
+      received
+        .filter((w) => (w.event as ServiceEvent).type.startsWith('token.'))
+        .map((w) => w.headers['webhook-id'])
+        .sort(),
+    ).toEqual(logged.map((e) => e.id).sort());
+    expect(sink.events('renewals').filter((w) => (w.event as ServiceEvent).data.virtualCardId === vc)).toEqual([]);
+    expect(sink.attempts('all').filter((a) => a.outcome === 'rejected')).toEqual([]);
   });
 });

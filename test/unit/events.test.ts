@@ -28,8 +28,20 @@ const token = (over: Partial<Token> = {}): Token => ({
   version: 1,
   ...over,
 });
-const recorded = (over: Partial<RecordedChange> = {}): RecordedChange => ({ action: 'SUSPEND', source: 'WALLET', operationId: null, outcome: 'APPLIED', at: AT, ...over });
-const tokenChange = (before: Token | null, after: Token | null, rec: RecordedChange | null): CommittedChange => ({ entity: 'TOKEN', before, after, recorded: rec });
+const recorded = (over: Partial<RecordedChange> = {}): RecordedChange => ({
+  action: 'SUSPEND',
+  source: 'WALLET',
+  operationId: null,
+  outcome: 'APPLIED',
+  at: AT,
+  ...over,
+});
+const tokenChange = (before: Token | null, after: Token | null, rec: RecordedChange | null): CommittedChange => ({
+  entity: 'TOKEN',
+  before,
+  after,
+  recorded: rec,
+});
 
 describe('token changes', () => {
   it.each([
@@ -51,7 +63,16 @@ describe('token changes', () => {
       id: eventId('TOKEN', 'vc-1', 7, 'token.state_changed'),
       type: 'token.state_changed',
       timestamp: AT,
-      data: { virtualCardId: 'vc-1', issuerCardRefId: 'card-1', from: 'ACTIVE', to: 'SUSPENDED', action: 'SUSPEND', source: 'ISSUER', operationId: 'op-1', sequence: 7 },
+      data: {
+        virtualCardId: 'vc-1',
+        issuerCardRefId: 'card-1',
+        from: 'ACTIVE',
+        to: 'SUSPENDED',
+        action: 'SUSPEND',
+        source: 'ISSUER',
+        operationId: 'op-1',
+        sequence: 7,
+      },
     });
   });
 
@@ -68,7 +89,15 @@ describe('token changes', () => {
 
 describe('operation changes', () => {
   const open = (): Operation =>
-    newOperation({ operationId: 'op-1', action: 'SUSPEND', issuerCardRefId: 'card-1', virtualCardId: 'vc-1', reason: null, expectedTokens: ['vc-1'], now: new Date(AT) } as never);
+    newOperation({
+      operationId: 'op-1',
+      action: 'SUSPEND',
+      issuerCardRefId: 'card-1',
+      virtualCardId: 'vc-1',
+      reason: null,
+      expectedTokens: ['vc-1'],
+      now: new Date(AT),
+    } as never);
   const final = (status: Operation['status']): Operation => ({ ...open(), status, version: 3, updatedAt: '2026-12-03T10:00:05.000Z' });
 
   it('publishes operation.completed once: when it becomes final, not on later writes', () => {
@@ -101,7 +130,10 @@ describe('network-token changes', () => {
 
   it('names the fields that changed', () => {
     const [updated] = eventsOf({ entity: 'NETWORK_TOKEN', before: nt(), after: nt({ tokenLastDigits: '5555', lastUpdateTimestamp: 2, version: 2 }) });
-    expect(updated).toMatchObject({ type: 'network_token.updated', data: { tokenId: 'nt-1', tokenLastDigits: '5555', changed: ['tokenLastDigits', 'lastUpdateTimestamp'], sequence: 2 } });
+    expect(updated).toMatchObject({
+      type: 'network_token.updated',
+      data: { tokenId: 'nt-1', tokenLastDigits: '5555', changed: ['tokenLastDigits', 'lastUpdateTimestamp'], sequence: 2 },
+    });
   });
 
   it.each([
