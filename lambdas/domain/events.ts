@@ -127,7 +127,10 @@ function networkTokenEvents(
   after: (NetworkToken & { credentialsSealed: boolean }) | null,
 ): ServiceEvent[] {
   if (!after) return [];
-  const changed = NETWORK_TOKEN_FIELDS.filter((field) => !before || JSON.stringify(before[field]) !== JSON.stringify(after[field]));
+  // A token first learnt: the fields it has a value for (a PAN stored only once there is one).
+  const changed = NETWORK_TOKEN_FIELDS.filter((field) =>
+    before ? JSON.stringify(before[field]) !== JSON.stringify(after[field]) : after[field] !== null && after[field] !== false,
+  );
   const sequence = after.version;
   const events: ServiceEvent[] = [];
   if (changed.length > 0) {

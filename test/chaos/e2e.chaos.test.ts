@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { startD1Simulator, type CallbackDeliveryRecord, type D1Simulator, type DeliveryRecord, type RequestRecord } from '../../local/d1-simulator';
 import { freePort } from '../../local/ports';
+import { startEventSink, type EventSink } from '../../local/event-sink';
 import type { SqsHandler } from '../../local/sqs-poller';
 import { startTestStack, TEST_ENV, type TestStack } from '../support/stack';
 import { chaosSeed, FULL, report, runs, sleep } from './support/config';
@@ -41,6 +42,10 @@ import { apiHistory, getJson, getToken, postJson, quiesce, queueDepth, tableHist
  *      CARD operation's outcome is consistent with the set of non-DELETED tokens known then (tokens with a
  *      callback in flight at that moment may go either way);
  *   E7 nothing in the DLQs.
+ *   E8 events out: the token events a webhook subscriber received (deduped by webhook-id) are, per token, the
+ *      history's changes — token.created for the first applied change, one token.state_changed per applied entry
+ *      whose state differs from the one before (same from/to, in order of sequence), one token.renewed per later
+ *      applied RENEW — and nothing for a token the history knows no applied change of.
  * A lane reads the state it needs mostly through the public API; the table only for the history of a token the API
  * does not know (404) and for cheap polling. Before each request it waits until every callback delivered so far is
  * applied ("settle"), so the oracle knows what the service read.
@@ -214,6 +219,8 @@ interface Lane {
 
 let stack: TestStack;
 let sim: D1Simulator;
+let sink: EventSink;
+const SINK = 'chaos';
 
 async function simCall<T = unknown>(method: string, path: string, body?: unknown): Promise<T> {
   const res = await fetch(sim.url + path, {
@@ -418,6 +425,7 @@ const stats = {
   unsettledRequests: 0,
   batchMs: [] as number[],
   quiesceMs: [] as number[],
+  webhookEvents: 0,
 };
 
 const raceExamples: string[] = [];
@@ -593,6 +601,27 @@ async function checkLane(lane: Lane, deliveriesAll: CallbackDeliveryRecord[], re
     } else v.push(`E4: token ${vc} is ${got}; in arrival (receivedAt) order the oracle says ${want}`);
   }
 
+  // E8: what the subscriber received equals, per token, the changes in the history.
+  const received = new Map<string, { type: string; data: Record<string, unknown> }>();
+  for (const w of sink.events(SINK)) received.set(w.headers['webhook-id'], w.event as never);
+  stats.webhookEvents = received.size;
+  for (const vc of lane.vcs) {
+    const applied = (histories.get(vc) ?? []).filter((h) => h.outcome === 'APPLIED');
+    const want = {
+      created: applied.length > 0 ? 1 : 0,
+      changes: applied.slice(1).flatMap((h, i) => (h.stateAfter !== applied[i]!.stateAfter ? [`${applied[i]!.stateAfter}→${h.stateAfter}`] : [])),
+      renewals: applied.slice(1).filter((h) => h.action === 'RENEW').length,
+    };
+    const events = [...received.values()].filter((e) => e.data.virtualCardId === vc).sort((a, b) => (a.data.sequence as number) - (b.data.sequence as number));
+    const got = {
+      created: events.filter((e) => e.type === 'token.created').length,
+      changes: events.filter((e) => e.type === 'token.state_changed').map((e) => `${String(e.data.from)}→${String(e.data.to)}`),
+      renewals: events.filter((e) => e.type === 'token.renewed').length,
+    };
+    if (JSON.stringify(got) !== JSON.stringify(want))
+      v.push(`E8: ${vc}: the subscriber received ${JSON.stringify(got)}, the history says ${JSON.stringify(want)}`);
+  }
+
   // E5 / E6: operations and requests.
   const requests = requestsAll.filter((r) => r.path.endsWith('/updateCardState'));
   for (const req of lane.requests) {
@@ -702,7 +731,13 @@ describe('end-to-end chaos against the local stack and the D1 simulator', () => 
   beforeAll(async () => {
     const simPort = await freePort();
     stack = await startTestStack({
-      env: { D1_ISSUER_BASE_URL: `http://127.0.0.1:${simPort}`, D1_RETRY_BASE_DELAY_MS: '100', D1_MAX_ATTEMPTS: String(MAX_ATTEMPTS), D1_TIMEOUT_MS: '300' },
+      env: {
+        D1_ISSUER_BASE_URL: `http://127.0.0.1:${simPort}`,
+        D1_RETRY_BASE_DELAY_MS: '100',
+        D1_MAX_ATTEMPTS: String(MAX_ATTEMPTS),
+        D1_TIMEOUT_MS: '300',
+        WEBHOOK_ALLOW_LOOPBACK: 'true',
+      },
       // The real consumers, watched: failed records (redelivered later) explain late, out-of-order applications.
       loadConsumer: async (name) => {
         const real = (await import(`../../lambdas/handlers/${name}`)).handler as SqsHandler;
@@ -734,10 +769,19 @@ describe('end-to-end chaos against the local stack and the D1 simulator', () => 
       },
     });
     sim = await startD1Simulator({ port: simPort, issuerId: TEST_ENV.ISSUER_ID, serviceBaseUrl: stack.url, callbackRetryDelayMs: 100 });
+    // E8's subscriber: every token event, signatures verified by the sink.
+    sink = await startEventSink({ port: 0 });
+    const subscribed = await postJson(`${stack.url}/v1/event-subscriptions`, {
+      url: sink.sinkUrl(SINK),
+      eventTypes: ['token.created', 'token.state_changed', 'token.renewed'],
+    });
+    if (subscribed.status !== 201) throw new Error(`subscribing the event sink answered ${subscribed.status}`);
+    sink.register(SINK, [(subscribed.body as { secret: string }).secret]);
   }, 60_000);
 
   afterAll(async () => {
     await sim?.stop();
+    await sink?.stop();
     await stack?.stop();
     const sorted = [...stats.batchMs].sort((a, b) => a - b);
     report('e2e.chaos.test.ts', {
@@ -749,6 +793,7 @@ describe('end-to-end chaos against the local stack and the D1 simulator', () => 
       'history outcomes': stats.outcomes,
       'operations (scope status reason)': stats.operations,
       'requests refused 409': stats.refused,
+      'token events received by the webhook subscriber (E8)': stats.webhookEvents,
       'D1 updateCardState calls': stats.d1Calls,
       'order checks (E2/E4)': STRICT_ORDER ? 'strict' : 'counting swaps (CHAOS_STRICT_ORDER=1 to fail on them)',
       'arrival-order swaps (pairs) / tolerated (ours) / overtaken one APPLIED (E2 when strict) / tokens off arrival order (tolerated)': `${stats.raceSwaps} / ${stats.toleratedSwaps} / ${stats.appliedSwaps} / ${stats.raceAffectedTokens}`,
@@ -807,7 +852,7 @@ describe('end-to-end chaos against the local stack and the D1 simulator', () => 
   }, 120_000);
 
   it(
-    `${SCENARIOS} scenarios keep E1–E7 (seed ${SEED})`,
+    `${SCENARIOS} scenarios keep E1–E8 (seed ${SEED})`,
     async () => {
       console.log(`[chaos] e2e: seed ${SEED}, ${SCENARIOS} scenarios, ${LANES} lanes per batch, ${NUM_RUNS} batches`);
       await fc.assert(
@@ -819,9 +864,11 @@ describe('end-to-end chaos against the local stack and the D1 simulator', () => 
             await quiesce({
               service: stack.service,
               sqs: stack.sqs,
-              queueUrls: [stack.resources.queues.issuerCallbacks.url, stack.resources.queues.d1Requests.url],
+              queueUrls: [stack.resources.queues.issuerCallbacks.url, stack.resources.queues.d1Requests.url, stack.resources.queues.webhookDeliveries.url],
               simIdle: () => sim.idle(),
               settled: async () => {
+                // Every change published (its webhook deliveries queued: the next pass sees them in the queue).
+                await stack.service.published();
                 for (const op of allOps) {
                   const { body } = await getJson<OperationView>(`${stack.url}/v1/lcm-operations/${op.operationId}`);
                   if (body.status === 'PENDING') return false;
@@ -842,7 +889,9 @@ describe('end-to-end chaos against the local stack and the D1 simulator', () => 
           }
           // E7: nothing dead-lettered.
           const dlq = await Promise.all(
-            [stack.resources.queues.issuerCallbacks.dlqUrl, stack.resources.queues.d1Requests.dlqUrl].map((url) => queueDepth(stack.sqs, url)),
+            [stack.resources.queues.issuerCallbacks.dlqUrl, stack.resources.queues.d1Requests.dlqUrl, stack.resources.queues.webhookDeliveries.dlqUrl].map(
+              (url) => queueDepth(stack.sqs, url),
+            ),
           );
           if (dlq.some((n) => n > 0)) violations.push(`E7: DLQ depths ${JSON.stringify(dlq)}`);
           // Next batch starts clean: no fault left over, logs emptied (they are read whole each time).

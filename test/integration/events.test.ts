@@ -6,9 +6,11 @@ import { redactPans } from '../../lambdas/domain/card-data';
 import type { ErrorBody, Operation } from '../support/contract-types';
 import { issuerRoutes } from '../support/routes';
 import { useStackWithSimulator } from '../support/simulator';
-import { eventually } from '../support/stack';
+import { eventually, TEST_ENV } from '../support/stack';
+import { DynamoDbNetworkTokenStore } from '../../lambdas/adapters/dynamodb-network-token-store';
 import { Webhook } from 'standardwebhooks';
 import { startEventSink, type EventSink } from '../../local/event-sink';
+import { startEventBridgeStandIn, type EventBridgeStandIn } from '../support/eventbridge';
 import type { StreamHandler } from '../../local/stream-poller';
 
 /**
@@ -19,6 +21,20 @@ import type { StreamHandler } from '../../local/stream-poller';
  */
 
 let crashesLeft = 0;
+
+// The publisher puts every event on "the bus" too: an EventBridge stand-in the real SDK client reaches over HTTP.
+// Registered before the stack's own hook, so the env is there when the handler modules load.
+let bus: EventBridgeStandIn;
+beforeAll(async () => {
+  bus = await startEventBridgeStandIn();
+  process.env.EVENT_BUS_NAME = 'token-lifecycle-test-bus';
+  process.env.AWS_ENDPOINT_URL_EVENTBRIDGE = bus.url;
+});
+afterAll(async () => {
+  await bus.stop();
+  delete process.env.EVENT_BUS_NAME;
+  delete process.env.AWS_ENDPOINT_URL_EVENTBRIDGE;
+});
 const publisherCrashes: string[] = [];
 
 const { d1, stack } = useStackWithSimulator({
@@ -180,6 +196,43 @@ describe('events of token changes', () => {
   });
 });
 
+describe('events of network-token changes', () => {
+  async function tokenUpdate(body: Record<string, unknown>): Promise<void> {
+    const res = await fetch(`${stack.url}/tsh-cof/notify-token-update`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `APIKEY ${TEST_ENV.TR_API_KEY}`, 'x-correlation-id': randomUUID() },
+      body: JSON.stringify(body),
+    });
+    expect(res.status).toBe(204);
+  }
+  const ofNetworkToken = (events: ServiceEvent[], tokenId: string) => events.filter((e) => e.type.startsWith('network_token.') && e.data.tokenId === tokenId);
+
+  it('publishes network_token.updated naming what changed, and credentials_dropped when new digits drop the stored PAN', async () => {
+    const tokenId = uid('nt');
+    await tokenUpdate({ tokenId, merchantId: 'm-1', lastUpdateTimestamp: '2026-03-01T08:00:00Z', tokenState: 'ACTIVE', tokenLastDigits: '1234' });
+    const store = new DynamoDbNetworkTokenStore(stack.ddb, stack.resources.env.TABLE_NAME!);
+    const stored = await eventually(async () => (await store.get(tokenId)) ?? undefined);
+    // Credentials as Create Transaction stores them (sealed; the blob's content does not matter to the stream).
+    expect(await store.storeCredentials(tokenId, 'c2VhbGVk', stored.version)).toBe('SAVED');
+    await tokenUpdate({ tokenId, merchantId: 'm-1', lastUpdateTimestamp: '2026-03-01T09:00:00Z', tokenLastDigits: '9999' });
+    await tokenUpdate({ tokenId, merchantId: 'm-1', lastUpdateTimestamp: '2026-03-01T07:00:00Z', tokenLastDigits: '0000' }); // stale: nothing
+    const events = await eventually(async () => {
+      const seen = ofNetworkToken(await allEvents(), tokenId);
+      return seen.length >= 4 ? seen : undefined;
+    }, 15_000);
+    expect(events.map((e) => [e.type, e.data.changed ?? e.data.reason])).toEqual([
+      ['network_token.updated', ['state', 'tokenLastDigits', 'lastUpdateTimestamp']],
+      ['network_token.updated', ['tokenPanStored']],
+      ['network_token.updated', ['tokenLastDigits', 'lastUpdateTimestamp', 'tokenPanStored']],
+      ['network_token.credentials_dropped', 'LAST_DIGITS_CHANGED'],
+    ]);
+    expect(events[2]!.data).toMatchObject({ tokenId, tokenLastDigits: '9999', tokenPanStored: false });
+    expect(JSON.stringify(events)).not.toContain('c2VhbGVk');
+    await d1.quiet();
+    expect(ofNetworkToken(await allEvents(), tokenId)).toHaveLength(4);
+  });
+});
+
 describe('the event log', () => {
   it('holds each event exactly once when the publisher crashes after publishing, with the same id', async () => {
     const card = uid('card');
@@ -245,6 +298,26 @@ describe('the event log', () => {
       expect({ query, status: res.status }).toEqual({ query, status: 400 });
       expect(res.body.error.fields?.map((f) => f.path)).toContain(field);
     }
+  });
+
+  it('puts every logged event on the EventBridge bus (source token-lifecycle, detail-type = type), retrying a refused entry', async () => {
+    bus.refuseNext(1);
+    const card = uid('card');
+    const vc = uid('vc');
+    await d1.seedCard(card, [vc]);
+    await d1.quiet();
+    const logged = await allEvents();
+    await eventually(async () => (logged.every((e) => bus.entries.some((b) => JSON.parse(b.Detail!).id === e.id)) ? true : undefined), 15_000);
+    for (const entry of bus.entries) {
+      const detail = JSON.parse(entry.Detail!) as ServiceEvent;
+      expect({ bus: entry.EventBusName, source: entry.Source, type: entry.DetailType }).toEqual({
+        bus: 'token-lifecycle-test-bus',
+        source: 'token-lifecycle',
+        type: detail.type,
+      });
+    }
+    // The refused put was retried (the stream record failed and came back): the new token's event is on the bus.
+    expect(bus.entries.some((b) => (JSON.parse(b.Detail!) as ServiceEvent).data.virtualCardId === vc)).toBe(true);
   });
 
   it('carries no card data: no PAN-like digit run in any event', async () => {
