@@ -33,8 +33,9 @@ Commands:
   status <queue>    The DLQ's move tasks (the last 10): status, messages moved / to move, failure reason.
   cancel <queue>    Cancel the DLQ's running move task; what it moved stays moved.
 
-<queue>: issuerCallbacks | tokenUpdates | d1Requests, or the queue's name (issuer-callbacks, token-updates,
-         d1-requests; the -dlq names are accepted too).
+<queue>: issuerCallbacks | tokenUpdates | d1Requests | webhookDeliveries, or the queue's name (issuer-callbacks,
+         token-updates, d1-requests, webhook-deliveries; the -dlq names are accepted too). A redriven webhook
+         delivery starts a fresh 24 h of retries.
 
 Options:
   --max N           list, redrive --dry-run: show at most N messages (default 100).

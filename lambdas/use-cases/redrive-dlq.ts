@@ -12,11 +12,11 @@ import { maskDigitRuns } from '../domain/card-data';
 import type { DeadLetter, DeadLetters, MoveTask, QueueFacts, QueueRef } from '../ports/dead-letters';
 
 /** Only these keys of a body are ever shown; everything else (tokenInfo, cardArt, digits, dates…) is not. */
-const SUMMARY_FIELDS = ['correlationId', 'virtualCardId', 'tokenId', 'operationId', 'action', 'attempt'] as const;
+const SUMMARY_FIELDS = ['correlationId', 'virtualCardId', 'tokenId', 'operationId', 'action', 'attempt', 'subscriptionId', 'parkedAt'] as const;
 const MAX_SHOWN_CHARS = 80;
 
 /** Ids a human needs to act on a message. */
-export type SafeSummary = Partial<Record<(typeof SUMMARY_FIELDS)[number], string>> & {
+export type SafeSummary = Partial<Record<(typeof SUMMARY_FIELDS)[number] | 'eventId' | 'eventType', string>> & {
   /** Set when the body is not a JSON object: nothing of it is shown. */
   unparseable?: true;
 };
@@ -46,6 +46,17 @@ export function summarizeBody(body: string): SafeSummary {
   for (const field of SUMMARY_FIELDS) {
     const value = Object.hasOwn(parsed, field) ? safeValue((parsed as Record<string, unknown>)[field]) : undefined;
     if (value !== undefined) summary[field] = value;
+  }
+  // A webhook delivery: the event's id and type, never its data.
+  const event = (parsed as Record<string, unknown>).event;
+  if (event !== null && typeof event === 'object' && !Array.isArray(event)) {
+    for (const [field, key] of [
+      ['eventId', 'id'],
+      ['eventType', 'type'],
+    ] as const) {
+      const value = Object.hasOwn(event, key) ? safeValue((event as Record<string, unknown>)[key]) : undefined;
+      if (value !== undefined) summary[field] = value;
+    }
   }
   return summary;
 }

@@ -118,6 +118,20 @@ describe('safe summary of a queue message (pure)', () => {
     expect(summarizeBody(`not json ${PAN}`)).toEqual({ unparseable: true });
     expect(summarizeBody(JSON.stringify([PAN]))).toEqual({ unparseable: true });
     expect(summarizeBody(JSON.stringify({ correlationId: { nested: PAN }, action: 'x\u001b[2Jy' }))).toEqual({ action: 'x?[2Jy' });
+    // A parked webhook delivery: the subscription, the event's id and type, never the event's data.
+    const delivery = {
+      subscriptionId: 'sub-1',
+      attempt: 12,
+      parkedAt: '2026-12-03T10:00:00.000Z',
+      event: { id: 'evt_1', type: 'token.created', data: { tokenPan: PAN } },
+    };
+    expect(summarizeBody(JSON.stringify(delivery))).toEqual({
+      subscriptionId: 'sub-1',
+      attempt: '12',
+      parkedAt: '2026-12-03T10:00:00.000Z',
+      eventId: 'evt_1',
+      eventType: 'token.created',
+    });
   });
 });
 

@@ -376,4 +376,51 @@ describe('webhooks from committed changes', () => {
     expect(sink.events('renewals').filter((w) => (w.event as ServiceEvent).data.virtualCardId === vc)).toEqual([]);
     expect(sink.attempts('all').filter((a) => a.outcome === 'rejected')).toEqual([]);
   });
+
+  it('replays the logged events after a point to one subscription only, with the same ids', async () => {
+    const card = uid('card');
+    const vc = uid('vc');
+    const since = new Date().toISOString();
+    await d1.seedCard(card, [vc]);
+    await callback(card, vc, 'SUSPEND');
+    await d1.quiet();
+    const logged = await tokenEvents(vc, 2);
+    // A subscriber that was down (it did not exist yet) catches up.
+    const res = await fetch(`${stack.url}/v1/event-subscriptions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ url: sink.sinkUrl('late'), eventTypes: ['token.created', 'token.state_changed'] }),
+    });
+    const late = (await res.json()) as { subscriptionId: string; secret: string };
+    sink.register('late', [late.secret]);
+    const before = sink.events('all').length;
+    const replay = await fetch(`${stack.url}/v1/event-subscriptions/${late.subscriptionId}/replay`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ since }),
+    });
+    expect(replay.status).toBe(202);
+    const { replayed } = (await replay.json()) as { replayed: number };
+    expect(replayed).toBeGreaterThanOrEqual(logged.length);
+    await d1.quiet();
+    const got = sink.events('late').filter((w) => (w.event as ServiceEvent).data.virtualCardId === vc);
+    expect(got.map((w) => w.headers['webhook-id']).sort()).toEqual(logged.map((e) => e.id).sort());
+    expect(sink.events('late')).toHaveLength(replayed);
+    // Nobody else got them again.
+    expect(sink.events('all').length - before).toBe(0);
+    // after=<id>: only what follows that event.
+    const after = await fetch(`${stack.url}/v1/event-subscriptions/${late.subscriptionId}/replay`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ after: logged[logged.length - 1]!.id }),
+    });
+    expect(after.status).toBe(202);
+    const unknown = await fetch(`${stack.url}/v1/event-subscriptions/${late.subscriptionId}/replay`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ after: 'evt_not_in_the_log' }),
+    });
+    expect(unknown.status).toBe(400);
+    expect(((await unknown.json()) as ErrorBody).error.fields?.map((f) => f.path)).toEqual(['after']);
+  });
 });
