@@ -1,3 +1,4 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import {
@@ -87,6 +88,7 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
   const streams = options.table
     ? new DynamoDBStreamsClient({ endpoint: options.table.ddbEndpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS })
     : undefined;
+  const ddb = options.table ? new DynamoDBClient({ endpoint: options.table.ddbEndpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS }) : undefined;
   const streamPollers: StreamPoller[] = [];
   for (const consumer of streams && options.table ? (options.streamConsumers ?? TABLE_STREAM_CONSUMERS) : []) {
     const handler = options.loadStreamConsumer
@@ -95,6 +97,7 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
     streamPollers.push(
       startStreamPoller({
         streams: streams!,
+        ddb: ddb!,
         tableName: options.table!.tableName,
         handler,
         name: consumer.handler,
@@ -128,6 +131,7 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
       await Promise.all([gateway.stop(), ...pollers.map((p) => p.stop()), ...streamPollers.map((p) => p.stop())]);
       sqs.destroy();
       streams?.destroy();
+      ddb?.destroy();
     },
   };
 }

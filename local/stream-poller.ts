@@ -1,8 +1,8 @@
+import { DescribeTableCommand, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   DescribeStreamCommand,
   GetRecordsCommand,
   GetShardIteratorCommand,
-  ListStreamsCommand,
   type DynamoDBStreamsClient,
   type _Record as StreamRecord,
 } from '@aws-sdk/client-dynamodb-streams';
@@ -13,6 +13,7 @@ export type StreamHandler = (event: DynamoDBStreamEvent, context: ReturnType<typ
 
 export interface StreamPollerOptions {
   streams: DynamoDBStreamsClient;
+  ddb: DynamoDBClient;
   tableName: string;
   handler: StreamHandler;
   /** Lambda function name, for the context and logs. */
@@ -79,8 +80,9 @@ export function startStreamPoller(options: StreamPollerOptions): StreamPoller {
 
   const discover = async (): Promise<void> => {
     if (!streamArn) {
-      const listed = await options.streams.send(new ListStreamsCommand({ TableName: options.tableName }));
-      streamArn = listed.Streams?.[0]?.StreamArn;
+      // The table's own latest stream (ListStreams may list a stream of another table, or an older one).
+      const { Table } = await options.ddb.send(new DescribeTableCommand({ TableName: options.tableName }));
+      streamArn = Table?.LatestStreamArn;
       if (!streamArn) throw new Error(`table ${options.tableName} has no stream`);
     }
     const described = await options.streams.send(new DescribeStreamCommand({ StreamArn: streamArn }));
@@ -120,9 +122,43 @@ export function startStreamPoller(options: StreamPollerOptions): StreamPoller {
     }
   };
 
+  /** The last record of each shard handled (or given up on): where a fresh iterator resumes. */
+  const lastHandled = new Map<string, string>();
+
+  /**
+   * A new iterator for a shard whose iterator stopped working: expired (AWS and DynamoDB Local expire them after
+   * 15 minutes) or pointing at records trimmed meanwhile. Resumes right after the last record handled, so nothing
+   * is skipped or handled twice; from the shard's oldest record when nothing was handled yet.
+   */
+  const renewIterator = async (shardId: string): Promise<void> => {
+    const after = lastHandled.get(shardId);
+    const from = async (position: { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER'; SequenceNumber: string } | { ShardIteratorType: 'TRIM_HORIZON' }) =>
+      (await options.streams.send(new GetShardIteratorCommand({ StreamArn: streamArn, ShardId: shardId, ...position }))).ShardIterator ?? null;
+    try {
+      iterators.set(
+        shardId,
+        after ? await from({ ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', SequenceNumber: after }) : await from({ ShardIteratorType: 'TRIM_HORIZON' }),
+      );
+    } catch (err) {
+      if ((err as Error).name !== 'TrimmedDataAccessException') throw err;
+      // The record after the last one handled is gone (AWS: older than 24 h): from the oldest one still there.
+      options.log?.(`${options.name}: records after ${after} on ${shardId} were trimmed before they were read`);
+      iterators.set(shardId, await from({ ShardIteratorType: 'TRIM_HORIZON' }));
+    }
+  };
+
   const readShard = async (shardId: string, iterator: string): Promise<boolean> => {
     const startedAt = Date.now();
-    const result = await options.streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: options.batchSize }));
+    let result;
+    try {
+      result = await options.streams.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: options.batchSize }));
+    } catch (err) {
+      const name = (err as Error).name;
+      if (name !== 'ExpiredIteratorException' && name !== 'TrimmedDataAccessException') throw err;
+      options.log?.(`${options.name}: ${name} on ${shardId}, resuming after ${lastHandled.get(shardId) ?? 'the oldest record'}`);
+      await renewIterator(shardId);
+      return true;
+    }
     const records = result.Records ?? [];
     if (records.length === 0) caughtUpSince.set(shardId, startedAt);
     else {
@@ -132,6 +168,8 @@ export function startStreamPoller(options: StreamPollerOptions): StreamPoller {
       } finally {
         inFlight -= records.length;
       }
+      const last = records[records.length - 1]?.dynamodb?.SequenceNumber;
+      if (last) lastHandled.set(shardId, last);
     }
     iterators.set(shardId, result.NextShardIterator ?? null);
     return records.length > 0;

@@ -1,4 +1,5 @@
 import type { LookupAddress } from 'node:dns';
+import { createServer, type Server } from 'node:http';
 import { DomainError } from '../../lambdas/domain/errors';
 import { guardedLookup, RefusedAddress, UndiciWebhookSender, WebhookUrlGuard } from '../../lambdas/adapters/webhook-http';
 
@@ -58,7 +59,7 @@ describe('guardedLookup (every connection a delivery opens)', () => {
 });
 
 describe('UndiciWebhookSender', () => {
-  const webhook = { headers: { 'content-type': 'application/json' }, body: '{}' };
+  const webhook = { headers: { 'content-type': 'application/json', 'webhook-id': 'evt_1', 'webhook-timestamp': '1', 'webhook-signature': 'v1,x' }, body: '{}' };
 
   it('in AWS refuses loopback and private targets before connecting, whether literal or by name', async () => {
     const sender = new UndiciWebhookSender({ allowLoopback: false, timeoutMs: 1000 });
@@ -79,6 +80,42 @@ describe('UndiciWebhookSender', () => {
     const sender = new UndiciWebhookSender({ allowLoopback: true, timeoutMs: 1000 });
     try {
       expect(await sender.send('http://127.0.0.1:1/x', webhook)).toEqual({ delivered: false, status: null, error: 'connection refused' });
+    } finally {
+      await sender.close();
+    }
+  });
+});
+
+describe('UndiciWebhookSender against an endpoint that misbehaves', () => {
+  let server: Server;
+  let base = '';
+  const webhook = { headers: { 'content-type': 'application/json', 'webhook-id': 'evt_1', 'webhook-timestamp': '1', 'webhook-signature': 'v1,x' }, body: '{}' };
+  beforeAll(async () => {
+    server = createServer((req, res) => {
+      if (req.url === '/ok') res.writeHead(204).end();
+      else if (req.url === '/fail') res.writeHead(500).end('no');
+      else if (req.url === '/redirect') res.writeHead(302, { location: '/ok' }).end();
+      else if (req.url === '/close') req.socket.destroy();
+      // '/hang': never answers
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+  });
+  afterAll(async () => {
+    server.closeAllConnections();
+    await new Promise((resolve) => server.close(resolve));
+  });
+
+  it.each([
+    ['/ok', { delivered: true, status: 204 }],
+    ['/fail', { delivered: false, status: 500, error: 'HTTP 500' }],
+    ['/redirect', { delivered: false, status: 302, error: 'HTTP 302' }],
+    ['/close', { delivered: false, status: null, error: 'connection closed' }],
+    ['/hang', { delivered: false, status: null, error: 'timeout' }],
+  ])('%s → %j', async (path, outcome) => {
+    const sender = new UndiciWebhookSender({ allowLoopback: true, timeoutMs: 300 });
+    try {
+      expect(await sender.send(base + path, webhook)).toEqual(outcome);
     } finally {
       await sender.close();
     }
