@@ -31,6 +31,8 @@ export interface Usage {
   dynamoDbReadRequests: number;
   wru: number;
   rru: number;
+  /** Events put on the EventBridge bus (events out; the bench has no bus, so this is counted, not sent). */
+  eventBridgeEvents: number;
   logBytes: number;
 }
 
@@ -51,9 +53,9 @@ const memoryOf = (handler: string): number => HANDLERS[handler as HandlerName]?.
  * Turns a phase's counters into usage per unit (`units` = callbacks delivered, operations requested…). Every HTTP
  * handler invocation is one HTTP API request; `extraMs` adds assumed waiting time to a handler's duration.
  */
-export function usageFrom(counters: CounterReport, units: number, extraMs: Record<string, number> = {}): Usage {
+export function usageFrom(counters: CounterReport, units: number, extraMs: Record<string, number> = {}, eventBridgeEvents = 0): Usage {
   const httpApiRequests = Object.values(counters.handlers)
-    .filter((stats) => stats.receives === 0)
+    .filter((stats) => stats.kind === 'http')
     .reduce((sum, stats) => sum + stats.invocations, 0);
   const lambdas: LambdaUsage[] = Object.entries(counters.handlers)
     .filter(([, stats]) => stats.invocations > 0)
@@ -63,7 +65,8 @@ export function usageFrom(counters: CounterReport, units: number, extraMs: Recor
       msPerInvocation: stats.totalMs / stats.invocations + (extraMs[handler] ?? 0),
       memoryMb: memoryOf(handler),
     }));
-  // The event source mapping's ReceiveMessage and DeleteMessageBatch are billed to us too.
+  // The SQS event source mapping's ReceiveMessage and DeleteMessageBatch are billed to us too (a stream consumer
+  // has none: Lambda's GetRecords on a DynamoDB stream is not billed).
   const eventSourceRequests = Object.values(counters.handlers).reduce((sum, s) => sum + s.receives + s.deletes, 0);
   const { dynamodb, sqs } = counters.sdk;
   return {
@@ -74,6 +77,7 @@ export function usageFrom(counters: CounterReport, units: number, extraMs: Recor
     dynamoDbReadRequests: total(dynamodb, 'requests', isDynamoDbRead) / units,
     wru: total(dynamodb, 'wru') / units,
     rru: total(dynamodb, 'rru') / units,
+    eventBridgeEvents: eventBridgeEvents / units,
     logBytes: counters.logBytes / units,
   };
 }
@@ -100,6 +104,11 @@ export function costOf(usage: Usage): CostBreakdown {
     },
     { item: 'DynamoDB write request units', quantity: usage.wru, usdPerMillion: usage.wru * PRICES.dynamoDbWriteRequestUnit.usd * million },
     { item: 'DynamoDB read request units', quantity: usage.rru, usdPerMillion: usage.rru * PRICES.dynamoDbReadRequestUnit.usd * million },
+    {
+      item: 'EventBridge PutEvents (events)',
+      quantity: usage.eventBridgeEvents,
+      usdPerMillion: usage.eventBridgeEvents * PRICES.eventBridgePutEvent.usd * million,
+    },
   ];
   return { lines, usdPerMillion: lines.reduce((sum, line) => sum + line.usdPerMillion, 0) };
 }

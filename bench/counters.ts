@@ -10,6 +10,7 @@
  *   the rules for single-item calls but is inconsistent for transactions (measured: two small puts report 2, not
  *   4) and absent on failures, so it is shown for comparison only.
  */
+import { AsyncLocalStorage } from 'node:async_hooks';
 import type { DynamoDBClient, ServiceInputTypes as DynamoDbInput, ServiceOutputTypes as DynamoDbOutput } from '@aws-sdk/client-dynamodb';
 import type { SQSClient, ServiceInputTypes as SqsInput, ServiceOutputTypes as SqsOutput } from '@aws-sdk/client-sqs';
 // Type-only: the middleware signature of the SDK's own type package (installed with every @aws-sdk client).
@@ -33,27 +34,55 @@ export interface CommandCount {
 }
 
 export type ServiceCounts = Record<string, CommandCount>;
-export interface SdkCounts {
+export interface HandlerSdkCounts {
   dynamodb: ServiceCounts;
   sqs: ServiceCounts;
+}
+export interface SdkCounts extends HandlerSdkCounts {
+  /**
+   * The same requests split by the handler invocation that made them (`attributeTo`); requests made outside any
+   * invocation (the bench's own setup) are under UNATTRIBUTED. Summed over handlers = the totals above.
+   */
+  byHandler: Record<string, HandlerSdkCounts>;
+}
+
+export const UNATTRIBUTED = '(none)';
+
+/** Which handler invocation the current async context belongs to: every SDK call it makes is counted for it. */
+const invocation = new AsyncLocalStorage<string>();
+
+/** Runs `body` (one handler invocation) so that the requests it makes are attributed to `handler`. */
+export function attributeTo<T>(handler: string, body: () => T): T {
+  return invocation.run(handler, body);
 }
 
 const emptyCount = (): CommandCount => ({ requests: 0, failures: {}, wru: 0, rru: 0, localCapacity: 0, billedRequests: 0, messages: 0 });
 
-let counts: SdkCounts = { dynamodb: {}, sqs: {} };
+let counts: SdkCounts = { dynamodb: {}, sqs: {}, byHandler: {} };
 
 export function resetSdkCounts(): void {
-  counts = { dynamodb: {}, sqs: {} };
+  counts = { dynamodb: {}, sqs: {}, byHandler: {} };
 }
 
 export function sdkCounts(): SdkCounts {
   return structuredClone(counts);
 }
 
-function entry(service: keyof SdkCounts, command: string): CommandCount {
-  const bucket = counts[service];
-  bucket[command] ??= emptyCount();
-  return bucket[command];
+/** The counts a request adds to: the totals and its handler's. */
+class Tally {
+  constructor(private readonly targets: CommandCount[]) {}
+  add(field: 'requests' | 'wru' | 'rru' | 'localCapacity' | 'billedRequests' | 'messages', value: number): void {
+    for (const target of this.targets) target[field] += value;
+  }
+  fail(name: string): void {
+    for (const target of this.targets) target.failures[name] = (target.failures[name] ?? 0) + 1;
+  }
+}
+
+function entry(service: keyof HandlerSdkCounts, command: string): Tally {
+  const handler = invocation.getStore() ?? UNATTRIBUTED;
+  const own = (counts.byHandler[handler] ??= { dynamodb: {}, sqs: {} });
+  return new Tally([(counts[service][command] ??= emptyCount()), (own[service][command] ??= emptyCount())]);
 }
 
 const commandName = (context: { commandName?: string }): string => (context.commandName ?? 'Unknown').replace(/Command$/, '');
@@ -222,27 +251,27 @@ function reportedUnits(output: unknown): number {
 const dynamoDbCounter: InitializeMiddleware<DynamoDbInput, DynamoDbOutput> = (next, context) => async (args) => {
   const command = commandName(context);
   const count = entry('dynamodb', command);
-  count.requests += 1;
+  count.add('requests', 1);
   const input = args.input as unknown as Record<string, unknown>;
   const computed = computedWriteUnits(command, input);
   const withCapacity = DATA_COMMANDS.has(command) ? { ...args, input: { ...input, ReturnConsumedCapacity: 'INDEXES' } as unknown as DynamoDbInput } : args;
   try {
     const indexUnits = indexWriteUnits(command, input); // before the request: against what the index held
     const result = await next(withCapacity);
-    count.wru += indexUnits;
+    count.add('wru', indexUnits);
     recordIndexed(command, input);
     const reported = reportedUnits(result.output);
-    count.localCapacity += reported;
-    if (command === 'BatchGetItem') count.rru += batchGetReadUnits(input, result.output);
-    else if (READ_COMMANDS.has(command)) count.rru += reported;
-    else count.wru += computed ?? reported;
+    count.add('localCapacity', reported);
+    if (command === 'BatchGetItem') count.add('rru', batchGetReadUnits(input, result.output));
+    else if (READ_COMMANDS.has(command)) count.add('rru', reported);
+    else count.add('wru', computed ?? reported);
     return result;
   } catch (err) {
     const name = (err as Error).name;
-    count.failures[name] = (count.failures[name] ?? 0) + 1;
+    count.fail(name);
     // A failed conditional write is billed as if it had written (AWS); a failed read still reads (≥ 1 RRU).
-    if (READ_COMMANDS.has(command)) count.rru += 1;
-    else count.wru += computed ?? kbUnits(updateValueBytes(input));
+    if (READ_COMMANDS.has(command)) count.add('rru', 1);
+    else count.add('wru', computed ?? kbUnits(updateValueBytes(input)));
     throw err;
   }
 };
@@ -264,14 +293,14 @@ const sqsCounter: InitializeMiddleware<SqsInput, SqsOutput> = (next, context) =>
   const command = commandName(context);
   const count = entry('sqs', command);
   const billing = sqsBilling(command, args.input as unknown as Record<string, unknown>);
-  count.requests += 1;
-  count.billedRequests += billing.billed;
-  count.messages += billing.messages;
+  count.add('requests', 1);
+  count.add('billedRequests', billing.billed);
+  count.add('messages', billing.messages);
   try {
     return await next(args);
   } catch (err) {
     const name = (err as Error).name;
-    count.failures[name] = (count.failures[name] ?? 0) + 1;
+    count.fail(name);
     throw err;
   }
 };

@@ -4,7 +4,8 @@ import { ASSUMED_D1_ROUND_TRIP_MS, costOf, usageFrom, type CostBreakdown, type U
 import type { AckFigures } from './load';
 import type { AckPhase, LcmRun, PipelineRun } from './phases';
 import { PRICES, TARGET_USD_PER_MILLION_CALLBACKS } from './prices';
-import type { CounterReport } from './protocol';
+import { countersOf, EVENT_DELIVERY_CONSUMER, EVENT_PUBLISHER, EVENTS_OUT_HANDLERS, type CounterReport } from './protocol';
+import type { EventLag } from './events-out';
 import { atLeast, atMost, type Row } from './report';
 import { ratio } from './stats';
 
@@ -128,6 +129,22 @@ function cpuRows(section: string, product: PipelineRun, bare: PipelineRun): Row[
 }
 
 // ------------------------------------------------------------------------------------------------------------
+// Events out vs the callback pipeline: the same run's counters, split by the handler that made each request
+
+const isEventsOut = (handler: string): boolean => EVENTS_OUT_HANDLERS.includes(handler);
+/** The callback pipeline alone (webhooks, consumers, the bench's own requests): what sections 3 and 4 measured before events out. */
+export const pipelineCounters = (counters: CounterReport): CounterReport => countersOf(counters, (handler) => !isEventsOut(handler));
+/** The publisher and the webhook deliveries only. */
+export const eventsOutCounters = (counters: CounterReport): CounterReport => countersOf(counters, isEventsOut);
+/** Events the publisher handed to the log (one conditional PutItem per event and publication): what a bus would get. */
+const eventsPublished = (counters: CounterReport): number => counters.sdk.byHandler[EVENT_PUBLISHER]?.dynamodb.PutItem?.requests ?? 0;
+/** Events the log gained (the conditional puts that succeeded). */
+export const eventsLogged = (counters: CounterReport): number => {
+  const puts = counters.sdk.byHandler[EVENT_PUBLISHER]?.dynamodb.PutItem;
+  return puts ? puts.requests - Object.values(puts.failures).reduce((sum, n) => sum + n, 0) : 0;
+};
+
+// ------------------------------------------------------------------------------------------------------------
 // 3. Requests per callback
 
 interface PerUnit {
@@ -161,9 +178,20 @@ export interface RequestFigures {
   bare: PerUnit;
   tokenUpdate: PerUnit;
   lcm: PerUnit;
+  /** The publisher and the deliveries per applied callback, together and each. */
+  eventsOut: {
+    perApplied: PerUnit;
+    publisher: PerUnit;
+    delivery: PerUnit;
+    eventsPerApplied: number;
+    publisherInvocationsPerApplied: number;
+    deliveriesPerApplied: number;
+    deliveryInvocationsPerApplied: number;
+  };
 }
 
 /**
+ * Counted on the callback pipeline's handlers only (webhooks and consumers; events out is reported beside it).
  * Per applied callback = (pipeline total − duplicates × per-duplicate) / distinct callbacks, where per-duplicate
  * comes from a pass that re-sends already-applied callbacks only. Conflict retries (a version-guarded write that
  * lost a race with a concurrent callback for the same token) are the transactions beyond one per delivery.
@@ -176,21 +204,37 @@ export function requestFigures(
   tokenUpdates: PipelineRun,
   lcm: LcmRun,
 ): RequestFigures {
-  const all = perUnit(product.counters, product.deliveries);
-  const perDuplicate = perUnit(duplicatesRun.counters, duplicatesRun.deliveries);
+  const all = perUnit(pipelineCounters(product.counters), product.deliveries);
+  const perDuplicate = perUnit(pipelineCounters(duplicatesRun.counters), duplicatesRun.deliveries);
   const duplicates = product.deliveries - distinct;
   const applied = Object.fromEntries(
     (Object.keys(all) as (keyof PerUnit)[]).map((key) => [key, (all[key] * product.deliveries - perDuplicate[key] * duplicates) / distinct]),
   ) as unknown as PerUnit;
-  const transactions = product.counters.sdk.dynamodb.TransactWriteItems?.requests ?? 0;
+  const transactions = pipelineCounters(product.counters).sdk.dynamodb.TransactWriteItems?.requests ?? 0;
+  // Duplicates commit nothing, so nothing of theirs reaches the stream: events out's work is all the applied callbacks'.
+  const eventsOut = eventsOutCounters(product.counters);
+  const byHandler = (handler: string) =>
+    perUnit(
+      countersOf(eventsOut, (h) => h === handler),
+      distinct,
+    );
   return {
     perApplied: applied,
     perDuplicate,
     perDelivery: all,
     conflictRetriesPerApplied: (transactions - product.deliveries) / distinct,
     bare: perUnit(bare.counters, bare.deliveries),
-    tokenUpdate: perUnit(tokenUpdates.counters, tokenUpdates.deliveries),
-    lcm: perUnit(lcm.counters, lcm.operations),
+    tokenUpdate: perUnit(pipelineCounters(tokenUpdates.counters), tokenUpdates.deliveries),
+    lcm: perUnit(pipelineCounters(lcm.counters), lcm.operations),
+    eventsOut: {
+      perApplied: perUnit(eventsOut, distinct),
+      publisher: byHandler(EVENT_PUBLISHER),
+      delivery: byHandler(EVENT_DELIVERY_CONSUMER),
+      eventsPerApplied: eventsPublished(product.counters) / distinct,
+      publisherInvocationsPerApplied: (eventsOut.handlers[EVENT_PUBLISHER]?.invocations ?? 0) / distinct,
+      deliveriesPerApplied: (eventsOut.handlers[EVENT_DELIVERY_CONSUMER]?.records ?? 0) / distinct,
+      deliveryInvocationsPerApplied: (eventsOut.handlers[EVENT_DELIVERY_CONSUMER]?.invocations ?? 0) / distinct,
+    },
   };
 }
 
@@ -277,24 +321,46 @@ export function requestRows(figures: RequestFigures): Row[] {
 // 4. Cost
 
 export interface CostFigures {
+  /** The callback pipeline alone, as before events out. */
   callback: { usage: Usage; cost: CostBreakdown };
+  /** What events out adds per callback: publisher, deliveries, EventBridge. */
+  eventsOut: { usage: Usage; cost: CostBreakdown };
   lcm: { usage: Usage; cost: CostBreakdown };
+  lcmEventsOut: { usage: Usage; cost: CostBreakdown };
 }
 
+/**
+ * Per callback delivered (duplicates included), like the pipeline's cost. Events out: the publisher's and the
+ * deliveries' Lambda invocations and GB-s (same model: mean measured wall time × memory), their DynamoDB units and
+ * SQS requests (sends, and the deliveries' event-source receives and deletes), one EventBridge event per event
+ * published; stream reads are free.
+ */
 export function costFigures(product: PipelineRun, lcm: LcmRun): CostFigures {
-  const callbackUsage = usageFrom(product.counters, product.deliveries);
-  const lcmUsage = usageFrom(lcm.counters, lcm.operations, { 'd1-submitter': ASSUMED_D1_ROUND_TRIP_MS });
-  return { callback: { usage: callbackUsage, cost: costOf(callbackUsage) }, lcm: { usage: lcmUsage, cost: costOf(lcmUsage) } };
+  const priced = (usage: Usage) => ({ usage, cost: costOf(usage) });
+  const d1 = { 'd1-submitter': ASSUMED_D1_ROUND_TRIP_MS };
+  return {
+    callback: priced(usageFrom(pipelineCounters(product.counters), product.deliveries)),
+    eventsOut: priced(usageFrom(eventsOutCounters(product.counters), product.deliveries, {}, eventsPublished(product.counters))),
+    lcm: priced(usageFrom(pipelineCounters(lcm.counters), lcm.operations, d1)),
+    lcmEventsOut: priced(usageFrom(eventsOutCounters(lcm.counters), lcm.operations, {}, eventsPublished(lcm.counters))),
+  };
 }
 
 /** $ per million units for `wru` write request units per unit. */
 const wruCost = (wru: number): number => wru * PRICES.dynamoDbWriteRequestUnit.usd * 1e6;
 
+/** What each subscriber response time of 100 ms would add to the deliveries' GB-s, $ per million units. */
+function subscriberWaitCost(usage: Usage): number {
+  const delivery = usage.lambdas.find((lambda) => lambda.handler === EVENT_DELIVERY_CONSUMER);
+  return delivery ? delivery.invocations * 0.1 * (delivery.memoryMb / 1024) * PRICES.lambdaArmGbSecond.usd * 1e6 : 0;
+}
+
 export function costRows(figures: CostFigures): Row[] {
   const section = '4. Cost, us-east-1 list prices (bench/prices.ts)';
-  const { callback, lcm } = figures;
+  const { callback, eventsOut, lcm, lcmEventsOut } = figures;
   const breakdown = (prefix: string, cost: CostBreakdown): Row[] =>
     cost.lines.filter((line) => line.quantity > 0).map((line) => ({ section, metric: `${prefix}${line.item}`, value: line.usdPerMillion, unit: '$' }));
+  const total = callback.cost.usdPerMillion + eventsOut.cost.usdPerMillion;
   return [
     {
       section,
@@ -304,18 +370,116 @@ export function costRows(figures: CostFigures): Row[] {
       target: `≤ $${TARGET_USD_PER_MILLION_CALLBACKS}`,
       verdict: atMost(callback.cost.usdPerMillion, TARGET_USD_PER_MILLION_CALLBACKS),
       note:
-        `as measured with 10 % duplicates; DynamoDB writes are ${Math.round((100 * wruCost(callback.usage.wru)) / callback.cost.usdPerMillion)} % of it, ` +
+        `the callback pipeline (webhook, SQS, apply, DynamoDB), events out not included (next rows); as measured with 10 % duplicates; ` +
+        `DynamoDB writes are ${Math.round((100 * wruCost(callback.usage.wru)) / callback.cost.usdPerMillion)} % of it, ` +
         `$${(callback.cost.usdPerMillion - wruCost(callback.usage.wru - 4)).toFixed(2)} at 4 WRU per callback; ` +
-        `excludes CloudWatch Logs (${Math.round(callback.usage.logBytes)} bytes of logs per callback), X-Ray, data transfer, Lambda INIT`,
+        `excludes CloudWatch Logs (${Math.round(callback.usage.logBytes)} bytes of logs per callback, events out's included), X-Ray, data transfer, Lambda INIT`,
     },
     ...breakdown('  ', callback.cost),
+    {
+      section,
+      metric: 'added per million callbacks (events out)',
+      value: eventsOut.cost.usdPerMillion,
+      unit: '$',
+      baseline: callback.cost.usdPerMillion,
+      ratio: ratio(eventsOut.cost.usdPerMillion, callback.cost.usdPerMillion),
+      note:
+        `publisher (table stream) + one webhook delivery per event to one subscription + EventBridge per event; baseline column = the pipeline's cost; ` +
+        `deliveries timed against a local receiver answering in ~1 ms: each 100 ms a real subscriber takes to answer adds $${subscriberWaitCost(eventsOut.usage).toFixed(2)}; ` +
+        `stream reads (GetRecords by Lambda) are free; each further subscription adds its deliveries`,
+    },
+    ...breakdown('  ', eventsOut.cost),
+    {
+      section,
+      metric: 'total per million callbacks (with events out)',
+      value: total,
+      unit: '$',
+      target: `≤ $${TARGET_USD_PER_MILLION_CALLBACKS}`,
+      verdict: atMost(total, TARGET_USD_PER_MILLION_CALLBACKS),
+    },
     {
       section,
       metric: 'per million LCM operations',
       value: lcm.cost.usdPerMillion,
       unit: '$',
-      note: `TOKEN scope, one callback each; d1-submitter duration includes an assumed ${ASSUMED_D1_ROUND_TRIP_MS} ms D1 round trip; ${Math.round(lcm.usage.logBytes)} bytes of logs per operation`,
+      note:
+        `TOKEN scope, one callback each; d1-submitter duration includes an assumed ${ASSUMED_D1_ROUND_TRIP_MS} ms D1 round trip; ${Math.round(lcm.usage.logBytes)} bytes of logs per operation; ` +
+        `events out adds $${lcmEventsOut.cost.usdPerMillion.toFixed(2)} (token.state_changed and operation.completed)`,
     },
     ...breakdown('  ', lcm.cost),
+  ];
+}
+
+// ------------------------------------------------------------------------------------------------------------
+// 5. Events out
+
+export function eventsOutRows(lag: EventLag, requests: RequestFigures): Row[] {
+  const section = '5. Events out: table stream → publisher → webhook-deliveries → subscriber (same run, same callbacks)';
+  const { eventsOut } = requests;
+  const perCallback = (value: number): string => value.toFixed(3);
+  return [
+    {
+      section,
+      metric: 'event lag p50 (callback accepted → webhook received)',
+      value: lag.eventP50Ms,
+      unit: 'ms',
+      baseline: lag.pipelineP50Ms,
+      ratio: ratio(lag.eventP50Ms, lag.pipelineP50Ms),
+      note:
+        `baseline: callback pipeline lag p50 (accepted → applied) of the ${lag.callbacks} callbacks whose change published an event; ` +
+        `accepted = first 2xx at the load generator; events out adds ${lag.addedP50Ms.toFixed(0)} ms p50 / ${lag.addedP99Ms.toFixed(0)} ms p99 after applied`,
+    },
+    {
+      section,
+      metric: 'event lag p99 (callback accepted → webhook received)',
+      value: lag.eventP99Ms,
+      unit: 'ms',
+      baseline: lag.pipelineP99Ms,
+      ratio: ratio(lag.eventP99Ms, lag.pipelineP99Ms),
+      note: 'baseline: callback pipeline lag p99 (accepted → applied), same callbacks',
+    },
+    {
+      section,
+      metric: 'token events received, matched to their callback',
+      value: lag.matched,
+      unit: `of ${lag.logged.toLocaleString('en-US')} logged`,
+      target: 'all',
+      verdict: lag.matched === lag.logged && lag.received === lag.matched ? 'PASS' : 'MISS',
+      note: `${perCallback(eventsOut.eventsPerApplied)} events per applied callback; ${lag.received} received for the run's tokens (signature verified), ${lag.unmatched.length} not matched`,
+    },
+    {
+      section,
+      metric: 'events out: DynamoDB writes / applied callback',
+      value: eventsOut.perApplied.writes,
+      unit: '',
+      note:
+        `${eventsOut.perApplied.wru.toFixed(2)} WRU (event log PutItem + its gsi2 entry, projection ALL); publisher ${perCallback(eventsOut.publisher.writes)} writes, ` +
+        `deliveries ${perCallback(eventsOut.delivery.writes)}`,
+    },
+    {
+      section,
+      metric: 'events out: DynamoDB reads / applied callback',
+      value: eventsOut.perApplied.reads,
+      unit: '',
+      note:
+        `${eventsOut.perApplied.rru.toFixed(2)} RRU; publisher ${perCallback(eventsOut.publisher.reads)} (the subscriptions, one consistent Query per change with events), ` +
+        `deliveries ${perCallback(eventsOut.delivery.reads)} (the subscription and its secret per delivery)`,
+    },
+    {
+      section,
+      metric: 'events out: SQS requests / applied callback',
+      value: eventsOut.perApplied.sqs,
+      unit: '',
+      note: `publisher sends ${perCallback(eventsOut.publisher.sqs)}; deliveries ${perCallback(eventsOut.delivery.sqs)} (event-source receives and deletes, retries)`,
+    },
+    {
+      section,
+      metric: 'events out: Lambda invocations / applied callback',
+      value: eventsOut.publisherInvocationsPerApplied + eventsOut.deliveryInvocationsPerApplied,
+      unit: '',
+      note:
+        `publisher ${perCallback(eventsOut.publisherInvocationsPerApplied)} (stream batches of ≤ 100 records, sized by how fast the local poller reads), ` +
+        `deliver-webhook ${perCallback(eventsOut.deliveryInvocationsPerApplied)} (batches of ≤ 10 of ${perCallback(eventsOut.deliveriesPerApplied)} deliveries)`,
+    },
   ];
 }

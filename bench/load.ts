@@ -39,6 +39,8 @@ const now = (): number => performance.timeOrigin + performance.now();
 export interface SendResult {
   /** When each callback identity was first sent (epoch ms). */
   firstSent: Map<string, number>;
+  /** When the first 2xx answer for each callback identity arrived (epoch ms): the callback accepted by the webhook. */
+  firstAccepted: Map<string, number>;
   startedAt: number;
   finishedAt: number;
   failures: string[];
@@ -61,6 +63,7 @@ function post(agent: Agent, baseUrl: string, delivery: Delivery): Promise<number
 export async function sendAll(baseUrl: string, deliveries: readonly Delivery[], concurrency: number, pathOverride?: string): Promise<SendResult> {
   const agent = new Agent({ keepAlive: true, maxSockets: concurrency });
   const firstSent = new Map<string, number>();
+  const firstAccepted = new Map<string, number>();
   const failures: string[] = [];
   let next = 0;
   const startedAt = now();
@@ -71,6 +74,7 @@ export async function sendAll(baseUrl: string, deliveries: readonly Delivery[], 
       try {
         const status = await post(agent, baseUrl, pathOverride ? { ...delivery, path: pathOverride } : delivery);
         if (status < 200 || status > 299) failures.push(`${delivery.key}: HTTP ${status}`);
+        else if (!firstAccepted.has(delivery.key)) firstAccepted.set(delivery.key, now());
       } catch (err) {
         failures.push(`${delivery.key}: ${(err as Error).message}`);
       }
@@ -78,5 +82,5 @@ export async function sendAll(baseUrl: string, deliveries: readonly Delivery[], 
   };
   await Promise.all(Array.from({ length: concurrency }, () => worker()));
   agent.destroy();
-  return { firstSent, startedAt, finishedAt: now(), failures };
+  return { firstSent, firstAccepted, startedAt, finishedAt: now(), failures };
 }

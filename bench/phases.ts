@@ -135,6 +135,9 @@ export interface PipelineRun {
   failures: string[];
   /** Send→processed per distinct callback (ms); dropped from latest.json. */
   lags: number[];
+  /** Per callback identity: first 2xx answer at the client, and first processed by the consumer (epoch ms); dropped from latest.json. */
+  accepted: Record<string, number>;
+  applied: Record<string, number>;
 }
 
 export interface PipelineOptions {
@@ -145,6 +148,11 @@ export interface PipelineOptions {
   consumer: string;
   concurrency: number;
   timeoutMs: number;
+  /**
+   * Product runs: wait, before the counters are read, until the events of every change are published and delivered
+   * (events out runs behind the pipeline; its work belongs to this run's counters, not to the next run's).
+   */
+  settleEvents: boolean;
 }
 
 /** Runs with the consumers already started (withConsumers): counters cover exactly this run. */
@@ -156,6 +164,7 @@ export async function runPipeline(service: ServiceProcess, options: PipelineOpti
   }
   const total = options.deliveries.length;
   await waitFor(`${options.consumer} to process ${total} messages`, options.timeoutMs, async () => (await service.processed(options.consumer)) >= total);
+  if (options.settleEvents) await service.eventsSettled(options.timeoutMs);
   const completions = await service.completions(options.consumer);
   const counters = await service.readCounters();
   const lags: number[] = [];
@@ -167,7 +176,18 @@ export async function runPipeline(service: ServiceProcess, options: PipelineOpti
   }
   const lastDone = Math.max(...Object.values(completions));
   const seconds = (lastDone - sent.startedAt) / 1000;
-  return { deliveries: total, seconds, perSecond: total / seconds, lagP50Ms: percentile(lags, 50), lagP99Ms: percentile(lags, 99), counters, failures, lags };
+  return {
+    deliveries: total,
+    seconds,
+    perSecond: total / seconds,
+    lagP50Ms: percentile(lags, 50),
+    lagP99Ms: percentile(lags, 99),
+    counters,
+    failures,
+    lags,
+    accepted: Object.fromEntries(sent.firstAccepted),
+    applied: completions,
+  };
 }
 
 function mergeRuns(runs: readonly PipelineRun[]): PipelineRun {
@@ -183,6 +203,8 @@ function mergeRuns(runs: readonly PipelineRun[]): PipelineRun {
     counters: runs.reduce((sum, run) => addCounters(sum, run.counters), emptyCounters()),
     failures: runs.flatMap((run) => run.failures),
     lags,
+    accepted: Object.assign({}, ...runs.map((run) => run.accepted)) as Record<string, number>,
+    applied: Object.assign({}, ...runs.map((run) => run.applied)) as Record<string, number>,
   };
 }
 
@@ -283,6 +305,7 @@ export async function lcmPhase(
   await waitFor('every LCM operation to be final', options.timeoutMs, async () => (await openOperations(table, tableName)) === 0);
   const seconds = (now() - started) / 1000;
   await service.idle(); // late D1 answers and deletes still count
+  await service.eventsSettled(options.timeoutMs); // and the events of the operations and tokens
   const counters = await service.readCounters();
   return { operations: created.length, seconds, perSecond: created.length / seconds, counters, created };
 }

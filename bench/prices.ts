@@ -57,6 +57,13 @@ export const PRICES = {
     source: 'https://aws.amazon.com/sqs/pricing/',
     asOf: '2026-11-24',
   },
+  eventBridgePutEvent: {
+    usd: 1.0 / 1e6,
+    unit: 'EventBridge custom event published (PutEvents; each 64 KB chunk of an entry is one event)',
+    source: 'https://aws.amazon.com/eventbridge/pricing/',
+    asOf: '2026-11-24',
+    note: 'counted per event published, although npm start and the bench run without a bus (EVENT_BUS_NAME unset)',
+  },
 } as const satisfies Record<string, Price>;
 
 export type PriceKey = keyof typeof PRICES;

@@ -6,7 +6,10 @@
  *   2. callbacks through the whole pipeline (webhook → SQS → apply → DynamoDB) vs the same I/O done bare, then the
  *      end state of every token checked against an oracle (exit 1 on any mismatch);
  *   3. DynamoDB and SQS requests per applied callback and per duplicate (SDK middleware counters);
- *   4. cost per million callbacks and per million LCM operations from those counts and bench/prices.ts.
+ *   4. cost per million callbacks and per million LCM operations from those counts and bench/prices.ts, and what
+ *      events out adds per million callbacks;
+ *   5. events out: lag from a callback accepted to its events received by a webhook subscriber (bench/receiver.ts),
+ *      beside the same callbacks' accepted → applied lag, and the publisher's and deliveries' requests.
  *
  * Options: --quick, --callbacks=<n>, --seed=<n>. Progress goes to stderr; the table to stdout; the same figures to
  * bench/results/latest.json. Timings are never asserted: a missed target prints MISS, it does not fail the run.
@@ -14,7 +17,8 @@
 import { rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { costFigures, costRows, latencyRows, pipelineRows, requestFigures, requestRows } from './figures';
+import { eventLag } from './events-out';
+import { costFigures, costRows, eventsLogged, eventsOutRows, latencyRows, pipelineRows, requestFigures, requestRows } from './figures';
 import {
   ackPhase,
   BARE_CONSUMER,
@@ -29,9 +33,10 @@ import {
 import { PRICES, PRICES_RECORDED } from './prices';
 import { BENCH_TR_API_KEY } from './protocol';
 import { formatTable, machine, writeJson } from './report';
+import { startWebhookReceiver, type WebhookReceiver } from './receiver';
 import { startServiceProcess, type ServiceProcess } from './service-process';
 import { seededRandom } from './stats';
-import { tableClient, verifyNetworkTokens, verifyOperations, verifyTokens } from './verify';
+import { callbacksByVersion, tableClient, verifyNetworkTokens, verifyOperations, verifyTokens } from './verify';
 import { callbackWorkload, tokenUpdateWorkload } from './workload';
 
 interface Profile {
@@ -79,14 +84,28 @@ const progress = (line: string): void => {
 };
 
 function pipelineOptions(bare: boolean, consumer: string) {
-  // Generous: a stuck pipeline is a failure to report, not something to wait out.
-  return { bare, consumer, concurrency: CONNECTIONS, timeoutMs: 120_000 };
+  // Generous: a stuck pipeline is a failure to report, not something to wait out. Only the product table has a
+  // change stream consumer (events out); the bare pipeline has none.
+  return { bare, consumer, concurrency: CONNECTIONS, timeoutMs: 120_000, settleEvents: !bare };
 }
 
-async function measure(service: ServiceProcess, p: Profile) {
+/** Events out: one subscription to every event type, pointing at the bench's receiver (before any workload). */
+async function subscribe(service: ServiceProcess, receiver: WebhookReceiver): Promise<void> {
+  const response = await fetch(`${service.info.gatewayUrl}/v1/event-subscriptions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ url: receiver.url, description: 'bench receiver' }),
+  });
+  const body = (await response.json()) as { secret?: string };
+  if (response.status !== 201 || !body.secret) throw new Error(`POST /v1/event-subscriptions: HTTP ${response.status} ${JSON.stringify(body)}`);
+  receiver.setSecret(body.secret);
+}
+
+async function measure(service: ServiceProcess, receiver: WebhookReceiver, p: Profile) {
   const random = seededRandom(p.seed);
   const table = tableClient(service.info.ddbEndpoint);
   const mismatches: string[] = [];
+  await subscribe(service, receiver);
 
   progress(`1. ack latency: warm-up, then ${p.ackRounds} rounds of baseline, notifyVirtualCardChange, notify-token-update (${p.ackSeconds} s each)`);
   const ack = await ackPhase(service, { seconds: p.ackSeconds, warmupSeconds: p.ackWarmupSeconds, rounds: p.ackRounds, connections: CONNECTIONS });
@@ -133,14 +152,28 @@ async function measure(service: ServiceProcess, p: Profile) {
     ...(await verifyOperations(table, service.info.tableName, results.lcm.created)),
   );
 
+  progress(`5. events out: matching the ${receiver.events().size} events received to their callbacks`);
+  const tokens = workload.expected.map((t) => t.virtualCardId);
+  const lag = eventLag(
+    results.product,
+    receiver.events().values(),
+    new Set(tokens),
+    await callbacksByVersion(table, service.info.tableName, tokens),
+    eventsLogged(results.product.counters),
+  );
+  const receiverStats = receiver.stats();
+  mismatches.push(...lag.unmatched);
+  if (receiverStats.rejected > 0) mismatches.push(`${receiverStats.rejected} webhook requests failed signature verification`);
+  if (lag.matched !== lag.logged) mismatches.push(`events out: ${lag.matched} token events received and matched, ${lag.logged} logged`);
+
   const memory = await service.memory();
   table.destroy();
   const verified = { tokens: workload.expected.length + warmProduct.expected.length, mismatches: tokenMismatches.length };
-  return { ack, ...results, memory, verified, mismatches, distinct: workload.distinct.length };
+  return { ack, ...results, memory, verified, mismatches, distinct: workload.distinct.length, lag, receiver: receiverStats };
 }
 
 /** Drops per-record detail (counters stay) so latest.json stays readable. */
-const summary = ({ lags: _lags, ...run }: PipelineRun) => ({ ...run, failures: run.failures.length });
+const summary = ({ lags: _lags, accepted: _accepted, applied: _applied, ...run }: PipelineRun) => ({ ...run, failures: run.failures.length });
 
 async function main(): Promise<void> {
   const started = Date.now();
@@ -149,13 +182,15 @@ async function main(): Promise<void> {
   progress(`${p.mode} run on ${host.cpu} × ${host.cores}, ${host.memoryGiB} GiB, Node ${host.node}`);
 
   const logFile = path.join(os.tmpdir(), `token-lifecycle-bench-${process.pid}.log`);
+  const receiver = await startWebhookReceiver();
   const service = await startServiceProcess(logFile);
-  progress(`service up at ${service.info.gatewayUrl} (handler logs: ${logFile})`);
+  progress(`service up at ${service.info.gatewayUrl} (handler logs: ${logFile}); webhook receiver at ${receiver.url}`);
   let results: Awaited<ReturnType<typeof measure>>;
   try {
-    results = await measure(service, p);
+    results = await measure(service, receiver, p);
   } finally {
     await service.stop();
+    await receiver.stop();
   }
 
   const requests = requestFigures(results.product, results.distinct, results.duplicates, results.bare, results.tokenUpdates, results.lcm);
@@ -165,6 +200,7 @@ async function main(): Promise<void> {
     ...pipelineRows(results.product, results.bare, results.tokenUpdates, results.verified),
     ...requestRows(requests),
     ...costRows(cost),
+    ...eventsOutRows(results.lag, requests),
   ];
   const seconds = (Date.now() - started) / 1000;
   const date = new Date().toISOString();
@@ -195,6 +231,7 @@ async function main(): Promise<void> {
     lcm: { ...results.lcm, created: results.lcm.created.length },
     requests,
     cost,
+    eventsOut: { ...results.lag, unmatched: results.lag.unmatched.length, receiver: results.receiver },
     prices: { recorded: PRICES_RECORDED, ...PRICES },
     memory: results.memory,
     verification: { mismatches: results.mismatches },

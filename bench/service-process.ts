@@ -20,6 +20,8 @@ export interface ServiceProcess {
   /** Callback identity → when the consumer first processed it (epoch ms), since the last reset. */
   completions(consumer: string): Promise<Record<string, number>>;
   idle(): Promise<void>;
+  /** Every change committed so far published, and every webhook delivery enqueued since the reset processed. */
+  eventsSettled(timeoutMs: number): Promise<void>;
   memory(): Promise<PeakMemory>;
   stop(): Promise<void>;
 }
@@ -75,6 +77,7 @@ export async function startServiceProcess(logFile: string): Promise<ServiceProce
     processed: (consumer) => call('processed', { consumer }),
     completions: (consumer) => call('completions', { consumer }),
     idle: () => call('idle'),
+    eventsSettled: (timeoutMs) => call('eventsSettled', { timeoutMs }),
     memory: () => call('memory'),
     async stop() {
       if (child.exitCode === null) {

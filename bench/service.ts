@@ -16,7 +16,7 @@ import { performance } from 'node:perf_hooks';
 import { PurgeQueueCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { DynamoDBBatchResponse, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import { documentClient, setDynamoDbClientHook } from '../lambdas/adapters/dynamodb-client';
 import { setSqsClientHook, sqsClient } from '../lambdas/adapters/sqs-queue';
 import type { HttpHandler } from '../lambdas/http/route';
@@ -25,17 +25,21 @@ import { LOCAL_CREDENTIALS, LOCAL_REGION, provisionResources, startLocalAws, typ
 import { freePort } from '../local/ports';
 import { startLocalService, type LocalService } from '../local/service';
 import type { SqsHandler } from '../local/sqs-poller';
+import type { StreamHandler } from '../local/stream-poller';
 import { startD1Simulator, type D1Simulator } from '../local/d1-simulator';
 import { HTTP_ROUTES, QUEUE_CONSUMERS, type HandlerName, type HttpRoute, type QueueConsumer } from '../lambdas/topology';
-import { countDynamoDbRequests, countSqsRequests, resetSdkCounts, sdkCounts } from './counters';
+import { attributeTo, countDynamoDbRequests, countSqsRequests, resetSdkCounts, sdkCounts } from './counters';
 import {
   BARE_APPLY_CONSUMER,
   BARE_ROUTE_PATH,
   BENCH_ISSUER_ID,
   BENCH_TR_API_KEY,
   callbackKey,
+  EVENT_DELIVERY_CONSUMER,
+  EVENT_PUBLISHER,
   type ConsumerSet,
   type CounterReport,
+  type InvocationKind,
   type InvocationStats,
   type PeakMemory,
   type ServiceInfo,
@@ -59,8 +63,8 @@ let cpuAtReset = { service: process.cpuUsage(), javaTicks: null as number | null
 
 const nowMs = (): number => performance.timeOrigin + performance.now();
 
-function statsFor(name: string): InvocationStats {
-  handlerStats[name] ??= { invocations: 0, totalMs: 0, records: 0, receives: 0, deletes: 0 };
+function statsFor(name: string, kind: InvocationKind): InvocationStats {
+  handlerStats[name] ??= { kind, invocations: 0, totalMs: 0, records: 0, receives: 0, deletes: 0 };
   return handlerStats[name];
 }
 
@@ -108,9 +112,9 @@ function timedHttp(name: string, handler: HttpHandler): HttpHandler {
   return async (event, context) => {
     const started = performance.now();
     try {
-      return await handler(event, context);
+      return await attributeTo(name, () => handler(event, context));
     } finally {
-      const stats = statsFor(name);
+      const stats = statsFor(name, 'http');
       stats.invocations += 1;
       stats.totalMs += performance.now() - started;
     }
@@ -124,14 +128,14 @@ function timedHttp(name: string, handler: HttpHandler): HttpHandler {
  */
 function timedConsumer(name: string, handler: SqsHandler, trackCompletions: boolean): SqsHandler {
   return async (event, context) => {
-    const stats = statsFor(name);
+    const stats = statsFor(name, 'sqs');
     const started = performance.now();
     stats.invocations += 1;
     stats.receives += 1;
     stats.records += event.Records.length;
     let response: SQSBatchResponse | void;
     try {
-      response = await handler(event, context);
+      response = await attributeTo(name, () => handler(event, context));
     } finally {
       stats.totalMs += performance.now() - started;
     }
@@ -151,6 +155,45 @@ function recordCompletions(consumer: string, records: readonly SQSRecord[]): voi
   for (const record of records) {
     const key = callbackKey(JSON.parse(record.body) as Record<string, unknown>);
     if (!seen.has(key)) seen.set(key, at);
+  }
+}
+
+/**
+ * Around the table-stream consumer (the event publisher): its duration and batch. Lambda's stream event source
+ * reads the stream itself (GetRecords is not billed), so there are no event-source requests to count.
+ */
+function timedStream(name: string, handler: StreamHandler): StreamHandler {
+  return async (event, context) => {
+    const stats = statsFor(name, 'stream');
+    const started = performance.now();
+    stats.invocations += 1;
+    stats.records += event.Records.length;
+    let response: DynamoDBBatchResponse | void;
+    try {
+      response = await attributeTo(name, () => handler(event, context));
+    } finally {
+      stats.totalMs += performance.now() - started;
+    }
+    return response;
+  };
+}
+
+const messagesSentBy = (handler: string): number => Object.values(sdkCounts().byHandler[handler]?.sqs ?? {}).reduce((sum, count) => sum + count.messages, 0);
+
+/**
+ * Waits until every change committed so far has been published (the stream read to its end and handled) and every
+ * webhook delivery the publisher enqueued since the last reset has been processed by deliver-webhook.
+ */
+async function eventsSettled(stack: Stack, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    await stack.gateway.published();
+    const enqueued = messagesSentBy(EVENT_PUBLISHER);
+    if ((processed.get(EVENT_DELIVERY_CONSUMER) ?? 0) >= enqueued) return;
+    if (Date.now() > deadline) {
+      throw new Error(`events not settled after ${timeoutMs} ms: ${processed.get(EVENT_DELIVERY_CONSUMER) ?? 0} of ${enqueued} webhook deliveries processed`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50));
   }
 }
 
@@ -247,7 +290,13 @@ const loadHttpHandler: HandlerLoader = async (name) => timedHttp(name, name === 
 async function loadConsumer(name: HandlerName): Promise<SqsHandler> {
   if (name === BARE_APPLY) return timedConsumer(name, bareApply, true);
   const mod = (await import(`../lambdas/handlers/${name}`)) as { handler: SqsHandler };
-  return timedConsumer(name, mod.handler, name !== 'd1-submitter');
+  // Completions are callback identities: the consumers of other messages have none.
+  return timedConsumer(name, mod.handler, name !== 'd1-submitter' && name !== EVENT_DELIVERY_CONSUMER);
+}
+
+async function loadStreamConsumer(name: HandlerName): Promise<StreamHandler> {
+  const mod = (await import(`../lambdas/handlers/${name}`)) as { handler: StreamHandler };
+  return timedStream(name, mod.handler);
 }
 
 async function startStack(): Promise<Stack> {
@@ -270,18 +319,31 @@ async function startStack(): Promise<Stack> {
       TR_JWE_PRIVATE_KEY: 'unused-by-the-benched-handlers',
       DATA_KEY: randomBytes(32).toString('base64'),
       LOG_LEVEL: 'INFO', // what runs in AWS: the log volume is part of the cost
+      // The bench's webhook receiver listens on 127.0.0.1 (as npm start's event sink does).
+      WEBHOOK_ALLOW_LOOPBACK: 'true',
       ...engines.env,
       ...product.env,
       BENCH_BARE_QUEUE_URL: bare.queues.issuerCallbacks.url,
       BENCH_BARE_TABLE_NAME: bare.env.TABLE_NAME,
     });
-    // No consumers yet: the ack phase measures the webhooks alone (in AWS the consumers run elsewhere).
+    // product.env carries WEBHOOK_DELIVERIES_DLQ_URL (deliver-webhook parks spent deliveries there).
+    if (!process.env.WEBHOOK_DELIVERIES_DLQ_URL) throw new Error('provisionResources gave no WEBHOOK_DELIVERIES_DLQ_URL');
+    // No queue consumers yet: the ack phase measures the webhooks alone (in AWS the consumers run elsewhere). The
+    // table's stream consumer (the event publisher) runs from here to the end, on the product table only: started
+    // once, so it reads the stream from its start once (a restarted poller would publish everything again).
     const gateway = await startLocalService({
       port,
       sqsEndpoint: engines.sqsEndpoint,
       queues: product.queues,
       routes: [...HTTP_ROUTES, BARE_ROUTE],
       consumers: [],
+      table: { ddbEndpoint: engines.ddbEndpoint, tableName: product.env.TABLE_NAME! },
+      loadStreamConsumer,
+      // The stream poller's lines (read failures, retried and skipped batches) into the handler log; not the
+      // gateway's line per request.
+      log: (line) => {
+        if (line.startsWith(`${EVENT_PUBLISHER}:`)) process.stderr.write(`[stream] ${line}\n`);
+      },
       schedules: [],
       loadHandler: loadHttpHandler,
     });
@@ -305,6 +367,8 @@ async function startStack(): Promise<Stack> {
 async function startConsumers(stack: Stack, set: ConsumerSet): Promise<void> {
   if (stack.consumers.has(set)) return;
   const bareConsumer: QueueConsumer = { queue: 'issuerCallbacks', handler: BARE_APPLY, batchSize: 10, maxConcurrency: 10 };
+  // The product set includes deliver-webhook (webhook-deliveries). No `table` here: the publisher already runs with
+  // the gateway (startStack), and a second stream poller on the same stream would publish every change twice.
   const service = await startLocalService({
     port: 0, // startLocalService always brings a gateway; this one is never called
     sqsEndpoint: stack.engines.sqsEndpoint,
@@ -380,6 +444,7 @@ async function main(): Promise<void> {
     purgeQueues: () => purgeQueues(stack),
     processed: (params: { consumer: string }) => processed.get(params.consumer) ?? 0,
     completions: (params: { consumer: string }) => Object.fromEntries(completions.get(params.consumer) ?? []),
+    eventsSettled: (params: { timeoutMs: number }) => eventsSettled(stack, params.timeoutMs),
     idle: async () => {
       await stack.simulator.idle();
       await Promise.all([...stack.consumers.values()].map((service) => service.idle()));

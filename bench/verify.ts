@@ -7,6 +7,7 @@ import { DynamoDBDocumentClient, GetCommand, QueryCommand } from '@aws-sdk/lib-d
 import { OPEN_OPERATIONS } from '../lambdas/adapters/dynamodb-operation-store';
 import { LOCAL_CREDENTIALS, LOCAL_REGION } from '../local/local-aws';
 import { TABLE } from '../lambdas/topology';
+import { callbackKey } from './protocol';
 import type { ExpectedNetworkToken, ExpectedToken } from './workload';
 
 export function tableClient(endpoint: string): DynamoDBDocumentClient {
@@ -118,4 +119,22 @@ export async function openOperations(client: DynamoDBDocumentClient, tableName: 
     start = page.LastEvaluatedKey;
   } while (start);
   return count;
+}
+
+/**
+ * Which callback produced each token version (events out: a token event names its token and `sequence`, the
+ * version its write produced): `<virtualCardId>#<version>` → the callback's identity (bench/protocol.ts
+ * callbackKey), read from the history items (`seq` = EVT#<version>, and the callback's dedupe fields).
+ */
+export async function callbacksByVersion(client: DynamoDBDocumentClient, tableName: string, virtualCardIds: readonly string[]): Promise<Map<string, string>> {
+  const byVersion = new Map<string, string>();
+  await checkAll(virtualCardIds, 16, async (virtualCardId) => {
+    for (const item of await queryPartition(client, tableName, `TOKEN#${virtualCardId}`)) {
+      const seq = /^EVT#(\d{10})$/.exec(String(item.seq ?? ''));
+      if (!String(item.sk).startsWith('EVT#') || !seq) continue; // recorded before the token existed: no version
+      byVersion.set(`${virtualCardId}#${Number(seq[1])}`, callbackKey({ ...item, errorCode: item.errorCode ?? null }));
+    }
+    return [];
+  });
+  return byVersion;
 }
