@@ -1,6 +1,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import type { NetworkToken } from '../domain/network-token';
+import { NETWORK_TOKEN_DATA_FIELDS, type NetworkToken } from '../domain/network-token';
 import type { NetworkTokenStore } from '../ports/network-tokens';
 
 /**
@@ -10,21 +10,7 @@ import type { NetworkTokenStore } from '../ports/network-tokens';
  */
 const key = (tokenId: string) => ({ pk: `NTOKEN#${tokenId}`, sk: 'NTOKEN' });
 
-const FIELDS = [
-  'tokenId',
-  'merchantId',
-  'state',
-  'tokenLastDigits',
-  'tokenExpiryDate',
-  'cardLastDigits',
-  'cardExpiryDate',
-  'cardBin',
-  'par',
-  'cardArt',
-  'lastUpdateTimestamp',
-  'tokenPanStored',
-  'updatedAt',
-] as const satisfies readonly (keyof NetworkToken)[];
+const FIELDS = ['tokenId', 'merchantId', ...NETWORK_TOKEN_DATA_FIELDS, 'updatedAt'] as const satisfies readonly (keyof NetworkToken)[];
 
 /** The network token a stored item holds (also how the stream publisher reads the item's images). */
 export function networkTokenFromItem(item: Record<string, unknown>): NetworkToken {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { networkTokenView, type NetworkToken } from './network-token';
+import { NETWORK_TOKEN_DATA_FIELDS, networkTokenView, type NetworkToken } from './network-token';
 import { isFinal, operationView, type Operation } from './operation';
 import type { ChangeSource, Token, TokenState } from './token';
 import type { ChangeOutcome } from './virtual-card-change';
@@ -108,27 +108,13 @@ function operationEvents(before: Operation | null, after: Operation | null): Ser
   return [event('operation.completed', 'OPERATION', after.operationId, after.version, after.updatedAt, operationView(after))];
 }
 
-/** The §3 fields of a network token a consumer sees change (`tokenPanStored` included: credentials came or went). */
-const NETWORK_TOKEN_FIELDS = [
-  'state',
-  'tokenLastDigits',
-  'tokenExpiryDate',
-  'cardLastDigits',
-  'cardExpiryDate',
-  'cardBin',
-  'par',
-  'cardArt',
-  'lastUpdateTimestamp',
-  'tokenPanStored',
-] as const satisfies readonly (keyof NetworkToken)[];
-
 function networkTokenEvents(
   before: (NetworkToken & { credentialsSealed: boolean }) | null,
   after: (NetworkToken & { credentialsSealed: boolean }) | null,
 ): ServiceEvent[] {
   if (!after) return [];
   // A token first learnt: the fields it has a value for (a PAN stored only once there is one).
-  const changed = NETWORK_TOKEN_FIELDS.filter((field) =>
+  const changed = NETWORK_TOKEN_DATA_FIELDS.filter((field) =>
     before ? JSON.stringify(before[field]) !== JSON.stringify(after[field]) : after[field] !== null && after[field] !== false,
   );
   const sequence = after.version;

@@ -45,6 +45,23 @@ export interface NetworkToken {
   version: number;
 }
 
+/**
+ * A network token's data fields (what a consumer of events sees change: `tokenPanStored` included, credentials
+ * came or went); the token is these plus its identity (`tokenId`, `merchantId`) and bookkeeping.
+ */
+export const NETWORK_TOKEN_DATA_FIELDS = [
+  'state',
+  'tokenLastDigits',
+  'tokenExpiryDate',
+  'cardLastDigits',
+  'cardExpiryDate',
+  'cardBin',
+  'par',
+  'cardArt',
+  'lastUpdateTimestamp',
+  'tokenPanStored',
+] as const satisfies readonly (keyof NetworkToken)[];
+
 export type TokenUpdateOutcome = 'APPLIED' | 'DUPLICATE' | 'STALE';
 
 export interface TokenUpdateDecision {
