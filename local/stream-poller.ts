@@ -35,9 +35,8 @@ export interface StreamPoller {
 }
 
 /** The record Lambda's DynamoDB event source builds from a stream record. */
-export function toDynamoDbRecord(record: StreamRecord, streamArn: string): DynamoDBRecord {
+export function toDynamoDbRecord(record: StreamRecord, streamArn: string, readAt: number = Date.now()): DynamoDBRecord {
   const data = record.dynamodb ?? {};
-  const created = data.ApproximateCreationDateTime;
   return {
     eventID: record.eventID ?? '',
     eventName: record.eventName ?? 'MODIFY',
@@ -53,8 +52,9 @@ export function toDynamoDbRecord(record: StreamRecord, streamArn: string): Dynam
       ...(data.SequenceNumber ? { SequenceNumber: data.SequenceNumber } : {}),
       ...(data.SizeBytes !== undefined ? { SizeBytes: data.SizeBytes } : {}),
       ...(data.StreamViewType ? { StreamViewType: data.StreamViewType } : {}),
-      // Lambda gives epoch seconds.
-      ...(created ? { ApproximateCreationDateTime: new Date(created).getTime() / 1000 } : {}),
+      // Lambda gives epoch seconds, rounded down. DynamoDB Local's own value is cut to the minute, which would date a
+      // change up to a minute early: the time the poller read it (the change committed before) is the honest bound.
+      ApproximateCreationDateTime: Math.floor(readAt / 1000),
     },
   };
 }
@@ -160,11 +160,13 @@ export function startStreamPoller(options: StreamPollerOptions): StreamPoller {
       return true;
     }
     const records = result.Records ?? [];
+    // Every record returned was committed by the time the answer came.
+    const receivedAt = Date.now();
     if (records.length === 0) caughtUpSince.set(shardId, startedAt);
     else {
       inFlight += records.length;
       try {
-        await handle(records.map((r) => toDynamoDbRecord(r, streamArn!)));
+        await handle(records.map((r) => toDynamoDbRecord(r, streamArn!, receivedAt)));
       } finally {
         inFlight -= records.length;
       }

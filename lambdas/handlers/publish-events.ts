@@ -7,7 +7,7 @@ import { eventBridgeClient, EventBridgeBus } from '../adapters/eventbridge-bus';
 import { SqsWebhookDeliveryQueue, sqsClient } from '../adapters/sqs-queue';
 import { defineHandler, type SpecEnv } from '../define-handler';
 import { logger, metrics, MetricUnit } from '../observability';
-import { publishChange, type PublishDeps } from '../use-cases/publish-events';
+import { publishChange, SubscriptionSnapshots, type PublishDeps } from '../use-cases/publish-events';
 import { spec } from './publish-events.spec';
 
 function compose(env: SpecEnv<typeof spec>): PublishDeps {
@@ -15,7 +15,7 @@ function compose(env: SpecEnv<typeof spec>): PublishDeps {
   return {
     log: new DynamoDbEventLog(client, { tableName: env.TABLE_NAME, retentionDays: env.EVENT_RETENTION_DAYS }),
     bus: env.EVENT_BUS_NAME ? new EventBridgeBus(eventBridgeClient(), env.EVENT_BUS_NAME) : null,
-    subscriptions: new DynamoDbSubscriptionStore(client, env.TABLE_NAME),
+    subscriptions: new SubscriptionSnapshots(new DynamoDbSubscriptionStore(client, env.TABLE_NAME)),
     deliveries: new SqsWebhookDeliveryQueue(sqsClient(), env.WEBHOOK_DELIVERIES_QUEUE_URL),
     now: () => new Date(),
   };
@@ -24,7 +24,9 @@ function compose(env: SpecEnv<typeof spec>): PublishDeps {
 async function publishRecord(record: DynamoDBRecord, deps: PublishDeps): Promise<void> {
   const change = committedChangeOf(record);
   if (!change) return;
-  const publication = await publishChange(deps, change);
+  // Lambda gives the commit time rounded down to the second: the change committed before the next second began.
+  const created = record.dynamodb?.ApproximateCreationDateTime;
+  const publication = await publishChange(deps, change, created === undefined ? null : (Math.floor(created) + 1) * 1000);
   if (publication.events.length === 0) return;
   metrics.addMetric('EventsPublished', MetricUnit.Count, publication.appended);
   metrics.addMetric('WebhookDeliveriesEnqueued', MetricUnit.Count, publication.deliveries);

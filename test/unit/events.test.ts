@@ -3,7 +3,7 @@ import { eventId, eventsOf, wants, type CommittedChange, type RecordedChange } f
 import type { NetworkToken } from '../../lambdas/domain/network-token';
 import { newOperation, type Operation } from '../../lambdas/domain/operation';
 import type { Token } from '../../lambdas/domain/token';
-import { publishChange, type PublishDeps } from '../../lambdas/use-cases/publish-events';
+import { publishChange, SubscriptionSnapshots, type PublishDeps } from '../../lambdas/use-cases/publish-events';
 import type { WebhookDelivery } from '../../lambdas/domain/messages';
 import type { ServiceEvent } from '../../lambdas/domain/events';
 import { tableStreamConsumer } from '../../lambdas/streams/table-stream-consumer';
@@ -171,7 +171,9 @@ describe('publishChange', () => {
         list: async () => ({ items: [...log.values()], nextToken: null }),
       },
       bus: { put: async (events) => void bus.push(...events) },
-      subscriptions: { list: async () => subscriptions.map((s) => ({ ...s, url: 'https://example.com/hook', description: null, createdAt: AT })) },
+      subscriptions: new SubscriptionSnapshots({
+        list: async () => subscriptions.map((s) => ({ ...s, url: 'https://example.com/hook', description: null, createdAt: AT })),
+      }),
       deliveries: { enqueue: async (ds) => void queued.push(...ds) },
       now: () => new Date(AT),
     };
@@ -220,5 +222,56 @@ describe('the table-stream consumer', () => {
       throw new Error('boom');
     });
     await expect(consume({ Records: [{ eventName: 'MODIFY', dynamodb: {} }] })).rejects.toThrow('boom');
+  });
+});
+
+describe('SubscriptionSnapshots', () => {
+  function snapshots() {
+    let now = 1_000_000;
+    let reads = 0;
+    let list = ['a'];
+    const s = new SubscriptionSnapshots(
+      { list: async () => (reads++, list.map((subscriptionId) => ({ subscriptionId, url: 'https://x', eventTypes: [], description: null, createdAt: AT }))) },
+      () => now,
+      10_000,
+    );
+    return {
+      s,
+      reads: () => reads,
+      tick: (ms: number) => (now += ms),
+      set: (ids: string[]) => (list = ids),
+      now: () => now,
+    };
+  }
+
+  it('serves a change committed before the last read from it, and reads again for a later one', async () => {
+    const t = snapshots();
+    await t.s.for(t.now()); // nothing cached: read
+    expect(t.reads()).toBe(1);
+    t.tick(5);
+    await t.s.for(t.now() - 10); // committed before that read began: cached
+    expect(t.reads()).toBe(1);
+    t.set(['a', 'b']); // a subscription created after the read...
+    t.tick(5);
+    const ids = (await t.s.for(t.now())).map((x) => x.subscriptionId); // ...and a change committed after it: read again
+    expect([t.reads(), ids]).toEqual([2, ['a', 'b']]);
+  });
+
+  it('reads again when the commit time is unknown, and at least every maxAge', async () => {
+    const t = snapshots();
+    await t.s.for(null);
+    await t.s.for(null);
+    expect(t.reads()).toBe(2);
+    t.tick(10_001);
+    await t.s.for(0);
+    expect(t.reads()).toBe(3);
+  });
+
+  it('does not keep a failed read', async () => {
+    let fail = true;
+    const s = new SubscriptionSnapshots({ list: async () => (fail ? Promise.reject(new Error('throttled')) : []) }, () => 5);
+    await expect(s.for(1)).rejects.toThrow('throttled');
+    fail = false;
+    await expect(s.for(1)).resolves.toEqual([]);
   });
 });
