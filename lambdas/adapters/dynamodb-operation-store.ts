@@ -9,7 +9,9 @@ import { batchGetInOrder, tableKeyOf } from './dynamodb-batch-get';
  * Item layout (single table):
  *   operation         pk=OP#<operationId>   sk=OP     the Operation, with `version`
  *   idempotency key   pk=IDEM#<key>         sk=IDEM   requestHash, operationId, expiresAt (TTL)
- *   sequence          pk=SEQ#operations     sk=SEQ    an atomic counter giving operations their creation order
+ *   sequence          pk=SEQ#CARD#<issuerCardRefId> sk=SEQ   an atomic counter per card: its operations' creation order
+ * A counter per card, not one for the table: every creation writing one item would cap them near 1 000/s (one
+ * partition), while a card sees a handful of operations.
  * The correlation id sent to D1 is the operation id, so a callback finds its operation with one GetItem.
  */
 export const operationKey = (operationId: string) => ({ pk: `OP#${operationId}`, sk: 'OP' });
@@ -95,11 +97,11 @@ export class DynamoDbOperationStore implements OperationStore {
     }
   }
 
-  async nextSequence(): Promise<number> {
+  async nextSequence(issuerCardRefId: string): Promise<number> {
     const result = await this.client.send(
       new UpdateCommand({
         TableName: this.tableName,
-        Key: { pk: 'SEQ#operations', sk: 'SEQ' },
+        Key: { pk: `SEQ#CARD#${issuerCardRefId}`, sk: 'SEQ' },
         UpdateExpression: 'ADD #value :one',
         ExpressionAttributeNames: { '#value': 'value' },
         ExpressionAttributeValues: { ':one': 1 },

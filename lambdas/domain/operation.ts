@@ -49,8 +49,8 @@ export interface Operation {
   createdAt: string;
   updatedAt: string;
   /**
-   * Creation order (sortable): rule 5 compares it. From a global counter in production, because createdAt ties
-   * within a millisecond and clocks of two Lambda instances disagree.
+   * Creation order (sortable): rule 5 compares it, between operations on one token. From the card's counter in
+   * production, because createdAt ties within a millisecond and clocks of two Lambda instances disagree.
    */
   order: string;
   version: number;
@@ -64,9 +64,18 @@ export interface NewOperation {
   reason?: string | undefined;
   expectedTokens: string[];
   now: Date;
-  /** Global creation sequence (a store counter): orders operations created in the same millisecond. */
+  /**
+   * The card's creation sequence (a counter per card in the store): orders the operations of one card, whatever
+   * millisecond or Lambda created them. Rule 5 only ever compares operations on one token, and a token has one card.
+   */
   sequence?: number | undefined;
 }
+
+/**
+ * An order from the card's counter. The `c` sorts after both earlier formats (`#<global counter>`, `<createdAt>#…`),
+ * so an operation created now is later than any a table written before still remembers on a token.
+ */
+const cardOrder = (sequence: number): string => `c${String(sequence).padStart(15, '0')}`;
 
 export function newOperation(input: NewOperation): Operation {
   const createdAt = input.now.toISOString();
@@ -85,7 +94,7 @@ export function newOperation(input: NewOperation): Operation {
     expectedTokens: input.expectedTokens,
     createdAt,
     updatedAt: createdAt,
-    order: input.sequence === undefined ? `${createdAt}#${input.operationId}` : `#${String(input.sequence).padStart(15, '0')}`,
+    order: input.sequence === undefined ? `${createdAt}#${input.operationId}` : cardOrder(input.sequence),
     version: 0,
   };
 }

@@ -13,8 +13,8 @@ export type CreateResult = { kind: 'created' } | { kind: 'key-exists'; operation
 export interface OperationStore {
   /** Writes the operation and, atomically, claims the idempotency key; an existing live key wins. */
   create(operation: Operation, idempotency?: IdempotencyClaim): Promise<CreateResult>;
-  /** The next value of a global, strictly increasing operation sequence. */
-  nextSequence(): Promise<number>;
+  /** The next value of the card's strictly increasing operation sequence (one counter per card, no shared item). */
+  nextSequence(issuerCardRefId: string): Promise<number>;
   /** The live claim on an idempotency key, if any (an expired one is null). */
   findIdempotencyKey(key: string): Promise<{ operationId: string; requestHash: string } | null>;
   /** Operations not yet final (index, eventually consistent), optionally of one card or created before an instant. */

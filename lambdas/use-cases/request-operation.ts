@@ -66,9 +66,9 @@ export async function requestOperation(deps: RequestDeps, request: OperationRequ
   const claimed = idempotencyKey ? await deps.operations.findIdempotencyKey(idempotencyKey) : null;
   if (claimed) return replay(claimed);
 
-  const expectedTokens = await expectedTokensOf(deps, request);
+  const { expectedTokens, orderCard } = await expectedTokensOf(deps, request);
   const now = deps.now();
-  const sequence = await deps.operations.nextSequence();
+  const sequence = await deps.operations.nextSequence(orderCard);
   const operation = newOperation({ ...request, operationId: (deps.newId ?? randomUUID)(), expectedTokens, now, sequence });
   const claim = idempotencyKey ? { key: idempotencyKey, requestHash: hash, expiresAt: Math.floor(now.getTime() / 1000) + IDEMPOTENCY_TTL_SECONDS } : undefined;
   const created = await deps.operations.create(operation, claim);
@@ -87,11 +87,17 @@ export async function requestOperation(deps: RequestDeps, request: OperationRequ
   return { created: true, operation };
 }
 
-async function expectedTokensOf(deps: RequestDeps, request: OperationRequest): Promise<string[]> {
+/**
+ * The tokens the operation expects callbacks for, and the card whose counter orders it: the token's own card when
+ * we know the token (rule 5 compares orders on one token, so they must come from its card's counter, whatever
+ * card the request names).
+ */
+async function expectedTokensOf(deps: RequestDeps, request: OperationRequest): Promise<{ expectedTokens: string[]; orderCard: string }> {
   if (request.virtualCardId !== undefined) {
     const token = await deps.tokens.getToken(request.virtualCardId);
     if (token?.state === 'DELETED') throw new DomainError('TOKEN_DELETED', 'the token is deleted');
-    return [request.virtualCardId];
+    return { expectedTokens: [request.virtualCardId], orderCard: token?.issuerCardRefId ?? request.issuerCardRefId };
   }
-  return (await allCardTokens(deps.tokens, request.issuerCardRefId)).filter((t) => t.state !== 'DELETED').map((t) => t.virtualCardId);
+  const tokens = await allCardTokens(deps.tokens, request.issuerCardRefId);
+  return { expectedTokens: tokens.filter((t) => t.state !== 'DELETED').map((t) => t.virtualCardId), orderCard: request.issuerCardRefId };
 }

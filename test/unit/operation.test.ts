@@ -547,11 +547,17 @@ describe('operationView (DESIGN §3 Operation)', () => {
   });
 });
 
-describe('creation order from the global sequence', () => {
+describe("creation order from the card's sequence", () => {
   it('orders two operations created in the same millisecond by their sequence, not by their random ids', () => {
     const now = new Date('2026-11-24T10:00:00.000Z');
     const first = newOperation({ operationId: 'ffff', action: 'SUSPEND', issuerCardRefId: 'c', virtualCardId: 'v', expectedTokens: ['v'], now, sequence: 9 });
     const second = newOperation({ operationId: '0000', action: 'RESUME', issuerCardRefId: 'c', virtualCardId: 'v', expectedTokens: ['v'], now, sequence: 10 });
     expect(first.order < second.order).toBe(true);
+  });
+
+  it('puts every new order after the orders of the former global counter and of the clock, which tokens may still hold', () => {
+    const now = new Date('2026-11-24T10:00:00.000Z');
+    const fresh = newOperation({ operationId: 'x', action: 'SUSPEND', issuerCardRefId: 'c', virtualCardId: 'v', expectedTokens: ['v'], now, sequence: 1 });
+    for (const older of [`#${'9'.repeat(15)}`, `2099-01-01T00:00:00.000Z#zzzz`]) expect(older < fresh.order).toBe(true);
   });
 });
