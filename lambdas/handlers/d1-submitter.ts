@@ -9,12 +9,13 @@ import { submissionMessage } from '../domain/messages';
 import { logger, metrics, MetricUnit } from '../observability';
 import { submitOperation } from '../use-cases/submit-operation';
 import { spec } from './d1-submitter.spec';
+import { traceClient } from '../tracing';
 
 function compose(env: SpecEnv<typeof spec>) {
   return {
-    operations: new DynamoDbOperationStore(documentClient(), env.TABLE_NAME),
+    operations: new DynamoDbOperationStore(documentClient(traceClient), env.TABLE_NAME),
     d1: new D1IssuerClient({ baseUrl: env.D1_ISSUER_BASE_URL, issuerId: env.ISSUER_ID, timeoutMs: env.D1_TIMEOUT_MS, fetch: d1Fetch(d1ClientTls(env)) }),
-    queue: new SqsSubmissionQueue(sqsClient(), env.D1_REQUESTS_QUEUE_URL),
+    queue: new SqsSubmissionQueue(sqsClient(traceClient), env.D1_REQUESTS_QUEUE_URL),
     maxAttempts: env.D1_MAX_ATTEMPTS,
     baseDelayMs: env.D1_RETRY_BASE_DELAY_MS,
     random: Math.random,

@@ -9,14 +9,15 @@ import { defineHandler, type SpecEnv } from '../define-handler';
 import { logger, metrics, MetricUnit } from '../observability';
 import { publishChange, type PublishDeps } from '../use-cases/publish-events';
 import { spec } from './publish-events.spec';
+import { traceClient } from '../tracing';
 
 function compose(env: SpecEnv<typeof spec>): PublishDeps {
-  const client = documentClient();
+  const client = documentClient(traceClient);
   return {
     log: new DynamoDbEventLog(client, { tableName: env.TABLE_NAME, retentionDays: env.EVENT_RETENTION_DAYS }),
-    bus: env.EVENT_BUS_NAME ? new EventBridgeBus(eventBridgeClient(), env.EVENT_BUS_NAME) : null,
+    bus: env.EVENT_BUS_NAME ? new EventBridgeBus(eventBridgeClient(traceClient), env.EVENT_BUS_NAME) : null,
     subscriptions: new DynamoDbSubscriptionStore(client, env.TABLE_NAME),
-    deliveries: new SqsWebhookDeliveryQueue(sqsClient(), env.WEBHOOK_DELIVERIES_QUEUE_URL),
+    deliveries: new SqsWebhookDeliveryQueue(sqsClient(traceClient), env.WEBHOOK_DELIVERIES_QUEUE_URL),
     now: () => new Date(),
   };
 }
