@@ -1,7 +1,7 @@
 import type { Context, DynamoDBBatchResponse, DynamoDBRecord, DynamoDBStreamEvent, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import type * as z from 'zod';
-import { isSecretEnvKey, loadEnv, type Env } from './config/env';
-import { afterSecrets } from './config/secrets';
+import { isSecretEnvKey, loadEnv, type Env, type OptionalSecretEnvKey, type SecretEnvKey } from './config/env';
+import { afterSecrets, type SecretFetcher } from './config/secrets';
 import { httpRoute, routeByKey, type HttpEvent, type HttpHandler, type HttpRequest, type HttpResult } from './http/route';
 import { logger, metrics } from './observability';
 import { routeKey } from './resources';
@@ -93,10 +93,24 @@ export const COMPOSE: unique symbol = Symbol.for('token-lifecycle.compose');
 
 const withCompose = <H extends object>(handler: H, compose: () => Promise<unknown>): H => Object.assign(handler, { [COMPOSE]: compose });
 
-export function defineHandler<const S extends HandlerSpec, D>(spec: S, compose: (env: SpecEnv<S>) => D, impl: Implementation<S, D>): HandlerOf<S> {
+/**
+ * A spec with secret-valued env needs `fetchSecret` (`secretsManagerFetcher()` from config/secrets-manager.ts); one
+ * without may not take it, so the Secrets Manager client is bundled only where a secret is read.
+ */
+export type HandlerOptions<S extends HandlerSpec> = [Extract<S['env'][number], SecretEnvKey | OptionalSecretEnvKey>] extends [never]
+  ? []
+  : [options: { fetchSecret: SecretFetcher }];
+
+export function defineHandler<const S extends HandlerSpec, D>(
+  spec: S,
+  compose: (env: SpecEnv<S>) => D,
+  impl: Implementation<S, D>,
+  ...options: HandlerOptions<S>
+): HandlerOf<S> {
+  const fetchSecret = (options as [{ fetchSecret: SecretFetcher }?])[0]?.fetchSecret;
   const secretKeys = spec.env.filter(isSecretEnvKey);
   loadEnv(spec.env.filter((key) => !isSecretEnvKey(key)));
-  const deps = afterSecrets(secretKeys, () => compose(loadEnv(spec.env) as SpecEnv<S>));
+  const deps = afterSecrets(secretKeys, () => compose(loadEnv(spec.env) as SpecEnv<S>), fetchSecret);
 
   if (spec.routes) {
     const routes = impl as unknown as Record<string, RouteImpl<RouteSpec, D>>;

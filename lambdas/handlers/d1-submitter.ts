@@ -10,6 +10,7 @@ import { logger, metrics, MetricUnit } from '../observability';
 import { submitOperation } from '../use-cases/submit-operation';
 import { spec } from './d1-submitter.spec';
 import { traceClient } from '../tracing';
+import { secretsManagerFetcher } from '../config/secrets-manager';
 
 function compose(env: SpecEnv<typeof spec>) {
   return {
@@ -46,4 +47,4 @@ async function submitRecord(record: SQSRecord, deps: ReturnType<typeof compose>)
 }
 
 /** SQS consumer of d1-requests: one updateCardState attempt per message; concurrency capped by the event source. */
-export const handler = defineHandler(spec, compose, submitRecord);
+export const handler = defineHandler(spec, compose, submitRecord, { fetchSecret: secretsManagerFetcher() });

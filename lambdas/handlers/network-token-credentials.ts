@@ -12,6 +12,7 @@ import { logger, metrics, MetricUnit } from '../observability';
 import { createTransaction, readTokenPan } from '../use-cases/network-token-credentials';
 import { spec } from './network-token-credentials.spec';
 import { traceClient } from '../tracing';
+import { secretsManagerFetcher } from '../config/secrets-manager';
 
 /** The raw key is the local stand-in for the KMS key: required only where no KMS key is configured. */
 function requireDataKey(dataKey: string | undefined): string {
@@ -69,4 +70,5 @@ export const handler = defineHandler(
       },
     },
   },
+  { fetchSecret: secretsManagerFetcher() },
 );

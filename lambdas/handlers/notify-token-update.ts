@@ -7,6 +7,7 @@ import { logger, metrics, MetricUnit } from '../observability';
 import { recordTokenUpdate } from '../use-cases/record-token-update';
 import { spec } from './notify-token-update.spec';
 import { UNTRACED } from '../adapters/client-tracing';
+import { secretsManagerFetcher } from '../config/secrets-manager';
 
 /**
  * `POST /tsh-cof/notify-token-update` — D1 tells the token requestor a network token changed. APIKEY checked in
@@ -35,4 +36,5 @@ export const handler = defineHandler(
       },
     },
   },
+  { fetchSecret: secretsManagerFetcher() },
 );
