@@ -19,7 +19,7 @@ import { gzipSync } from 'node:zlib';
 import { build, type Metafile } from 'esbuild';
 import { handlerEntry, LAMBDA_NODE_MAJOR, lambdaBuildOptions } from '../lib/constructs/service-function';
 import type { EnvKey } from '../lambdas/config/env';
-import { COMPOSE } from '../lambdas/define-handler';
+import { COMPOSE } from '../lambdas/define-handler-core';
 import { HANDLERS, type HandlerName } from '../lambdas/topology';
 import { atMost, type Row } from './report';
 import { median, ratio } from './stats';

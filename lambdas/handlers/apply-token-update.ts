@@ -1,7 +1,7 @@
 import type { SQSRecord } from 'aws-lambda';
 import { documentClient } from '../adapters/dynamodb-client';
 import { DynamoDbNetworkTokenStore } from '../adapters/dynamodb-network-token-store';
-import { defineHandler } from '../define-handler';
+import { defineHandler } from '../sqs/define-consumer';
 import { tokenUpdateMessage } from '../domain/messages';
 import { logger, metrics, MetricUnit } from '../observability';
 import { processTokenUpdate } from '../use-cases/process-token-update';

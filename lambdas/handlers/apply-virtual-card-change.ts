@@ -1,7 +1,7 @@
 import type { SQSRecord } from 'aws-lambda';
 import { documentClient } from '../adapters/dynamodb-client';
 import { DynamoDbTokenStore } from '../adapters/dynamodb-token-store';
-import { defineHandler } from '../define-handler';
+import { defineHandler } from '../sqs/define-consumer';
 import { virtualCardChangeMessage } from '../domain/messages';
 import { logger, metrics, MetricUnit } from '../observability';
 import { processVirtualCardChange } from '../use-cases/process-virtual-card-change';

@@ -5,7 +5,8 @@ import { DynamoDbSubscriptionStore } from '../adapters/dynamodb-subscription-sto
 import { sqsClient, SqsWebhookDeliveryQueue } from '../adapters/sqs-queue';
 import { UndiciWebhookSender } from '../adapters/webhook-http';
 import { vaultKeyring } from '../composition/vault-keyring';
-import { defineHandler, type SpecEnv } from '../define-handler';
+import { defineHandler } from '../sqs/define-consumer';
+import type { SpecEnv } from '../define-handler-core';
 import { webhookDeliveryMessage } from '../domain/messages';
 import { WEBHOOK_RETRY_POLICY } from '../domain/webhooks';
 import { logger, metrics, MetricUnit } from '../observability';

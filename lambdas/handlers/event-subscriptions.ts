@@ -6,7 +6,7 @@ import { DynamoDbSubscriptionStore } from '../adapters/dynamodb-subscription-sto
 import { sqsClient, SqsWebhookDeliveryQueue } from '../adapters/sqs-queue';
 import { WebhookUrlGuard } from '../adapters/webhook-http';
 import { vaultKeyring } from '../composition/vault-keyring';
-import { defineHandler } from '../define-handler';
+import { defineHandler } from '../http/define-routes';
 import { validationFailed } from '../http/errors';
 import { logger } from '../observability';
 import { InvalidRequestField } from '../ports/subscriptions';

@@ -1,6 +1,6 @@
 import { documentClient } from '../adapters/dynamodb-client';
 import { DynamoDbEventLog } from '../adapters/dynamodb-event-log';
-import { defineHandler } from '../define-handler';
+import { defineHandler } from '../http/define-routes';
 import { validationFailed } from '../http/errors';
 import { UnknownEventId } from '../ports/events';
 import { InvalidPageToken } from '../ports/token-store';

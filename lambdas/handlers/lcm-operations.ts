@@ -2,7 +2,7 @@ import { documentClient } from '../adapters/dynamodb-client';
 import { DynamoDbOperationStore } from '../adapters/dynamodb-operation-store';
 import { DynamoDbTokenStore } from '../adapters/dynamodb-token-store';
 import { SqsSubmissionQueue, sqsClient } from '../adapters/sqs-queue';
-import { defineHandler } from '../define-handler';
+import { defineHandler } from '../http/define-routes';
 import { notFound } from '../domain/errors';
 import { operationView } from '../domain/operation';
 import { logger, metrics, MetricUnit } from '../observability';

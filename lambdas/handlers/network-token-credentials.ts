@@ -6,7 +6,7 @@ import { DynamoDbNetworkTokenStore } from '../adapters/dynamodb-network-token-st
 import { EnvelopeCredentialVault, kmsKeyring, rawAesKeyring } from '../adapters/credential-vault';
 import { JoseJweDecrypter } from '../adapters/jwe-decrypter';
 import { ConfigError } from '../config/env';
-import { defineHandler } from '../define-handler';
+import { defineHandler } from '../http/define-routes';
 import type { HttpEvent } from '../http/route';
 import { logger, metrics, MetricUnit } from '../observability';
 import { createTransaction, readTokenPan } from '../use-cases/network-token-credentials';

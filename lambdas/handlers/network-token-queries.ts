@@ -1,6 +1,6 @@
 import { documentClient } from '../adapters/dynamodb-client';
 import { DynamoDbNetworkTokenStore } from '../adapters/dynamodb-network-token-store';
-import { defineHandler } from '../define-handler';
+import { defineHandler } from '../http/define-routes';
 import { readNetworkToken } from '../use-cases/network-token-credentials';
 import { spec } from './network-token-queries.spec';
 import { traceClient } from '../tracing';

@@ -1,5 +1,5 @@
 import { SqsQueue, sqsClient } from '../adapters/sqs-queue';
-import { defineHandler } from '../define-handler';
+import { defineHandler } from '../http/define-routes';
 import type { TokenUpdate } from '../domain/network-token';
 import { apiKeyMatches } from '../http/api-key';
 import { ApiError, unauthorized } from '../http/errors';

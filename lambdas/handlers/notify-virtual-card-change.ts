@@ -1,5 +1,5 @@
 import { SqsQueue, sqsClient } from '../adapters/sqs-queue';
-import { defineHandler } from '../define-handler';
+import { defineHandler } from '../http/define-routes';
 import type { VirtualCardChange } from '../domain/virtual-card-change';
 import { ApiError, forbidden } from '../http/errors';
 import { logger, metrics, MetricUnit } from '../observability';

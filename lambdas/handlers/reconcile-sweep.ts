@@ -1,5 +1,5 @@
 import { reconciliationDeps, sweepAndRecord } from '../composition/reconciliation';
-import { defineHandler } from '../define-handler';
+import { defineHandler } from '../define-handler-core';
 import { spec } from './reconcile-sweep.spec';
 import { secretsManagerFetcher } from '../config/secrets-manager';
 

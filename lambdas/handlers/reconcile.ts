@@ -1,5 +1,5 @@
 import { reconciliationDeps, recordReconciliation } from '../composition/reconciliation';
-import { defineHandler } from '../define-handler';
+import { defineHandler } from '../http/define-routes';
 import { reconcileCard } from '../use-cases/reconcile-card';
 import { spec } from './reconcile.spec';
 import { secretsManagerFetcher } from '../config/secrets-manager';

@@ -1,6 +1,6 @@
 import { documentClient } from '../adapters/dynamodb-client';
 import { DynamoDbTokenStore } from '../adapters/dynamodb-token-store';
-import { defineHandler } from '../define-handler';
+import { defineHandler } from '../http/define-routes';
 import { validationFailed } from '../http/errors';
 import { InvalidPageToken } from '../ports/token-store';
 import { readCardTokens, readToken, readTokenHistory } from '../use-cases/read-tokens';
