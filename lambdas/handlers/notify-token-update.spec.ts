@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { cardDigits, mmyy } from '../domain/card-data';
+import { cardDigits, mmyy } from '../domain/card-data-schemas';
 import { NETWORK_TOKEN_STATES } from '../domain/network-token';
 import { defineSpec } from '../spec';
 
