@@ -23,18 +23,18 @@ import type { HandlerSpec, RouteSpec } from './spec';
 
 export type SpecEnv<S extends HandlerSpec> = Pick<Env, S['env'][number]>;
 
-type Parsed<T> = T extends z.ZodType ? z.output<T> : Record<string, never>;
+type Parsed<T> = T extends z.core.$ZodType ? z.output<T> : Record<string, never>;
 type Req<R extends RouteSpec> = R['request'] extends object ? R['request'] : Record<string, never>;
 type RequestOf<R extends RouteSpec> = HttpRequest<
   Parsed<Req<R>['headers']>,
-  Req<R>['body'] extends z.ZodType ? z.output<Req<R>['body']> : undefined,
+  Req<R>['body'] extends z.core.$ZodType ? z.output<Req<R>['body']> : undefined,
   Parsed<Req<R>['query']>,
   Parsed<Req<R>['path']>
 >;
 
 /** One of the route's declared responses: the status picks the body's type (none where the spec says `null`). */
 export type ResponseOf<R extends RouteSpec> = {
-  [Status in keyof R['responses'] & number]: R['responses'][Status] extends z.ZodType
+  [Status in keyof R['responses'] & number]: R['responses'][Status] extends z.core.$ZodType
     ? { status: Status; body: z.input<R['responses'][Status]>; headers?: Record<string, string> }
     : { status: Status; body?: undefined; headers?: Record<string, string> };
 }[keyof R['responses'] & number];

@@ -1,5 +1,6 @@
 import type { RouteImpl } from '../define-handler-core';
 import { defineHandlerWith, type KindBuilder } from '../define-handler-core';
+import { safeParse } from 'zod/v4/core';
 import { routeKey } from '../resources';
 import type { HandlerSpec, RouteSpec } from '../spec';
 import { httpRoute, routeByKey, type HttpHandler } from './route';
@@ -16,7 +17,7 @@ function checkResponse(name: string, route: RouteSpec, response: { status: numbe
     if (response.body !== undefined) throw new Error(`route ${name} answered ${response.status} with a body its spec does not declare`);
     return;
   }
-  const result = schema.safeParse(response.body);
+  const result = safeParse(schema, response.body);
   if (!result.success) {
     throw new Error(
       `route ${name} answered ${response.status} with a body its spec rejects: ${result.error.issues.map((i) => `${i.path.join('.') || '(body)'} ${i.message}`).join('; ')}`,
