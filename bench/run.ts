@@ -9,14 +9,17 @@
  *   4. cost per million callbacks and per million LCM operations from those counts and bench/prices.ts, and what
  *      events out adds per million callbacks;
  *   5. events out: lag from a callback accepted to its events received by a webhook subscriber (bench/receiver.ts),
- *      beside the same callbacks' accepted → applied lag, and the publisher's and deliveries' requests.
+ *      beside the same callbacks' accepted → applied lag, and the publisher's and deliveries' requests;
+ *   6. every Lambda's bundle (built as CDK builds it) and its init time vs a bundle that only constructs the
+ *      clients (bench/bundles.ts), measured first, before the service starts.
  *
- * Options: --quick, --callbacks=<n>, --seed=<n>. Progress goes to stderr; the table to stdout; the same figures to
+ * Options: --quick, --callbacks=<n>, --seed=<n>; --bundles-only prints section 6 alone (latest.json untouched). Progress goes to stderr; the table to stdout; the same figures to
  * bench/results/latest.json. Timings are never asserted: a missed target prints MISS, it does not fail the run.
  */
 import { rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { bundleRows, measureBundles } from './bundles';
 import { eventLag } from './events-out';
 import { costFigures, costRows, eventsLogged, eventsOutRows, latencyRows, pipelineRows, requestFigures, requestRows } from './figures';
 import {
@@ -51,6 +54,8 @@ interface Profile {
   chunks: number;
   tokenUpdates: number;
   lcmOperations: number;
+  /** Fresh node processes per bundle for its init time. */
+  initRounds: number;
   seed: number;
 }
 
@@ -75,6 +80,7 @@ function profile(argv: readonly string[]): Profile {
     chunks: quick ? 2 : 6,
     tokenUpdates: Math.round(callbacks / 5),
     lcmOperations: quick ? 20 : 200,
+    initRounds: quick ? 10 : 20,
     seed: option('seed') ?? 7,
   };
 }
@@ -180,6 +186,12 @@ async function main(): Promise<void> {
   const p = profile(process.argv.slice(2));
   const host = machine();
   progress(`${p.mode} run on ${host.cpu} × ${host.cores}, ${host.memoryGiB} GiB, Node ${host.node}`);
+  // First, on a machine nothing of the bench loads yet: init times are single-process figures.
+  const bundles = await measureBundles({ rounds: p.initRounds, progress });
+  if (process.argv.includes('--bundles-only')) {
+    console.log(formatTable(bundleRows(bundles)));
+    return;
+  }
 
   const logFile = path.join(os.tmpdir(), `token-lifecycle-bench-${process.pid}.log`);
   const receiver = await startWebhookReceiver();
@@ -201,6 +213,7 @@ async function main(): Promise<void> {
     ...requestRows(requests),
     ...costRows(cost),
     ...eventsOutRows(results.lag, requests),
+    ...bundleRows(bundles),
   ];
   const seconds = (Date.now() - started) / 1000;
   const date = new Date().toISOString();
@@ -232,6 +245,7 @@ async function main(): Promise<void> {
     requests,
     cost,
     eventsOut: { ...results.lag, unmatched: results.lag.unmatched.length, receiver: results.receiver },
+    bundles,
     prices: { recorded: PRICES_RECORDED, ...PRICES },
     memory: results.memory,
     verification: { mismatches: results.mismatches },

@@ -17,6 +17,7 @@ import { PurgeQueueCommand, SendMessageCommand, SQSClient } from '@aws-sdk/clien
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { DynamoDBBatchResponse, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { UNTRACED } from '../lambdas/adapters/client-tracing';
 import { documentClient, setDynamoDbClientHook } from '../lambdas/adapters/dynamodb-client';
 import { setSqsClientHook, sqsClient } from '../lambdas/adapters/sqs-queue';
 import type { HttpHandler } from '../lambdas/http/route';
@@ -205,7 +206,7 @@ let bareDdb: DynamoDBDocumentClient | undefined;
 
 /** POST → one SendMessage → 200. Same SQS client factory as the webhooks, so same endpoint handling and counters. */
 const bareEnqueue: HttpHandler = async (event) => {
-  bareSqs ??= sqsClient();
+  bareSqs ??= sqsClient(UNTRACED);
   const body = JSON.parse(event.body ?? '{}') as Record<string, unknown>;
   await bareSqs.send(
     new SendMessageCommand({
@@ -221,7 +222,7 @@ const bareEnqueue: HttpHandler = async (event) => {
  * product's key layout and indexes, no reads. Records run concurrently, as Powertools' BatchProcessor runs them.
  */
 const bareApply: SqsHandler = async (event: SQSEvent) => {
-  bareDdb ??= documentClient();
+  bareDdb ??= documentClient(UNTRACED);
   const client = bareDdb;
   await Promise.all(event.Records.map((record) => bareWrite(client, JSON.parse(record.body) as Record<string, string | number | null>)));
   return { batchItemFailures: [] };

@@ -1,14 +1,12 @@
-// First: the X-Ray SDK must see its mode before @aws-lambda-powertools/tracer loads it (see config/xray-mode.ts).
-import './config/xray-mode';
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { LogLevel } from '@aws-lambda-powertools/logger/types';
 import { Metrics } from '@aws-lambda-powertools/metrics';
-import { Tracer } from '@aws-lambda-powertools/tracer';
 import { redactPans } from './domain/card-data';
 import { METRICS_NAMESPACE, SERVICE_NAME } from './resources';
 
 /**
- * One logger, one metrics and one tracer instance per Lambda module. Logs are JSON; card data never goes in:
+ * One logger and one metrics instance per Lambda module (the X-Ray tracer is lambdas/tracing.ts, for the handlers
+ * that trace their clients). Logs are JSON; card data never goes in:
  * callers log ids and field paths only (DESIGN §2 rule 14).
  */
 /** Keys whose values are card data or credentials wherever they appear in a log entry. */
@@ -27,13 +25,6 @@ export function redactLogValue(key: string, value: unknown): unknown {
 export const logger = new Logger({ serviceName: SERVICE_NAME, logLevel: (process.env.LOG_LEVEL ?? 'INFO') as LogLevel, jsonReplacerFn: redactLogValue });
 export const metrics = new Metrics({ namespace: METRICS_NAMESPACE, serviceName: SERVICE_NAME });
 export { MetricUnit } from '@aws-lambda-powertools/metrics';
-/**
- * X-Ray for the AWS SDK clients (the adapters wrap each DynamoDB and SQS client they build) and for outbound HTTP,
- * under the segment Lambda opens with active tracing. Powertools turns it off outside Lambda (no
- * AWS_EXECUTION_ENV): there, tests, `npm start` and the bench get the clients back unwrapped and send nothing.
- */
-export const tracer = new Tracer({ serviceName: SERVICE_NAME });
-
 /**
  * Flushes the metrics a request recorded, as EMF. Powertools' own `logMetrics` middleware warns on every
  * invocation that recorded none (health checks, reads), so this one publishes only when there is something.

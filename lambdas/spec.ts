@@ -12,11 +12,11 @@ import type { ApiName, HttpMethod, QueueKey } from './resources';
  */
 
 export interface RouteRequest {
-  headers?: z.ZodType;
-  query?: z.ZodType;
+  headers?: z.core.$ZodType;
+  query?: z.core.$ZodType;
   /** Path parameters; a value that fails this schema matches no record (404, never 400). */
-  path?: z.ZodType;
-  body?: z.ZodType;
+  path?: z.core.$ZodType;
+  body?: z.core.$ZodType;
 }
 
 export interface RouteSpec {
@@ -30,7 +30,7 @@ export interface RouteSpec {
   summary: string;
   request?: RouteRequest;
   /** Success status → body schema (`null`: no body). The handler's return value is typed (and in tests checked) by it. */
-  responses: Readonly<Record<number, z.ZodType | null>>;
+  responses: Readonly<Record<number, z.core.$ZodType | null>>;
   /** Error statuses the route answers with the §3 error body (documented in OpenAPI). */
   errors: readonly number[];
   /** Count and log rejected requests (webhooks: D1 never retries a 4xx, so each one is alarmed). */

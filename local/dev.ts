@@ -5,7 +5,7 @@
  */
 import { generateKeyPair, randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
-import { ZodError } from 'zod';
+import * as z from 'zod/mini';
 import { ConfigError, envSchema } from '../lambdas/config/env';
 import { provisionResources, startLocalAws } from './local-aws';
 import { startLocalService, type LocalService } from './service';
@@ -70,7 +70,7 @@ async function generatedSecrets(env: NodeJS.ProcessEnv): Promise<Record<string, 
 }
 
 /** What the operator may set: everything but the resource wiring, which provisioning fills in. */
-const operatorSchema = envSchema.omit({
+const operatorSchema = z.omit(envSchema, {
   TABLE_NAME: true,
   ISSUER_CALLBACKS_QUEUE_URL: true,
   TOKEN_UPDATES_QUEUE_URL: true,
@@ -135,7 +135,8 @@ Ctrl-C stops everything.`);
 
 main().catch(async (err: unknown) => {
   if (stopping) return; // interrupted while starting: not an error
-  if (err instanceof ZodError) {
+  // zod/mini's error (the env schema's) is core's $ZodError, as classic zod's ZodError is.
+  if (err instanceof z.core.$ZodError) {
     console.error(`configuration error: ${err.issues.map((issue) => `${issue.path.join('.')}: ${issue.message}`).join('; ')}`);
   } else if (err instanceof ConfigError) {
     console.error(`configuration error: ${err.message}`);

@@ -5,6 +5,7 @@
 import { parseArgs } from 'node:util';
 import type { SQSClient } from '@aws-sdk/client-sqs';
 import { SqsDeadLetters } from '../lambdas/adapters/sqs-dead-letters';
+import { UNTRACED } from '../lambdas/adapters/client-tracing';
 import { sqsClient } from '../lambdas/adapters/sqs-queue';
 import type { MoveTask, QueueFacts } from '../lambdas/ports/dead-letters';
 import { dlqName, QUEUES, type QueueKey } from '../lambdas/topology';
@@ -172,7 +173,7 @@ export async function runDlq(argv: readonly string[], io: DlqIo = {}): Promise<D
     return { exitCode: 0 };
   }
   const { command, key, dryRun, max, rate } = parsed;
-  const client = io.client ?? sqsClient();
+  const client = io.client ?? sqsClient(UNTRACED);
   try {
     const port = new SqsDeadLetters(client, io.waitTimeSeconds);
     const spec = QUEUES[key];

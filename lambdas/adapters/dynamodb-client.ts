@@ -1,6 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { tracer } from '../observability';
+import type { ClientTracing } from './client-tracing';
 
 export type DynamoDbClientHook = (client: DynamoDBClient) => void;
 
@@ -8,7 +8,7 @@ let clientHook: DynamoDbClientHook = () => undefined;
 
 /**
  * Instrumentation seam (default: nothing): `hook` sees every DynamoDBClient documentClient() creates, e.g. to add
- * counting middleware (bench/), on top of the X-Ray tracing every client gets. Handler modules create their
+ * counting middleware (bench/), on top of the X-Ray tracing the caller asks for. Handler modules create their
  * clients at import, so register before loading them.
  */
 export function setDynamoDbClientHook(hook: DynamoDbClientHook): void {
@@ -16,8 +16,8 @@ export function setDynamoDbClientHook(hook: DynamoDbClientHook): void {
 }
 
 /** Document client; the endpoint comes from AWS_ENDPOINT_URL_DYNAMODB locally, from the region in AWS. */
-export const documentClient = (): DynamoDBDocumentClient => {
-  const client = tracer.captureAWSv3Client(new DynamoDBClient({}));
+export const documentClient = (tracing: ClientTracing): DynamoDBDocumentClient => {
+  const client = tracing(new DynamoDBClient({}));
   clientHook(client);
   return DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
 };

@@ -1,13 +1,13 @@
 import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import type { ServiceEvent } from '../domain/events';
-import { tracer } from '../observability';
+import type { ClientTracing } from './client-tracing';
 import type { EventBus } from '../ports/events';
 import { SERVICE_NAME } from '../resources';
 
 /** PutEvents takes at most ten entries. */
 const PUT_BATCH = 10;
 
-export const eventBridgeClient = (): EventBridgeClient => tracer.captureAWSv3Client(new EventBridgeClient({}));
+export const eventBridgeClient = (tracing: ClientTracing): EventBridgeClient => tracing(new EventBridgeClient({}));
 
 /** The stack's bus: `source` token-lifecycle, `detail-type` = the event type, `detail` = the event (DESIGN §8). */
 export class EventBridgeBus implements EventBus {

@@ -1,6 +1,6 @@
 import { SendMessageBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import type { WebhookDelivery } from '../domain/messages';
-import { tracer } from '../observability';
+import type { ClientTracing } from './client-tracing';
 import type { WebhookDeliveryQueue } from '../ports/events';
 import type { ChangeQueue, SubmissionQueue } from '../ports/queues';
 
@@ -10,7 +10,7 @@ let clientHook: SqsClientHook = () => undefined;
 
 /**
  * Instrumentation seam (default: nothing): `hook` sees every SQSClient sqsClient() creates, e.g. to add counting
- * middleware (bench/), on top of the X-Ray tracing every client gets. Handler modules create their clients at
+ * middleware (bench/), on top of the X-Ray tracing the caller asks for. Handler modules create their clients at
  * import, so register before loading them.
  */
 export function setSqsClientHook(hook: SqsClientHook): void {
@@ -21,8 +21,8 @@ export function setSqsClientHook(hook: SqsClientHook): void {
  * SQS client for our queues. With a local endpoint (fauxqs), the queue URL's host (sqs.<region>.localhost) must
  * not become the endpoint: it would be resolved through DNS (toolchain §2).
  */
-export const sqsClient = (): SQSClient => {
-  const client = tracer.captureAWSv3Client(new SQSClient({ useQueueUrlAsEndpoint: !process.env.AWS_ENDPOINT_URL_SQS }));
+export const sqsClient = (tracing: ClientTracing): SQSClient => {
+  const client = tracing(new SQSClient({ useQueueUrlAsEndpoint: !process.env.AWS_ENDPOINT_URL_SQS }));
   clientHook(client);
   return client;
 };

@@ -7,10 +7,11 @@ import type { Env } from '../config/env';
 import type { RECONCILIATION_ENV } from '../handlers/reconcile-sweep.spec';
 import { logger, metrics, MetricUnit } from '../observability';
 import { sweepOverdueOperations, type ReconcileDeps, type ReconcileResult, type SweepFailure } from '../use-cases/reconcile-card';
+import { traceClient } from '../tracing';
 
 /** Shared by the reconcile route and the scheduled sweep: two Lambdas, one wiring (their specs share RECONCILIATION_ENV). */
 export function reconciliationDeps(env: Pick<Env, (typeof RECONCILIATION_ENV)[number]>): ReconcileDeps {
-  const client = documentClient();
+  const client = documentClient(traceClient);
   return {
     tokens: new DynamoDbTokenStore(client, { tableName: env.TABLE_NAME, historyRetentionDays: env.HISTORY_RETENTION_DAYS }),
     operations: new DynamoDbOperationStore(client, env.TABLE_NAME),

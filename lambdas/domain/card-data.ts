@@ -1,5 +1,3 @@
-import * as z from 'zod';
-
 /**
  * What card data looks like, for the places that must keep it out of sight (rule 14): log lines, the DLQ listing an
  * operator reads, and the simulator's made-up token PANs. One module, so the rules cannot drift apart.
@@ -43,16 +41,3 @@ const DIGIT_RUN = /\d(?:[ -]?\d){11,}/g;
  * truncated or mistyped PAN. Every run of ≥ 12 digits (grouped or not) becomes `*`s.
  */
 export const maskDigitRuns = (text: string): string => text.replace(DIGIT_RUN, (run) => '*'.repeat(run.length));
-
-/** A string of `min`–`max` decimal digits (a digit field sent as a JSON number is a contract break, not a number). */
-export const cardDigits = (min: number, max: number) => z.string().regex(new RegExp(`^[0-9]{${min},${max}}$`), `must be a string of ${min}–${max} digits`);
-
-/** An expiry date as MMYY, month 01–12. */
-export const mmyy = z.string().regex(/^(0[1-9]|1[0-2])[0-9]{2}$/, 'must be MMYY with month 01–12');
-
-/** Fresh payment credentials as D1 Create Transaction encrypts them to us (the JWE plaintext). */
-export const paymentCredentials = z.object({
-  tokenPan: cardDigits(12, 19),
-  tokenExpiryDate: mmyy,
-  cryptogram: z.string().min(1).max(1024),
-});

@@ -1,11 +1,12 @@
 import type { SQSRecord } from 'aws-lambda';
 import { documentClient } from '../adapters/dynamodb-client';
 import { DynamoDbNetworkTokenStore } from '../adapters/dynamodb-network-token-store';
-import { defineHandler } from '../define-handler';
+import { defineHandler } from '../sqs/define-consumer';
 import { tokenUpdateMessage } from '../domain/messages';
 import { logger, metrics, MetricUnit } from '../observability';
 import { processTokenUpdate } from '../use-cases/process-token-update';
 import { spec } from './apply-token-update.spec';
+import { UNTRACED } from '../adapters/client-tracing';
 
 const OUTCOME_METRIC = { APPLIED: 'TokenUpdatesApplied', DUPLICATE: 'TokenUpdatesDuplicate', STALE: 'TokenUpdatesStale' } as const;
 
@@ -24,5 +25,8 @@ async function applyRecord(record: SQSRecord, deps: Deps): Promise<void> {
   });
 }
 
-/** SQS consumer of token-updates: each update applied at most once and never over a newer one. */
-export const handler = defineHandler(spec, (env): Deps => ({ store: new DynamoDbNetworkTokenStore(documentClient(), env.TABLE_NAME) }), applyRecord);
+/**
+ * SQS consumer of token-updates: each update applied at most once and never over a newer one.
+ * Untraced clients (UNTRACED), as on the whole hot path: why in notify-virtual-card-change.ts.
+ */
+export const handler = defineHandler(spec, (env): Deps => ({ store: new DynamoDbNetworkTokenStore(documentClient(UNTRACED), env.TABLE_NAME) }), applyRecord);

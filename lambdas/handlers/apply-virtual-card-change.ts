@@ -1,11 +1,12 @@
 import type { SQSRecord } from 'aws-lambda';
 import { documentClient } from '../adapters/dynamodb-client';
 import { DynamoDbTokenStore } from '../adapters/dynamodb-token-store';
-import { defineHandler } from '../define-handler';
+import { defineHandler } from '../sqs/define-consumer';
 import { virtualCardChangeMessage } from '../domain/messages';
 import { logger, metrics, MetricUnit } from '../observability';
 import { processVirtualCardChange } from '../use-cases/process-virtual-card-change';
 import { spec } from './apply-virtual-card-change.spec';
+import { UNTRACED } from '../adapters/client-tracing';
 
 const OUTCOME_METRIC = {
   APPLIED: 'CallbacksApplied',
@@ -36,9 +37,12 @@ async function applyRecord(record: SQSRecord, deps: Deps): Promise<void> {
   });
 }
 
-/** SQS consumer of the issuer-callbacks queue: each record applied once; failures reported per record. */
+/**
+ * SQS consumer of the issuer-callbacks queue: each record applied once; failures reported per record.
+ * Untraced clients (UNTRACED), as on the whole hot path: why in notify-virtual-card-change.ts.
+ */
 export const handler = defineHandler(
   spec,
-  (env): Deps => ({ store: new DynamoDbTokenStore(documentClient(), { tableName: env.TABLE_NAME, historyRetentionDays: env.HISTORY_RETENTION_DAYS }) }),
+  (env): Deps => ({ store: new DynamoDbTokenStore(documentClient(UNTRACED), { tableName: env.TABLE_NAME, historyRetentionDays: env.HISTORY_RETENTION_DAYS }) }),
   applyRecord,
 );

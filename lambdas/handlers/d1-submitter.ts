@@ -4,17 +4,20 @@ import { d1ClientTls, d1Fetch } from '../adapters/d1-transport';
 import { documentClient } from '../adapters/dynamodb-client';
 import { DynamoDbOperationStore } from '../adapters/dynamodb-operation-store';
 import { SqsSubmissionQueue, sqsClient } from '../adapters/sqs-queue';
-import { defineHandler, type SpecEnv } from '../define-handler';
+import { defineHandler } from '../sqs/define-consumer';
+import type { SpecEnv } from '../define-handler-core';
 import { submissionMessage } from '../domain/messages';
 import { logger, metrics, MetricUnit } from '../observability';
 import { submitOperation } from '../use-cases/submit-operation';
 import { spec } from './d1-submitter.spec';
+import { traceClient } from '../tracing';
+import { secretsManagerFetcher } from '../config/secrets-manager';
 
 function compose(env: SpecEnv<typeof spec>) {
   return {
-    operations: new DynamoDbOperationStore(documentClient(), env.TABLE_NAME),
+    operations: new DynamoDbOperationStore(documentClient(traceClient), env.TABLE_NAME),
     d1: new D1IssuerClient({ baseUrl: env.D1_ISSUER_BASE_URL, issuerId: env.ISSUER_ID, timeoutMs: env.D1_TIMEOUT_MS, fetch: d1Fetch(d1ClientTls(env)) }),
-    queue: new SqsSubmissionQueue(sqsClient(), env.D1_REQUESTS_QUEUE_URL),
+    queue: new SqsSubmissionQueue(sqsClient(traceClient), env.D1_REQUESTS_QUEUE_URL),
     maxAttempts: env.D1_MAX_ATTEMPTS,
     baseDelayMs: env.D1_RETRY_BASE_DELAY_MS,
     random: Math.random,
@@ -45,4 +48,4 @@ async function submitRecord(record: SQSRecord, deps: ReturnType<typeof compose>)
 }
 
 /** SQS consumer of d1-requests: one updateCardState attempt per message; concurrency capped by the event source. */
-export const handler = defineHandler(spec, compose, submitRecord);
+export const handler = defineHandler(spec, compose, submitRecord, { fetchSecret: secretsManagerFetcher() });

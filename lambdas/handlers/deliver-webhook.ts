@@ -5,17 +5,19 @@ import { DynamoDbSubscriptionStore } from '../adapters/dynamodb-subscription-sto
 import { sqsClient, SqsWebhookDeliveryQueue } from '../adapters/sqs-queue';
 import { UndiciWebhookSender } from '../adapters/webhook-http';
 import { vaultKeyring } from '../composition/vault-keyring';
-import { defineHandler, type SpecEnv } from '../define-handler';
+import { defineHandler } from '../sqs/define-consumer';
+import type { SpecEnv } from '../define-handler-core';
 import { webhookDeliveryMessage } from '../domain/messages';
 import { WEBHOOK_RETRY_POLICY } from '../domain/webhooks';
 import { logger, metrics, MetricUnit } from '../observability';
 import { deliverWebhook, type DeliverWebhookDeps } from '../use-cases/deliver-webhook';
 import { spec } from './deliver-webhook.spec';
+import { traceClient } from '../tracing';
 
 export function compose(env: SpecEnv<typeof spec>): DeliverWebhookDeps {
-  const sqs = sqsClient();
+  const sqs = sqsClient(traceClient);
   return {
-    subscriptions: new DynamoDbSubscriptionStore(documentClient(), env.TABLE_NAME),
+    subscriptions: new DynamoDbSubscriptionStore(documentClient(traceClient), env.TABLE_NAME),
     vault: new EnvelopeSecretVault(vaultKeyring(env)),
     sender: new UndiciWebhookSender({ allowLoopback: env.WEBHOOK_ALLOW_LOOPBACK }),
     queue: new SqsWebhookDeliveryQueue(sqs, env.WEBHOOK_DELIVERIES_QUEUE_URL),

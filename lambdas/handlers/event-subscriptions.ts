@@ -6,13 +6,14 @@ import { DynamoDbSubscriptionStore } from '../adapters/dynamodb-subscription-sto
 import { sqsClient, SqsWebhookDeliveryQueue } from '../adapters/sqs-queue';
 import { WebhookUrlGuard } from '../adapters/webhook-http';
 import { vaultKeyring } from '../composition/vault-keyring';
-import { defineHandler } from '../define-handler';
+import { defineHandler } from '../http/define-routes';
 import { validationFailed } from '../http/errors';
 import { logger } from '../observability';
 import { InvalidRequestField } from '../ports/subscriptions';
 import { createSubscription, deleteSubscription, rotateSubscriptionSecret } from '../use-cases/event-subscriptions';
 import { replayEvents } from '../use-cases/replay-events';
 import { spec } from './event-subscriptions.spec';
+import { traceClient } from '../tracing';
 
 /** A field the use case refused after the schema passed (an SSRF-refused url, an unknown `after`): the §3 400. */
 async function fieldChecked<T>(run: () => Promise<T>): Promise<T> {
@@ -28,13 +29,13 @@ async function fieldChecked<T>(run: () => Promise<T>): Promise<T> {
 export const handler = defineHandler(
   spec,
   (env) => {
-    const client = documentClient();
+    const client = documentClient(traceClient);
     return {
       subscriptions: new DynamoDbSubscriptionStore(client, env.TABLE_NAME),
       vault: new EnvelopeSecretVault(vaultKeyring(env)),
       urls: new WebhookUrlGuard(env.WEBHOOK_ALLOW_LOOPBACK),
       events: new DynamoDbEventLog(client, { tableName: env.TABLE_NAME, retentionDays: env.EVENT_RETENTION_DAYS }),
-      queue: new SqsWebhookDeliveryQueue(sqsClient(), env.WEBHOOK_DELIVERIES_QUEUE_URL),
+      queue: new SqsWebhookDeliveryQueue(sqsClient(traceClient), env.WEBHOOK_DELIVERIES_QUEUE_URL),
       newId: () => `sub_${randomUUID().replaceAll('-', '')}`,
       now: () => new Date(),
     };

@@ -1,16 +1,17 @@
 import { documentClient } from '../adapters/dynamodb-client';
 import { DynamoDbEventLog } from '../adapters/dynamodb-event-log';
-import { defineHandler } from '../define-handler';
+import { defineHandler } from '../http/define-routes';
 import { validationFailed } from '../http/errors';
 import { UnknownEventId } from '../ports/events';
 import { InvalidPageToken } from '../ports/token-store';
 import { spec } from './events.spec';
+import { traceClient } from '../tracing';
 
 /** The event log read route (GET /v1/events). */
 export const handler = defineHandler(
   spec,
   // Retention only matters to writers; the reader lists from the oldest day the log can still hold.
-  (env) => ({ log: new DynamoDbEventLog(documentClient(), { tableName: env.TABLE_NAME, retentionDays: env.EVENT_RETENTION_DAYS }) }),
+  (env) => ({ log: new DynamoDbEventLog(documentClient(traceClient), { tableName: env.TABLE_NAME, retentionDays: env.EVENT_RETENTION_DAYS }) }),
   {
     listEvents: {
       handle: async ({ query }, { log }) => {

@@ -1,4 +1,4 @@
-import { defineHandler } from '../define-handler';
+import { defineHandler } from '../http/define-routes';
 import { spec } from './health.spec';
 
 /** `GET /health` on both APIs: liveness only, no dependency is touched. */

@@ -2,12 +2,13 @@ import { documentClient } from '../adapters/dynamodb-client';
 import { DynamoDbOperationStore } from '../adapters/dynamodb-operation-store';
 import { DynamoDbTokenStore } from '../adapters/dynamodb-token-store';
 import { SqsSubmissionQueue, sqsClient } from '../adapters/sqs-queue';
-import { defineHandler } from '../define-handler';
+import { defineHandler } from '../http/define-routes';
 import { notFound } from '../domain/errors';
 import { operationView } from '../domain/operation';
 import { logger, metrics, MetricUnit } from '../observability';
 import { requestOperation } from '../use-cases/request-operation';
 import { spec } from './lcm-operations.spec';
+import { traceClient } from '../tracing';
 
 const location = (operationId: string) => ({ location: `/v1/lcm-operations/${operationId}` });
 
@@ -15,11 +16,11 @@ const location = (operationId: string) => ({ location: `/v1/lcm-operations/${ope
 export const handler = defineHandler(
   spec,
   (env) => {
-    const client = documentClient();
+    const client = documentClient(traceClient);
     return {
       tokens: new DynamoDbTokenStore(client, { tableName: env.TABLE_NAME }),
       operations: new DynamoDbOperationStore(client, env.TABLE_NAME),
-      queue: new SqsSubmissionQueue(sqsClient(), env.D1_REQUESTS_QUEUE_URL),
+      queue: new SqsSubmissionQueue(sqsClient(traceClient), env.D1_REQUESTS_QUEUE_URL),
       now: () => new Date(),
     };
   },

@@ -6,11 +6,13 @@ import { DynamoDbNetworkTokenStore } from '../adapters/dynamodb-network-token-st
 import { EnvelopeCredentialVault, kmsKeyring, rawAesKeyring } from '../adapters/credential-vault';
 import { JoseJweDecrypter } from '../adapters/jwe-decrypter';
 import { ConfigError } from '../config/env';
-import { defineHandler } from '../define-handler';
+import { defineHandler } from '../http/define-routes';
 import type { HttpEvent } from '../http/route';
 import { logger, metrics, MetricUnit } from '../observability';
 import { createTransaction, readTokenPan } from '../use-cases/network-token-credentials';
 import { spec } from './network-token-credentials.spec';
+import { traceClient } from '../tracing';
+import { secretsManagerFetcher } from '../config/secrets-manager';
 
 /** The raw key is the local stand-in for the KMS key: required only where no KMS key is configured. */
 function requireDataKey(dataKey: string | undefined): string {
@@ -31,7 +33,7 @@ function caller(event: HttpEvent): string {
 export const handler = defineHandler(
   spec,
   (env) => ({
-    store: new DynamoDbNetworkTokenStore(documentClient(), env.TABLE_NAME),
+    store: new DynamoDbNetworkTokenStore(documentClient(traceClient), env.TABLE_NAME),
     vault: new EnvelopeCredentialVault(env.DATA_KEY_KMS_KEY_ARN ? kmsKeyring(env.DATA_KEY_KMS_KEY_ARN) : rawAesKeyring(requireDataKey(env.DATA_KEY))),
     cof: new D1CofClient({ baseUrl: env.D1_COF_BASE_URL, apiKey: env.D1_COF_API_KEY, timeoutMs: env.D1_TIMEOUT_MS, fetch: d1Fetch(d1ClientTls(env)) }),
     jwe: new JoseJweDecrypter(env.TR_JWE_PRIVATE_KEY),
@@ -68,4 +70,5 @@ export const handler = defineHandler(
       },
     },
   },
+  { fetchSecret: secretsManagerFetcher() },
 );

@@ -1,4 +1,4 @@
-import { defineHandler } from '../define-handler';
+import { defineHandler } from '../define-handler-core';
 import { methodNotAllowed, routeNotFound } from '../http/errors';
 import { errorResult, type HttpEvent, type HttpResult } from '../http/route';
 import { resolveRoute } from '../http/routing';

@@ -1,5 +1,5 @@
-import * as z from 'zod';
-import { cardDigits, mmyy } from '../domain/card-data';
+import * as z from 'zod/mini';
+import { cardDigits, mmyy } from '../domain/card-data-schemas';
 import { NETWORK_TOKEN_STATES } from '../domain/network-token';
 import { defineSpec } from '../spec';
 
@@ -18,31 +18,37 @@ function depthWithin(value: unknown, limit: number): boolean {
   return true;
 }
 
-export const notifyTokenUpdateHeaders = z.object({ 'x-correlation-id': z.string().min(1).max(64) }).meta({ id: 'NotifyTokenUpdateHeaders' });
+export const notifyTokenUpdateHeaders = z
+  .object({ 'x-correlation-id': z.string().check(z.minLength(1), z.maxLength(64)) })
+  .register(z.globalRegistry, { id: 'NotifyTokenUpdateHeaders' });
 
-/** Optional fields accept null as absent: "absent fields keep their value" (rule 10). Unknown fields are stripped. */
+/**
+ * Optional fields accept null as absent: "absent fields keep their value" (rule 10). Unknown fields are stripped.
+ * zod/mini (as notifyVirtualCardChange's): the hot path's bundles carry no classic zod (bench section 6).
+ */
 export const notifyTokenUpdateBody = z
   .object({
-    tokenId: z.string().min(1).max(128),
-    merchantId: z.string().min(1).max(128),
+    tokenId: z.string().check(z.minLength(1), z.maxLength(128)),
+    merchantId: z.string().check(z.minLength(1), z.maxLength(128)),
     lastUpdateTimestamp: z.iso.datetime({ offset: true }),
-    tokenState: z.enum(NETWORK_TOKEN_STATES).nullish(),
-    tokenLastDigits: cardDigits(1, 5).nullish(),
-    tokenExpiryDate: mmyy.nullish(),
-    cardLastDigits: cardDigits(1, 5).nullish(),
-    cardExpiryDate: mmyy.nullish(),
-    cardBin: cardDigits(6, 8).nullish(),
-    par: z.string().min(1).max(29).nullish(),
+    tokenState: z.nullish(z.enum(NETWORK_TOKEN_STATES)),
+    tokenLastDigits: z.nullish(cardDigits(1, 5)),
+    tokenExpiryDate: z.nullish(mmyy),
+    cardLastDigits: z.nullish(cardDigits(1, 5)),
+    cardExpiryDate: z.nullish(mmyy),
+    cardBin: z.nullish(cardDigits(6, 8)),
+    par: z.nullish(z.string().check(z.minLength(1), z.maxLength(29))),
     /** Stored opaque (as its JSON text): any JSON object up to 8 KiB and 32 levels. */
-    cardArt: z
-      .record(z.string(), z.unknown())
-      .superRefine((art, ctx) => {
-        if (!depthWithin(art, MAX_CARD_ART_DEPTH)) ctx.addIssue({ code: 'custom', message: `must nest at most ${MAX_CARD_ART_DEPTH} levels` });
-        else if (Buffer.byteLength(JSON.stringify(art)) > MAX_CARD_ART_BYTES) ctx.addIssue({ code: 'custom', message: 'must be at most 8 KiB serialised' });
-      })
-      .nullish(),
+    cardArt: z.nullish(
+      z.record(z.string(), z.unknown()).check(
+        z.superRefine((art, ctx) => {
+          if (!depthWithin(art, MAX_CARD_ART_DEPTH)) ctx.addIssue({ code: 'custom', message: `must nest at most ${MAX_CARD_ART_DEPTH} levels` });
+          else if (Buffer.byteLength(JSON.stringify(art)) > MAX_CARD_ART_BYTES) ctx.addIssue({ code: 'custom', message: 'must be at most 8 KiB serialised' });
+        }),
+      ),
+    ),
   })
-  .meta({ id: 'NotifyTokenUpdate' });
+  .register(z.globalRegistry, { id: 'NotifyTokenUpdate' });
 
 export const spec = defineSpec({
   description: 'D1 to the token requestor: a network token changed. APIKEY checked, validated, queued, then 204',

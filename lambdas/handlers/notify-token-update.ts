@@ -1,19 +1,22 @@
 import { SqsQueue, sqsClient } from '../adapters/sqs-queue';
-import { defineHandler } from '../define-handler';
+import { defineHandler } from '../http/define-routes';
 import type { TokenUpdate } from '../domain/network-token';
 import { apiKeyMatches } from '../http/api-key';
 import { ApiError, unauthorized } from '../http/errors';
 import { logger, metrics, MetricUnit } from '../observability';
 import { recordTokenUpdate } from '../use-cases/record-token-update';
 import { spec } from './notify-token-update.spec';
+import { UNTRACED } from '../adapters/client-tracing';
+import { secretsManagerFetcher } from '../config/secrets-manager';
 
 /**
  * `POST /tsh-cof/notify-token-update` — D1 tells the token requestor a network token changed. APIKEY checked in
  * constant time (401), validated, queued, then 204 — also for what will turn out to be a duplicate or stale.
+ * Untraced clients (UNTRACED), as on the whole hot path: why in notify-virtual-card-change.ts.
  */
 export const handler = defineHandler(
   spec,
-  (env) => ({ apiKey: env.TR_API_KEY, queue: new SqsQueue<TokenUpdate>(sqsClient(), env.TOKEN_UPDATES_QUEUE_URL), now: () => new Date() }),
+  (env) => ({ apiKey: env.TR_API_KEY, queue: new SqsQueue<TokenUpdate>(sqsClient(UNTRACED), env.TOKEN_UPDATES_QUEUE_URL), now: () => new Date() }),
   {
     notifyTokenUpdate: {
       authenticate: (headers, { apiKey }) => {
@@ -33,4 +36,5 @@ export const handler = defineHandler(
       },
     },
   },
+  { fetchSecret: secretsManagerFetcher() },
 );

@@ -1,34 +1,35 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { defineSpec } from '../spec';
 
-const optionalString = (max: number) => z.string().min(1).max(max).nullish();
+// zod/mini: the hot path's bundles carry no classic zod (bench section 6).
+const optionalString = (max: number) => z.nullish(z.string().check(z.minLength(1), z.maxLength(max)));
 
 export const notifyVirtualCardChangeHeaders = z
   .object({
-    'x-correlation-id': z.string().min(1).max(64),
-    'x-issuer-id': z.string().length(10),
+    'x-correlation-id': z.string().check(z.minLength(1), z.maxLength(64)),
+    'x-issuer-id': z.string().check(z.length(10)),
   })
-  .meta({ id: 'NotifyVirtualCardChangeHeaders' });
+  .register(z.globalRegistry, { id: 'NotifyVirtualCardChangeHeaders' });
 
 /** D1's callback body. Unknown fields are stripped (D1 may add fields); optional fields accept `null` as absent. */
 export const notifyVirtualCardChangeBody = z
   .object({
-    issuerCardRefId: z.string().min(1).max(48),
-    virtualCardId: z.string().min(1).max(64),
-    action: z.string().min(1).max(32),
+    issuerCardRefId: z.string().check(z.minLength(1), z.maxLength(48)),
+    virtualCardId: z.string().check(z.minLength(1), z.maxLength(64)),
+    action: z.string().check(z.minLength(1), z.maxLength(32)),
     walletProviderId: optionalString(128),
     /** `null` means absent; a string is a 400 (a numeric code sent as text is a D1 contract break). */
-    errorCode: z.number().int().nullish(),
+    errorCode: z.nullish(z.number().check(z.int())),
     /** Any string (no length cap: rejecting would lose the callback); other than WALLET/TSP/ISSUER → UNKNOWN. */
-    source: z.string().nullish(),
-    isPrimary: z.boolean().nullish(),
+    source: z.nullish(z.string()),
+    isPrimary: z.nullish(z.boolean()),
     tokenStorageId: optionalString(128),
     walletCardRefId: optionalString(128),
     walletVirtualCardId: optionalString(128),
     /** Card data (DPAN): validated for shape, then dropped — never stored, never logged, never queued. */
-    tokenInfo: z.union([z.record(z.string(), z.unknown()), z.string()]).nullish(),
+    tokenInfo: z.nullish(z.union([z.record(z.string(), z.unknown()), z.string()])),
   })
-  .meta({ id: 'NotifyVirtualCardChange' });
+  .register(z.globalRegistry, { id: 'NotifyVirtualCardChange' });
 
 export const spec = defineSpec({
   description: "D1's notifyVirtualCardChange webhook: validate, queue durably, then 200",

@@ -1,4 +1,4 @@
-import { defineHandler } from '../define-handler';
+import { defineHandler } from '../http/define-routes';
 import { buildOpenApiDocument } from '../http/openapi';
 import { spec } from './openapi.spec';
 

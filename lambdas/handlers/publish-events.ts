@@ -5,18 +5,20 @@ import { DynamoDbEventLog } from '../adapters/dynamodb-event-log';
 import { DynamoDbSubscriptionStore } from '../adapters/dynamodb-subscription-store';
 import { eventBridgeClient, EventBridgeBus } from '../adapters/eventbridge-bus';
 import { SqsWebhookDeliveryQueue, sqsClient } from '../adapters/sqs-queue';
-import { defineHandler, type SpecEnv } from '../define-handler';
+import { defineHandler } from '../streams/define-stream-consumer';
+import type { SpecEnv } from '../define-handler-core';
 import { logger, metrics, MetricUnit } from '../observability';
 import { publishChange, SubscriptionSnapshots, type PublishDeps } from '../use-cases/publish-events';
 import { spec } from './publish-events.spec';
+import { traceClient } from '../tracing';
 
 function compose(env: SpecEnv<typeof spec>): PublishDeps {
-  const client = documentClient();
+  const client = documentClient(traceClient);
   return {
     log: new DynamoDbEventLog(client, { tableName: env.TABLE_NAME, retentionDays: env.EVENT_RETENTION_DAYS }),
-    bus: env.EVENT_BUS_NAME ? new EventBridgeBus(eventBridgeClient(), env.EVENT_BUS_NAME) : null,
+    bus: env.EVENT_BUS_NAME ? new EventBridgeBus(eventBridgeClient(traceClient), env.EVENT_BUS_NAME) : null,
     subscriptions: new SubscriptionSnapshots(new DynamoDbSubscriptionStore(client, env.TABLE_NAME)),
-    deliveries: new SqsWebhookDeliveryQueue(sqsClient(), env.WEBHOOK_DELIVERIES_QUEUE_URL),
+    deliveries: new SqsWebhookDeliveryQueue(sqsClient(traceClient), env.WEBHOOK_DELIVERIES_QUEUE_URL),
     now: () => new Date(),
   };
 }

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import type { ErrorBody } from './error-body';
 import { DomainError, type DomainErrorKind } from '../domain/errors';
 
 /** The `code` values of the DESIGN §3 error body: the one list the type, the schema and the OpenAPI document use. */
@@ -24,16 +24,7 @@ export interface FieldError {
   message: string;
 }
 
-export const errorBodySchema = z
-  .object({
-    error: z.object({
-      code: z.enum(ERROR_CODES),
-      message: z.string(),
-      fields: z.array(z.object({ path: z.string(), message: z.string() })).optional(),
-    }),
-  })
-  .meta({ id: 'Error' });
-export type ErrorBody = z.infer<typeof errorBodySchema>;
+export type { ErrorBody } from './error-body';
 
 /** An error that already knows its HTTP answer. */
 export class ApiError extends Error {

@@ -1,8 +1,8 @@
 import * as z from 'zod';
 import { ROUTE_SPECS, SERVICE_NAME } from '../topology';
-import { errorBodySchema } from './errors';
+import { errorBodySchema } from './error-body';
 
-type Schema = z.ZodType;
+type Schema = z.core.$ZodType;
 
 type JsonSchema = Record<string, unknown>;
 

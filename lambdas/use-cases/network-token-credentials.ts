@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DomainError, notFound } from '../domain/errors';
 import { networkTokenView } from '../domain/network-token';
-import { paymentCredentials } from '../domain/card-data';
+import { paymentCredentials } from '../domain/card-data-schemas';
 import type { CredentialVault, D1CofGateway, JweDecrypter, NetworkTokenStore, PaymentCredentials } from '../ports/network-tokens';
 
 export interface CredentialDeps {

@@ -1,15 +1,17 @@
 /* eslint-disable @typescript-eslint/no-require-imports -- jest.isolateModules: each case loads the modules afresh, under its environment */
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { SQSClient } from '@aws-sdk/client-sqs';
+import { UNTRACED, type ClientTracing } from '../../lambdas/adapters/client-tracing';
 
 /**
- * X-Ray on the SDK clients: the adapters wrap every DynamoDB and SQS client they build with the one tracer of
- * lambdas/observability.ts. Each case loads the modules in its own registry, with the environment it describes.
+ * X-Ray on the SDK clients: given `traceClient` (lambdas/tracing.ts), the adapters wrap the DynamoDB and SQS clients
+ * they build with its one tracer; given `UNTRACED` (the hot path), they do not. Each case loads the modules in its
+ * own registry, with the environment it describes.
  */
 
 const XRAY_MIDDLEWARE = 'XRaySDKInstrumentation';
 type Modules = {
-  observability: typeof import('../../lambdas/observability');
+  tracing: typeof import('../../lambdas/tracing');
   dynamodb: typeof import('../../lambdas/adapters/dynamodb-client');
   sqs: typeof import('../../lambdas/adapters/sqs-queue');
 };
@@ -25,7 +27,7 @@ function load(env: Record<string, string | undefined>): Modules {
     let modules: Modules | undefined;
     jest.isolateModules(() => {
       modules = {
-        observability: require('../../lambdas/observability'),
+        tracing: require('../../lambdas/tracing'),
         dynamodb: require('../../lambdas/adapters/dynamodb-client'),
         sqs: require('../../lambdas/adapters/sqs-queue'),
       };
@@ -37,11 +39,11 @@ function load(env: Record<string, string | undefined>): Modules {
 }
 
 /** The raw clients documentClient() and sqsClient() build, as the adapters' client hooks see them. */
-function builtClients({ dynamodb, sqs }: Modules): { ddb: DynamoDBClient; sqs: SQSClient } {
+function builtClients({ dynamodb, sqs }: Modules, tracing: ClientTracing): { ddb: DynamoDBClient; sqs: SQSClient } {
   let ddb: DynamoDBClient | undefined;
   dynamodb.setDynamoDbClientHook((client) => (ddb = client));
-  dynamodb.documentClient();
-  return { ddb: ddb!, sqs: sqs.sqsClient() };
+  dynamodb.documentClient(tracing);
+  return { ddb: ddb!, sqs: sqs.sqsClient(tracing) };
 }
 
 const middlewareOf = (client: DynamoDBClient | SQSClient): string[] => client.middlewareStack.identify();
@@ -49,20 +51,26 @@ const middlewareOf = (client: DynamoDBClient | SQSClient): string[] => client.mi
 describe('X-Ray tracing of the SDK clients', () => {
   it('outside Lambda (tests, npm start): off, plain clients, and the X-Ray SDK in manual mode (no async hook)', () => {
     const modules = load({ AWS_EXECUTION_ENV: undefined, AWS_XRAY_MANUAL_MODE: undefined });
-    expect(modules.observability.tracer.isTracingEnabled()).toBe(false);
-    const clients = builtClients(modules);
+    expect(modules.tracing.tracer.isTracingEnabled()).toBe(false);
+    const clients = builtClients(modules, modules.tracing.traceClient);
     for (const client of [clients.ddb, clients.sqs]) expect(middlewareOf(client).join('\n')).not.toContain(XRAY_MIDDLEWARE);
     // cls-hooked registers its namespace (and enables its async hook) only in automatic mode.
     expect((process as unknown as { namespaces?: Record<string, unknown> }).namespaces?.AWSXRay).toBeUndefined();
   });
 
-  it('in Lambda: every DynamoDB and SQS client the adapters build carries the X-Ray middleware', () => {
+  it('in Lambda: every DynamoDB and SQS client the adapters build with traceClient carries the X-Ray middleware', () => {
     // Manual mode and no HTTPS capture keep this process free of the SDK's global hooks and patches; neither
     // changes how a client is wrapped.
     const modules = load({ AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x', AWS_XRAY_MANUAL_MODE: '1', POWERTOOLS_TRACER_CAPTURE_HTTPS_REQUESTS: 'false' });
-    expect(modules.observability.tracer.isTracingEnabled()).toBe(true);
-    const clients = builtClients(modules);
+    expect(modules.tracing.tracer.isTracingEnabled()).toBe(true);
+    const clients = builtClients(modules, modules.tracing.traceClient);
     for (const client of [clients.ddb, clients.sqs]) expect(middlewareOf(client).join('\n')).toContain(XRAY_MIDDLEWARE);
+  });
+
+  it('in Lambda: the clients the hot path builds (UNTRACED) carry no X-Ray middleware', () => {
+    const modules = load({ AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs24.x', AWS_XRAY_MANUAL_MODE: '1', POWERTOOLS_TRACER_CAPTURE_HTTPS_REQUESTS: 'false' });
+    const clients = builtClients(modules, UNTRACED);
+    for (const client of [clients.ddb, clients.sqs]) expect(middlewareOf(client).join('\n')).not.toContain(XRAY_MIDDLEWARE);
   });
 
   it('in Lambda the X-Ray SDK keeps its automatic mode (manual mode is set only outside Lambda)', () => {
