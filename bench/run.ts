@@ -21,7 +21,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { bundleRows, measureBundles } from './bundles';
 import { eventLag } from './events-out';
-import { costFigures, costRows, eventsLogged, eventsOutRows, latencyRows, pipelineRows, requestFigures, requestRows } from './figures';
+import { costFigures, costRows, eventsLogged, eventsOutRows, latencyRows, pipelineRows, requestFigures, requestRows, steadyStateRows } from './figures';
 import {
   ackPhase,
   BARE_CONSUMER,
@@ -40,7 +40,7 @@ import { startWebhookReceiver, type WebhookReceiver } from './receiver';
 import { startServiceProcess, type ServiceProcess } from './service-process';
 import { seededRandom } from './stats';
 import { callbacksByVersion, tableClient, verifyNetworkTokens, verifyOperations, verifyTokens } from './verify';
-import { callbackWorkload, tokenUpdateWorkload } from './workload';
+import { callbackWorkload, steadyStateWorkload, tokenUpdateWorkload } from './workload';
 
 interface Profile {
   mode: 'quick' | 'full';
@@ -121,6 +121,7 @@ async function measure(service: ServiceProcess, receiver: WebhookReceiver, p: Pr
   const warmBare = callbackWorkload({ prefix: 'wb', total: p.warmupCallbacks, duplicateShare: DUPLICATE_SHARE, random });
   const updates = tokenUpdateWorkload({ prefix: 'tu', total: p.tokenUpdates, duplicateShare: DUPLICATE_SHARE, apiKey: BENCH_TR_API_KEY, random });
   const resend = workload.distinct.filter((_, i) => i % 10 === 0);
+  const steady = steadyStateWorkload({ prefix: 'ss', tokens: Math.round(p.callbacks / 2), random });
 
   const productOptions = pipelineOptions(false, CALLBACK_CONSUMER);
   const bareOptions = pipelineOptions(true, BARE_CONSUMER);
@@ -140,19 +141,25 @@ async function measure(service: ServiceProcess, receiver: WebhookReceiver, p: Pr
     progress(`2. token updates: ${p.tokenUpdates} notify-token-update deliveries (${updates.expected.length} tokens)`);
     const tokenUpdates = await runPipeline(service, { ...pipelineOptions(false, TOKEN_UPDATE_CONSUMER), deliveries: updates.deliveries });
 
+    progress(`2. steady state: ${steady.learn.length} tokens learnt (ACTIVATE), then one RENEW on each known token`);
+    const learnt = await runPipeline(service, { ...productOptions, deliveries: steady.learn });
+    const steadyState = await runPipeline(service, { ...productOptions, deliveries: steady.renew });
+
     progress(`4. LCM: ${p.lcmOperations} operations through the back-office API, d1-submitter, the D1 simulator and the callback`);
     const lcm = await lcmPhase(service, table, { operations: p.lcmOperations, concurrency: 8, timeoutMs: 60_000 });
-    return { product, bare, duplicates, tokenUpdates, lcm };
+    return { product, bare, duplicates, tokenUpdates, learnt, steadyState, lcm };
   });
 
   progress(
-    `verifying ${workload.expected.length + warmProduct.expected.length} tokens, ${updates.expected.length} network tokens, ${results.lcm.created.length} operations`,
+    `verifying ${workload.expected.length + warmProduct.expected.length + steady.expected.length} tokens, ${updates.expected.length} network tokens, ${results.lcm.created.length} operations`,
   );
-  const tokenMismatches = await verifyTokens(table, service.info.tableName, [...warmProduct.expected, ...workload.expected]);
+  const tokenMismatches = await verifyTokens(table, service.info.tableName, [...warmProduct.expected, ...workload.expected, ...steady.expected]);
   mismatches.push(
     ...results.product.failures,
     ...results.bare.failures,
     ...results.tokenUpdates.failures,
+    ...results.learnt.failures,
+    ...results.steadyState.failures,
     ...tokenMismatches,
     ...(await verifyNetworkTokens(table, service.info.tableName, updates.expected)),
     ...(await verifyOperations(table, service.info.tableName, results.lcm.created)),
@@ -174,7 +181,7 @@ async function measure(service: ServiceProcess, receiver: WebhookReceiver, p: Pr
 
   const memory = await service.memory();
   table.destroy();
-  const verified = { tokens: workload.expected.length + warmProduct.expected.length, mismatches: tokenMismatches.length };
+  const verified = { tokens: workload.expected.length + warmProduct.expected.length + steady.expected.length, mismatches: tokenMismatches.length };
   return { ack, ...results, memory, verified, mismatches, distinct: workload.distinct.length, lag, receiver: receiverStats };
 }
 
@@ -211,6 +218,7 @@ async function main(): Promise<void> {
     ...latencyRows(results.ack),
     ...pipelineRows(results.product, results.bare, results.tokenUpdates, results.verified),
     ...requestRows(requests),
+    ...steadyStateRows(results.learnt, results.steadyState),
     ...costRows(cost),
     ...eventsOutRows(results.lag, requests),
     ...bundleRows(bundles),

@@ -106,6 +106,30 @@ export function callbackWorkload(options: { prefix: string; total: number; dupli
 }
 
 /**
+ * Steady state, as in production: the tokens are known before the measured callbacks arrive. `learn` teaches the
+ * service `tokens` tokens (one ACTIVATE each, every one creating a token); `renew` is then one RENEW per token,
+ * shuffled, no duplicates, so every measured callback lands on a known token and none races another on one token.
+ */
+export function steadyStateWorkload(options: { prefix: string; tokens: number; random: () => number }): {
+  learn: Delivery[];
+  renew: Delivery[];
+  expected: ExpectedToken[];
+} {
+  const { prefix, tokens, random } = options;
+  const learn: Delivery[] = [];
+  const renew: Delivery[] = [];
+  const expected: ExpectedToken[] = [];
+  for (let i = 0; i < tokens; i++) {
+    const virtualCardId = `${prefix}-vc-${i}`;
+    const card = `${prefix}-card-${Math.floor(i / 2)}`;
+    learn.push(callbackDelivery(prefix, card, virtualCardId, `${prefix}-${i}-learn`, ok('ACTIVATE')));
+    renew.push(callbackDelivery(prefix, card, virtualCardId, `${prefix}-${i}-renew`, ok('RENEW')));
+    expected.push(expectedFor(virtualCardId, [ok('ACTIVATE'), ok('RENEW')]));
+  }
+  return { learn: shuffle(learn, random), renew: shuffle(renew, random), expected };
+}
+
+/**
  * The oracle (DESIGN §2): duplicates add nothing (rule 2); failed callbacks and unknown actions change nothing and
  * create nothing (rules 3, 7); a known success creates the token (rule 6); DELETED is terminal (rule 4), so a
  * deleted token's renewal count depends on the order and is not checked; RENEW keeps the state (rule 7).
