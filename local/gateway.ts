@@ -5,6 +5,7 @@ import type { APIGatewayProxyResultV2 } from 'aws-lambda';
 import type { HttpEvent, HttpHandler } from '../lambdas/http/route';
 import { resolveRoute } from '../lambdas/http/routing';
 import { FALLBACK_HANDLER, HTTP_ROUTES, routeKey, type HandlerName, type HttpRoute } from '../lambdas/topology';
+import { handlerOf } from './handler-module';
 import { lambdaContext } from './lambda-context';
 
 /** API Gateway HTTP APIs reject payloads over 10 MB before any Lambda runs. */
@@ -13,10 +14,7 @@ const GATEWAY_MAX_BODY_BYTES = 10 * 1024 * 1024;
 export type HandlerLoader = (name: HandlerName) => Promise<HttpHandler>;
 
 /** Loads `lambdas/handlers/<name>` — the module Lambda runs — once, on first use (like a cold start). */
-export const loadHandlerModule: HandlerLoader = async (name) => {
-  const mod = (await import(`../lambdas/handlers/${name}`)) as { handler: HttpHandler };
-  return mod.handler;
-};
+export const loadHandlerModule: HandlerLoader = handlerOf<HttpHandler>;
 
 export interface GatewayOptions {
   port: number;

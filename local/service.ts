@@ -12,16 +12,14 @@ import {
   type TableStreamConsumer,
 } from '../lambdas/topology';
 import { startGateway, type Gateway, type HandlerLoader } from './gateway';
+import { handlerOf } from './handler-module';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, type ProvisionedResources } from './local-aws';
 import { startPoller, type Poller, type SqsHandler } from './sqs-poller';
 import { startStreamPoller, type StreamHandler, type StreamPoller } from './stream-poller';
 
 export type ConsumerLoader = (name: HandlerName) => Promise<SqsHandler>;
 
-const loadConsumerModule: ConsumerLoader = async (name) => {
-  const mod = (await import(`../lambdas/handlers/${name}`)) as { handler: SqsHandler };
-  return mod.handler;
-};
+const loadConsumerModule: ConsumerLoader = handlerOf<SqsHandler>;
 
 export interface LocalServiceOptions {
   port: number;
@@ -85,33 +83,36 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
       }),
     );
   }
-  const streams = options.table
-    ? new DynamoDBStreamsClient({ endpoint: options.table.ddbEndpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS })
+  // The table's stream, read as Lambda's event source would; without a table, no stream consumer runs.
+  const table = options.table;
+  const clientConfig = { region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS };
+  const streamClients = table
+    ? {
+        streams: new DynamoDBStreamsClient({ ...clientConfig, endpoint: table.ddbEndpoint }),
+        ddb: new DynamoDBClient({ ...clientConfig, endpoint: table.ddbEndpoint }),
+      }
     : undefined;
-  const ddb = options.table ? new DynamoDBClient({ endpoint: options.table.ddbEndpoint, region: LOCAL_REGION, credentials: LOCAL_CREDENTIALS }) : undefined;
   const streamPollers: StreamPoller[] = [];
-  for (const consumer of streams && options.table ? (options.streamConsumers ?? TABLE_STREAM_CONSUMERS) : []) {
-    const handler = options.loadStreamConsumer
-      ? await options.loadStreamConsumer(consumer.handler)
-      : ((await import(`../lambdas/handlers/${consumer.handler}`)) as { handler: StreamHandler }).handler;
-    streamPollers.push(
-      startStreamPoller({
-        streams: streams!,
-        ddb: ddb!,
-        tableName: options.table!.tableName,
-        handler,
-        name: consumer.handler,
-        batchSize: consumer.batchSize,
-        retryAttempts: consumer.retryAttempts,
-        ...(options.log ? { log: options.log } : {}),
-      }),
-    );
+  if (table && streamClients) {
+    for (const consumer of options.streamConsumers ?? TABLE_STREAM_CONSUMERS) {
+      streamPollers.push(
+        startStreamPoller({
+          ...streamClients,
+          tableName: table.tableName,
+          handler: await (options.loadStreamConsumer ?? handlerOf<StreamHandler>)(consumer.handler),
+          name: consumer.handler,
+          batchSize: consumer.batchSize,
+          retryAttempts: consumer.retryAttempts,
+          ...(options.log ? { log: options.log } : {}),
+        }),
+      );
+    }
   }
   const timers: NodeJS.Timeout[] = [];
   for (const schedule of options.schedules ?? SCHEDULES) {
-    const handler = (await import(`../lambdas/handlers/${schedule.handler}`)) as { handler: (event: unknown) => Promise<unknown> };
+    const handler = await handlerOf<(event: unknown) => Promise<unknown>>(schedule.handler);
     const run = (): void => {
-      handler.handler({ source: 'local.schedule' }).catch((err: unknown) => options.log?.(`${schedule.handler} failed: ${(err as Error).message}`));
+      handler({ source: 'local.schedule' }).catch((err: unknown) => options.log?.(`${schedule.handler} failed: ${(err as Error).message}`));
     };
     timers.push(setInterval(run, options.scheduleIntervalMs ?? schedule.rateMinutes * 60_000));
   }
@@ -130,8 +131,8 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
       timers.forEach((timer) => clearInterval(timer));
       await Promise.all([gateway.stop(), ...pollers.map((p) => p.stop()), ...streamPollers.map((p) => p.stop())]);
       sqs.destroy();
-      streams?.destroy();
-      ddb?.destroy();
+      streamClients?.streams.destroy();
+      streamClients?.ddb.destroy();
     },
   };
 }
