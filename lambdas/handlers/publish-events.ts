@@ -38,7 +38,7 @@ async function publishRecord(record: DynamoDBRecord, deps: PublishDeps): Promise
     appended: publication.appended,
     deliveries: publication.deliveries,
     // Stream record creation → now: the lag the dashboard shows as IteratorAge in AWS.
-    lagMs: record.dynamodb?.ApproximateCreationDateTime ? Date.now() - record.dynamodb.ApproximateCreationDateTime * 1000 : undefined,
+    lagMs: created === undefined ? undefined : Date.now() - created * 1000,
   });
 }
 

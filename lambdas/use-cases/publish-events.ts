@@ -19,7 +19,7 @@ export interface Publication {
 }
 
 /**
- * The subscriptions a change is fanned out to, read at most once per second of commits. A list read after a change
+ * The subscriptions a change is fanned out to, read again only when the last read may predate the change. A list read after a change
  * was committed holds every subscription created before it (the read is consistent), so it may serve every change
  * committed before that read began: `commitUpperBoundMs` is a time the change is known to have committed by. A
  * subscription deleted since is dropped by the delivery consumer; one created after the commit never had a claim.

@@ -335,18 +335,19 @@ describe('webhooks from committed changes', () => {
   });
   afterAll(async () => sink.stop());
 
+  const postJson = (path: string, body: unknown) =>
+    fetch(`${stack.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+  /** Subscribes sink `name` (201) and registers the secret shown in the answer with the sink. */
+  async function subscribe(name: string, eventTypes?: string[]): Promise<{ subscriptionId: string; secret: string }> {
+    const res = await postJson('/v1/event-subscriptions', { url: sink.sinkUrl(name), ...(eventTypes ? { eventTypes } : {}) });
+    expect(res.status).toBe(201);
+    const created = (await res.json()) as { subscriptionId: string; secret: string };
+    sink.register(name, [created.secret]);
+    return created;
+  }
+
   it('delivers a suspension as a signed token.state_changed that standardwebhooks verifies, only to subscriptions that want it', async () => {
-    const subscribe = async (name: string, eventTypes?: string[]) => {
-      const res = await fetch(`${stack.url}/v1/event-subscriptions`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json' },
-        body: JSON.stringify({ url: sink.sinkUrl(name), ...(eventTypes ? { eventTypes } : {}) }),
-      });
-      expect(res.status).toBe(201);
-      const created = (await res.json()) as { subscriptionId: string; secret: string };
-      sink.register(name, [created.secret]);
-      return created;
-    };
     const all = await subscribe('all');
     await subscribe('renewals', ['token.renewed']);
     const card = uid('card');
@@ -386,19 +387,10 @@ describe('webhooks from committed changes', () => {
     await d1.quiet();
     const logged = await tokenEvents(vc, 2);
     // A subscriber that was down (it did not exist yet) catches up.
-    const res = await fetch(`${stack.url}/v1/event-subscriptions`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ url: sink.sinkUrl('late'), eventTypes: ['token.created', 'token.state_changed'] }),
-    });
-    const late = (await res.json()) as { subscriptionId: string; secret: string };
-    sink.register('late', [late.secret]);
+    const late = await subscribe('late', ['token.created', 'token.state_changed']);
+    const replayOf = (body: unknown) => postJson(`/v1/event-subscriptions/${late.subscriptionId}/replay`, body);
     const before = sink.events('all').length;
-    const replay = await fetch(`${stack.url}/v1/event-subscriptions/${late.subscriptionId}/replay`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ since }),
-    });
+    const replay = await replayOf({ since });
     expect(replay.status).toBe(202);
     const { replayed } = (await replay.json()) as { replayed: number };
     expect(replayed).toBeGreaterThanOrEqual(logged.length);
@@ -409,17 +401,9 @@ describe('webhooks from committed changes', () => {
     // Nobody else got them again.
     expect(sink.events('all').length - before).toBe(0);
     // after=<id>: only what follows that event.
-    const after = await fetch(`${stack.url}/v1/event-subscriptions/${late.subscriptionId}/replay`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ after: logged[logged.length - 1]!.id }),
-    });
+    const after = await replayOf({ after: logged[logged.length - 1]!.id });
     expect(after.status).toBe(202);
-    const unknown = await fetch(`${stack.url}/v1/event-subscriptions/${late.subscriptionId}/replay`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ after: 'evt_not_in_the_log' }),
-    });
+    const unknown = await replayOf({ after: 'evt_not_in_the_log' });
     expect(unknown.status).toBe(400);
     expect(((await unknown.json()) as ErrorBody).error.fields?.map((f) => f.path)).toEqual(['after']);
   });

@@ -1,11 +1,10 @@
 import fc from 'fast-check';
-import { eventId, eventsOf, wants, type CommittedChange, type RecordedChange } from '../../lambdas/domain/events';
+import { eventId, eventsOf, wants, type CommittedChange, type RecordedChange, type ServiceEvent } from '../../lambdas/domain/events';
 import type { NetworkToken } from '../../lambdas/domain/network-token';
 import { newOperation, type Operation } from '../../lambdas/domain/operation';
 import type { Token } from '../../lambdas/domain/token';
 import { publishChange, SubscriptionSnapshots, type PublishDeps } from '../../lambdas/use-cases/publish-events';
 import type { WebhookDelivery } from '../../lambdas/domain/messages';
-import type { ServiceEvent } from '../../lambdas/domain/events';
 import { tableStreamConsumer } from '../../lambdas/streams/table-stream-consumer';
 import type { DynamoDBRecord } from 'aws-lambda';
 
