@@ -83,9 +83,10 @@ export class DynamoDbTokenStore implements TokenStore {
     return result.Item ? tokenFromItem(result.Item) : null;
   }
 
-  async getTokenAndOperation(virtualCardId: string, operationId: string): Promise<{ token: Token | null; operation: Operation | null }> {
+  async getTokenAndOperation(virtualCardId: string, operationId: string | null): Promise<{ token: Token | null; operation: Operation | null }> {
     // One BatchGetItem instead of two GetItems: same read units, one round trip and one request to serve.
-    const items = await batchGetInOrder(this.client, this.options.tableName, [tokenKey(virtualCardId), operationKey(operationId)]);
+    const keys = operationId === null ? [tokenKey(virtualCardId)] : [tokenKey(virtualCardId), operationKey(operationId)];
+    const items = await batchGetInOrder(this.client, this.options.tableName, keys);
     const token = items.find((item) => item[TABLE.sortKey] === 'TOKEN');
     const operation = items.find((item) => item[TABLE.sortKey] === 'OP' && item.entity === 'OPERATION');
     return { token: token ? tokenFromItem(token) : null, operation: operation ? operationFromItem(operation) : null };

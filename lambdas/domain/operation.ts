@@ -77,6 +77,21 @@ export interface NewOperation {
  */
 const cardOrder = (sequence: number): string => `c${String(sequence).padStart(15, '0')}`;
 
+/**
+ * Our operation ids, which are also the x-correlation-ids we send D1: a random UUID whose version group is `8d1c`
+ * (UUID version 8, "custom", 106 random bits). A callback whose correlation id lacks that shape was not started by
+ * us (wallet, TSP, renewal), so the apply consumer skips reading an operation that cannot exist: one key less per
+ * callback in the read it makes anyway. An id that merely looks like ours only costs that read; it never matches.
+ */
+const OPERATION_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-8d1c-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
+
+export const newOperationId = (randomUuid: () => string): string => {
+  const [a, b, , d, e] = randomUuid().split('-');
+  return `${a}-${b}-8d1c-${d}-${e}`;
+};
+
+export const mayBeOurOperation = (correlationId: string): boolean => OPERATION_ID.test(correlationId);
+
 export function newOperation(input: NewOperation): Operation {
   const createdAt = input.now.toISOString();
   return {

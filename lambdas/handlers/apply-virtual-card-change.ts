@@ -24,11 +24,14 @@ async function applyRecord(record: SQSRecord, deps: Deps): Promise<void> {
   const keys = { correlationId: change.correlationId, virtualCardId: change.virtualCardId, action: change.action };
   if (result.duplicate) {
     metrics.addMetric('CallbacksDuplicate', MetricUnit.Count, 1);
-    logger.info('duplicate callback ignored', keys);
+    logger.debug('duplicate callback ignored', keys);
     return;
   }
   metrics.addMetric(OUTCOME_METRIC[result.outcome], MetricUnit.Count, 1);
-  logger.info('callback applied', {
+  // Applied and superseded callbacks are in the token's history (the audit trail) and the metrics: a log line each
+  // would be the consumer's largest cost after the SDK. A failed or ignored one is what an operator looks for.
+  const log = result.outcome === 'APPLIED' || result.outcome === 'SUPERSEDED' ? logger.debug.bind(logger) : logger.info.bind(logger);
+  log('callback applied', {
     ...keys,
     outcome: result.outcome,
     reason: result.reason,

@@ -49,7 +49,7 @@ export async function deliverRecord(record: SQSRecord, deps: DeliverWebhookDeps)
       logger.info('webhook delivery dropped: subscription deleted', keys);
       break;
     case 'delivered':
-      logger.info('webhook delivered', { ...keys, status: result.status });
+      logger.debug('webhook delivered', { ...keys, status: result.status });
       break;
     case 'retried':
       logger.info('webhook attempt failed: retry queued', { ...keys, status: result.status, error: result.error, delaySeconds: result.delaySeconds });

@@ -31,7 +31,8 @@ export const handler = defineHandler(
           throw new ApiError(503, 'UNAVAILABLE', 'token update could not be recorded, retry');
         }
         metrics.addMetric('TokenUpdatesReceived', MetricUnit.Count, 1);
-        logger.info('token update recorded', { correlationId: headers['x-correlation-id'], tokenId: body.tokenId });
+        // DEBUG like 'callback recorded' (notify-virtual-card-change.ts): the access log and the metric cover it.
+        logger.debug('token update recorded', { correlationId: headers['x-correlation-id'], tokenId: body.tokenId });
         return { status: 204 };
       },
     },

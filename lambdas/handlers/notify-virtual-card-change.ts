@@ -42,7 +42,9 @@ export const handler = defineHandler(
           throw new ApiError(503, 'UNAVAILABLE', 'callback could not be recorded, retry');
         }
         metrics.addMetric('CallbacksReceived', MetricUnit.Count, 1);
-        logger.info('callback recorded', { correlationId: change.correlationId, virtualCardId: change.virtualCardId, action: change.action });
+        // DEBUG: one line per callback is the hot path's largest CPU cost after the SDK (and CloudWatch Logs is billed
+        // per GB); API Gateway's access log and the CallbacksReceived metric already say that D1 called.
+        logger.debug('callback recorded', { correlationId: change.correlationId, virtualCardId: change.virtualCardId, action: change.action });
         return { status: 200, body: {} };
       },
     },

@@ -41,9 +41,9 @@ export interface TokenStore {
   getToken(virtualCardId: string): Promise<Token | null>;
   /**
    * What deciding one callback needs, read together and strongly consistent: the token, and the operation of ours
-   * its x-correlation-id names (null when it names none: an external change).
+   * its x-correlation-id names (null when it names none: an external change). `operationId` null: only the token.
    */
-  getTokenAndOperation(virtualCardId: string, operationId: string): Promise<{ token: Token | null; operation: Operation | null }>;
+  getTokenAndOperation(virtualCardId: string, operationId: string | null): Promise<{ token: Token | null; operation: Operation | null }>;
   /** Which tokens a card has comes from an index (eventually consistent); each token is read strongly consistent. */
   listCardTokens(issuerCardRefId: string, page: PageRequest): Promise<Page<Token>>;
   /** Oldest first. */

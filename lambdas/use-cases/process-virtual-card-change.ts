@@ -1,5 +1,5 @@
 import { decideCallback } from '../domain/callback';
-import type { Operation } from '../domain/operation';
+import { mayBeOurOperation, type Operation } from '../domain/operation';
 import { dedupeKey, type ChangeDecision, type VirtualCardChange } from '../domain/virtual-card-change';
 import type { TokenStore } from '../ports/token-store';
 
@@ -25,8 +25,9 @@ export class ConcurrentUpdateError extends Error {
  */
 export async function processVirtualCardChange(deps: { store: TokenStore }, change: VirtualCardChange): Promise<ApplyResult> {
   const key = dedupeKey(change);
+  const operationId = mayBeOurOperation(change.correlationId) ? change.correlationId : null;
   for (let attempt = 0; attempt < MAX_CONFLICT_RETRIES; attempt++) {
-    const { token: current, operation } = await deps.store.getTokenAndOperation(change.virtualCardId, change.correlationId);
+    const { token: current, operation } = await deps.store.getTokenAndOperation(change.virtualCardId, operationId);
     const decision = decideCallback(current, operation, change);
     const result = await deps.store.recordChange({
       dedupeKey: key,

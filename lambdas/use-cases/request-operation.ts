@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { DomainError, notFound } from '../domain/errors';
-import { newOperation, type LcmAction, type Operation } from '../domain/operation';
+import { newOperation, newOperationId, type LcmAction, type Operation } from '../domain/operation';
 import type { SubmissionQueue } from '../ports/queues';
 import type { OperationStore } from '../ports/operation-store';
 import type { TokenStore } from '../ports/token-store';
@@ -69,7 +69,7 @@ export async function requestOperation(deps: RequestDeps, request: OperationRequ
   const { expectedTokens, orderCard } = await expectedTokensOf(deps, request);
   const now = deps.now();
   const sequence = await deps.operations.nextSequence(orderCard);
-  const operation = newOperation({ ...request, operationId: (deps.newId ?? randomUUID)(), expectedTokens, now, sequence });
+  const operation = newOperation({ ...request, operationId: deps.newId ? deps.newId() : newOperationId(randomUUID), expectedTokens, now, sequence });
   const claim = idempotencyKey ? { key: idempotencyKey, requestHash: hash, expiresAt: Math.floor(now.getTime() / 1000) + IDEMPOTENCY_TTL_SECONDS } : undefined;
   const created = await deps.operations.create(operation, claim);
   if (created.kind === 'key-exists') return replay(created);

@@ -116,6 +116,7 @@ describe('the apply consumer reads token and operation in one request', () => {
     expect(both).toEqual({ token: { ...created, version: 1 }, operation: op });
     expect(await tokens.getTokenAndOperation(vc, 'an-external-correlation-id')).toEqual({ token: both.token, operation: null });
     expect(await tokens.getTokenAndOperation(`vc-${randomUUID()}`, 'x')).toEqual({ token: null, operation: null });
+    expect(await tokens.getTokenAndOperation(vc, null)).toEqual({ token: both.token, operation: null });
   });
 });
 

@@ -1,7 +1,7 @@
 import { logger } from '../../lambdas/observability';
 
 /**
- * Runs `fn` with the service logger at INFO and everything written to stdout/stderr captured (not printed), so a
+ * Runs `fn` with the service logger at DEBUG (the most it ever prints, so a leak at any level shows) and everything written to stdout/stderr captured (not printed), so a
  * test can assert what the JSON logs say and never say. Powertools' injectLambdaContext middleware resets the
  * level to the constructor's (LOG_LEVEL=SILENT in tests) at every warm invocation through
  * `refreshSampleRateCalculation()`, so a bare `logger.setLogLevel('INFO')` would not survive the first request:
@@ -17,7 +17,7 @@ export async function captureOutput(fn: () => Promise<void>): Promise<string> {
   const originalErr = process.stderr.write;
   const previousLevel = logger.getLevelName() as Parameters<typeof logger.setLogLevel>[0];
   const keepLevel = jest.spyOn(logger, 'refreshSampleRateCalculation').mockImplementation(() => undefined);
-  logger.setLogLevel('INFO');
+  logger.setLogLevel('DEBUG');
   process.stdout.write = capture;
   process.stderr.write = capture;
   try {

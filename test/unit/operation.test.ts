@@ -1,7 +1,9 @@
 import {
   isFinal,
   isTransient,
+  mayBeOurOperation,
   newOperation,
+  newOperationId,
   operationView,
   recordCallbackOutcome,
   recordSubmission,
@@ -105,6 +107,24 @@ describe('newOperation', () => {
     const a = newOperation({ operationId: 'op-a', action: 'SUSPEND', issuerCardRefId: 'card-1', expectedTokens: [], now: CREATED });
     const b = newOperation({ operationId: 'op-b', action: 'SUSPEND', issuerCardRefId: 'card-1', expectedTokens: [], now: CREATED });
     expect(a.correlationId).not.toBe(b.correlationId);
+  });
+});
+
+describe('operation ids (= our correlation ids) have a shape a foreign correlation id lacks', () => {
+  it('a new id is a UUID of version 8 (group 8d1c) built from the random UUID, and it is recognised', () => {
+    const id = newOperationId(() => '0b8e4c1a-2f3d-4e5f-9a6b-7c8d9e0f1a2b');
+    expect(id).toBe('0b8e4c1a-2f3d-8d1c-9a6b-7c8d9e0f1a2b');
+    expect(mayBeOurOperation(id)).toBe(true);
+    expect(mayBeOurOperation(newOperationId(() => crypto.randomUUID()))).toBe(true);
+  });
+
+  it.each([
+    ['a random UUID v4 (D1, wallet or TSP correlation id)', '0b8e4c1a-2f3d-4e5f-9a6b-7c8d9e0f1a2b'],
+    ['upper case', '0B8E4C1A-2F3D-8D1C-9A6B-7C8D9E0F1A2B'],
+    ['a free-form id', 'corr-1'],
+    ['our shape with a suffix', '0b8e4c1a-2f3d-8d1c-9a6b-7c8d9e0f1a2b-x'],
+  ])('%s is not ours', (_label, id) => {
+    expect(mayBeOurOperation(id)).toBe(false);
   });
 });
 

@@ -1,3 +1,4 @@
+import { newOperationId } from '../../lambdas/domain/operation';
 import type { VirtualCardChange } from '../../lambdas/domain/virtual-card-change';
 import type { ChangeRecord, RecordResult, TokenStore } from '../../lambdas/ports/token-store';
 import { ConcurrentUpdateError, processVirtualCardChange } from '../../lambdas/use-cases/process-virtual-card-change';
@@ -24,16 +25,20 @@ const CHANGE: VirtualCardChange = deepFreeze({
 interface ScriptedStore {
   store: TokenStore;
   reads: number;
+  /** The operation id each read asked for (null: the token alone). */
+  operationIds: (string | null)[];
   writes: ChangeRecord[];
 }
 
 function scriptedStore(answers: RecordResult[]): ScriptedStore {
   const fake: ScriptedStore = {
     reads: 0,
+    operationIds: [],
     writes: [],
     store: {
-      getTokenAndOperation: async () => {
+      getTokenAndOperation: async (_virtualCardId, operationId) => {
         fake.reads++;
+        fake.operationIds.push(operationId);
         return { token: null, operation: null };
       },
       recordChange: async (record: ChangeRecord) => {
@@ -67,5 +72,20 @@ describe('processVirtualCardChange: version conflicts', () => {
     const fake = scriptedStore(['DUPLICATE']);
     expect(await processVirtualCardChange(fake, CHANGE)).toEqual({ duplicate: true });
     expect({ reads: fake.reads, writes: fake.writes.length }).toEqual({ reads: 1, writes: 1 });
+  });
+});
+
+describe('processVirtualCardChange: which operation it reads', () => {
+  it('a correlation id that cannot be one of ours (a wallet change) reads the token alone', async () => {
+    const fake = scriptedStore([]);
+    await processVirtualCardChange(fake, CHANGE);
+    expect(fake.operationIds).toEqual([null]);
+  });
+
+  it('a correlation id shaped like our operation ids reads that operation with the token', async () => {
+    const fake = scriptedStore([]);
+    const ours = newOperationId(() => '0b8e4c1a-2f3d-4e5f-9a6b-7c8d9e0f1a2b');
+    await processVirtualCardChange(fake, { ...CHANGE, correlationId: ours });
+    expect(fake.operationIds).toEqual([ours]);
   });
 });
