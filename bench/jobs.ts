@@ -1,0 +1,145 @@
+/**
+ * Bulk LCM jobs (DESIGN §9) through the back-office API: one SUSPEND job over N cards of one token each, started,
+ * and watched until COMPLETED, with every consumer of the product running and the D1 simulator answering at once.
+ * The simulator's record of the `updateCardState` calls it received is the pacing check: the most calls in any
+ * sliding 1-second window must not exceed `D1_MAX_TPS`.
+ */
+import { performance } from 'node:perf_hooks';
+import type { CounterReport } from './protocol';
+import type { ServiceProcess } from './service-process';
+import { CALLBACK_PATH, type Delivery } from './workload';
+import { callbackKey } from './protocol';
+
+const now = (): number => performance.timeOrigin + performance.now();
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The most the API takes per request (POST /v1/lcm-jobs and …/cards). */
+const CARDS_PER_REQUEST = 1000;
+
+export interface JobRun {
+  cards: number;
+  maxTps: number;
+  /** start request → job COMPLETED, as the client saw it. */
+  seconds: number;
+  /** N / D1_MAX_TPS: the fastest D1 allows. */
+  floorSeconds: number;
+  /** updateCardState calls the simulator received during the job, and the most in any sliding 1-s window. */
+  d1Calls: number;
+  maxCallsInAnySecond: number;
+  counts: Record<string, number>;
+  counters: CounterReport;
+}
+
+interface JobBody {
+  jobId: string;
+  status: string;
+  counts: Record<string, number>;
+}
+
+async function call(method: string, url: string, body?: unknown): Promise<{ status: number; json: unknown }> {
+  const response = await fetch(url, {
+    method,
+    ...(body === undefined ? {} : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  return { status: response.status, json: text ? (JSON.parse(text) as unknown) : null };
+}
+
+async function expectStatus(method: string, url: string, status: number, body?: unknown): Promise<unknown> {
+  const answer = await call(method, url, body);
+  if (answer.status !== status) throw new Error(`${method} ${url}: HTTP ${answer.status} ${JSON.stringify(answer.json)}`);
+  return answer.json;
+}
+
+/** Runs `task` over 0..count-1, `concurrency` at a time. */
+async function pool(count: number, concurrency: number, task: (index: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  await Promise.all(
+    Array.from({ length: concurrency }, async () => {
+      while (next < count) await task(next++);
+    }),
+  );
+}
+
+/** The most instants (epoch ms) in any half-open window [t, t + 1000): a sliding window, not calendar seconds. */
+export function maxInAnyWindow(instantsMs: readonly number[], windowMs = 1000): number {
+  const sorted = [...instantsMs].sort((a, b) => a - b);
+  let most = 0;
+  for (let first = 0, last = 0; last < sorted.length; last++) {
+    while (sorted[last]! - sorted[first]! >= windowMs) first++;
+    most = Math.max(most, last - first + 1);
+  }
+  return most;
+}
+
+export const jobCards = (prefix: string, count: number): { issuerCardRefId: string; virtualCardId: string }[] =>
+  Array.from({ length: count }, (_, i) => ({ issuerCardRefId: `${prefix}-card-${i}`, virtualCardId: `${prefix}-vc-${i}` }));
+
+/** One ACTIVATE per card's token, so the service knows each card's token (a CARD-scope operation expects it). */
+export function learnDeliveries(cards: readonly { issuerCardRefId: string; virtualCardId: string }[]): Delivery[] {
+  return cards.map((card, i) => {
+    const correlationId = `learn-${card.virtualCardId}-${i}`;
+    return {
+      key: callbackKey({ correlationId, virtualCardId: card.virtualCardId, action: 'ACTIVATE', errorCode: null }),
+      path: CALLBACK_PATH,
+      headers: { 'content-type': 'application/json', 'x-correlation-id': correlationId, 'x-issuer-id': 'ISSUER0001' },
+      body: JSON.stringify({ ...card, action: 'ACTIVATE', walletProviderId: 'GOOGLE_PAY', source: 'WALLET' }),
+    };
+  });
+}
+
+/** Seeds the simulator's cards (one token each): D1 answers for them and sends their callbacks. */
+export async function seedSimulatorCards(simulatorUrl: string, cards: readonly { issuerCardRefId: string; virtualCardId: string }[]): Promise<void> {
+  await pool(cards.length, 16, async (i) => {
+    const card = cards[i]!;
+    await expectStatus('POST', `${simulatorUrl}/_sim/cards`, 201, { issuerCardRefId: card.issuerCardRefId, tokens: [{ virtualCardId: card.virtualCardId }] });
+  });
+}
+
+/**
+ * The job itself, on cards seeded in the simulator and known to the service: created in requests of 1 000 cards,
+ * started, polled until COMPLETED. Counters cover the job from its creation to the last event it caused.
+ */
+export async function jobPhase(
+  service: ServiceProcess,
+  options: { cards: readonly { issuerCardRefId: string }[]; maxTps: number; timeoutMs: number },
+): Promise<JobRun> {
+  const { gatewayUrl, simulatorUrl } = service.info;
+  const ids = options.cards.map((c) => c.issuerCardRefId);
+  await expectStatus('DELETE', `${simulatorUrl}/_sim/requests`, 200);
+  await service.resetCounters();
+  const created = (await expectStatus('POST', `${gatewayUrl}/v1/lcm-jobs`, 202, {
+    action: 'SUSPEND',
+    reason: 'bench: portfolio suspension',
+    issuerCardRefIds: ids.slice(0, CARDS_PER_REQUEST),
+  })) as JobBody;
+  for (let from = CARDS_PER_REQUEST; from < ids.length; from += CARDS_PER_REQUEST) {
+    await expectStatus('POST', `${gatewayUrl}/v1/lcm-jobs/${created.jobId}/cards`, 200, { issuerCardRefIds: ids.slice(from, from + CARDS_PER_REQUEST) });
+  }
+  const startedAt = now();
+  await expectStatus('POST', `${gatewayUrl}/v1/lcm-jobs/${created.jobId}/start`, 202);
+  const deadline = Date.now() + options.timeoutMs;
+  let job: JobBody;
+  for (;;) {
+    job = (await expectStatus('GET', `${gatewayUrl}/v1/lcm-jobs/${created.jobId}`, 200)) as JobBody;
+    if (job.status === 'COMPLETED') break;
+    if (Date.now() > deadline) throw new Error(`job ${created.jobId} not COMPLETED after ${options.timeoutMs} ms: ${JSON.stringify(job)}`);
+    await sleep(100);
+  }
+  const seconds = (now() - startedAt) / 1000;
+  await service.idle();
+  await service.eventsSettled(options.timeoutMs);
+  const counters = await service.readCounters();
+  const { requests } = (await expectStatus('GET', `${simulatorUrl}/_sim/requests`, 200)) as { requests: { path: string; at: string }[] };
+  const calls = requests.filter((r) => r.path.endsWith('/updateCardState')).map((r) => Date.parse(r.at));
+  return {
+    cards: ids.length,
+    maxTps: options.maxTps,
+    seconds,
+    floorSeconds: ids.length / options.maxTps,
+    d1Calls: calls.length,
+    maxCallsInAnySecond: maxInAnyWindow(calls),
+    counts: job.counts,
+    counters,
+  };
+}
