@@ -19,8 +19,12 @@ export const GUARD_MS = 40;
 export const STALE_MS = 10;
 /** The longest a consumer waits in process for its slot; beyond it the attempt goes back to the queue. */
 export const MAX_WAIT_MS = 1200;
-/** The bulk lane may take the interactive reserve of a second once the reserved slot is this close. */
-export const RELEASE_MS = 250;
+/**
+ * The bulk lane may take the interactive reserve of a second once the reserved slot is this close. Small enough that
+ * an interactive call arriving just after a release still finds the next second's reserve within MAX_WAIT_MS (the
+ * reserve sits about 0.9 s into its second: 1 s - 0.9 s + RELEASE_MS + 0.9 s < MAX_WAIT_MS).
+ */
+export const RELEASE_MS = 150;
 /** A 429/503 halves the rate at most once per this long (the calls already in flight answer the same). */
 export const BACKOFF_HOLD_MS = 1000;
 
