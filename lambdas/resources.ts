@@ -39,7 +39,7 @@ export const TABLE = {
 
 export type TableIndex = (typeof TABLE.globalIndexes)[number];
 
-export type QueueKey = 'issuerCallbacks' | 'tokenUpdates' | 'd1Requests' | 'webhookDeliveries';
+export type QueueKey = 'issuerCallbacks' | 'tokenUpdates' | 'd1Requests' | 'd1BulkRequests' | 'webhookDeliveries';
 
 export interface QueueSpec {
   /** Physical name used locally; CloudFormation names it in AWS. */
@@ -56,6 +56,8 @@ export const QUEUES: Record<QueueKey, QueueSpec> = {
   issuerCallbacks: { localName: 'issuer-callbacks', envVar: 'ISSUER_CALLBACKS_QUEUE_URL', maxReceiveCount: 5, consumerTimeoutSeconds: 30 },
   tokenUpdates: { localName: 'token-updates', envVar: 'TOKEN_UPDATES_QUEUE_URL', maxReceiveCount: 5, consumerTimeoutSeconds: 30 },
   d1Requests: { localName: 'd1-requests', envVar: 'D1_REQUESTS_QUEUE_URL', maxReceiveCount: 5, consumerTimeoutSeconds: 30 },
+  /** Bulk-job operations: the same submitter, the bulk lane of the D1 pace (interactive d1-requests go first). */
+  d1BulkRequests: { localName: 'd1-bulk-requests', envVar: 'D1_BULK_REQUESTS_QUEUE_URL', maxReceiveCount: 5, consumerTimeoutSeconds: 30 },
   /** One message per (event, subscription) attempt; a failed delivery is a new delayed message, not a redelivery. */
   webhookDeliveries: { localName: 'webhook-deliveries', envVar: 'WEBHOOK_DELIVERIES_QUEUE_URL', maxReceiveCount: 5, consumerTimeoutSeconds: 30 },
 };

@@ -8,6 +8,7 @@
  */
 import { spec as applyTokenUpdate } from './handlers/apply-token-update.spec';
 import { spec as applyVirtualCardChange } from './handlers/apply-virtual-card-change.spec';
+import { spec as d1BulkSubmitter } from './handlers/d1-bulk-submitter.spec';
 import { spec as d1Submitter } from './handlers/d1-submitter.spec';
 import { spec as deliverWebhook } from './handlers/deliver-webhook.spec';
 import { spec as eventSubscriptions } from './handlers/event-subscriptions.spec';
@@ -40,6 +41,7 @@ export const SPECS = {
   'token-queries': tokenQueries,
   'lcm-operations': lcmOperations,
   'd1-submitter': d1Submitter,
+  'd1-bulk-submitter': d1BulkSubmitter,
   'notify-token-update': notifyTokenUpdate,
   'apply-token-update': applyTokenUpdate,
   'network-token-queries': networkTokenQueries,

@@ -74,6 +74,7 @@ export class TokenLifecycleStack extends Stack {
       streamFailures: this.queues.streamFailures,
       functions: this.functions,
       alarms: this.alarms.alarms,
+      d1MaxTps: config.d1MaxTps,
     });
 
     this.dlqOperator = new DlqOperator(this, 'DlqOperator', {

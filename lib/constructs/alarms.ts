@@ -32,6 +32,8 @@ export const SERVICE_METRICS = [
   'D1LateAnswers',
   'OperationsRejectedByD1',
   'D1Unavailable',
+  // An attempt put back on its queue because D1_MAX_TPS was spent for the next ~second (DESIGN §9).
+  'D1PaceWaits',
   'TokenUpdatesReceived',
   'TokenUpdateRecordFailures',
   'TokenUpdatesApplied',

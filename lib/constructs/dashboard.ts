@@ -1,6 +1,15 @@
 import { Aws, Duration } from 'aws-cdk-lib';
 import type { HttpStage } from 'aws-cdk-lib/aws-apigatewayv2';
-import { AlarmStatusWidget, Dashboard as CloudWatchDashboard, GraphWidget, Stats, type IAlarm, type IMetric, type IWidget } from 'aws-cdk-lib/aws-cloudwatch';
+import {
+  AlarmStatusWidget,
+  Dashboard as CloudWatchDashboard,
+  GraphWidget,
+  MathExpression,
+  Stats,
+  type IAlarm,
+  type IMetric,
+  type IWidget,
+} from 'aws-cdk-lib/aws-cloudwatch';
 import type { IQueue } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { QUEUES, dlqName, type ApiName, type HandlerName, type QueueKey } from '../../lambdas/topology';
@@ -41,6 +50,7 @@ export const DASHBOARD_PANEL_OF: Record<ServiceMetricName, Panel> = {
   D1Retries: 'd1',
   D1LateAnswers: 'd1',
   D1Unavailable: 'd1',
+  D1PaceWaits: 'd1',
   OperationsRejectedByD1: 'd1',
   TokenUpdatesReceived: 'tokenUpdates',
   TokenUpdatesApplied: 'tokenUpdates',
@@ -73,6 +83,8 @@ export interface DashboardProps {
   streamFailures: Partial<Record<HandlerName, IQueue>>;
   functions: Functions;
   alarms: readonly IAlarm[];
+  /** D1_MAX_TPS: the line the D1 call rate must stay under. */
+  d1MaxTps: number;
 }
 
 const FULL = 24;
@@ -179,12 +191,30 @@ export class Dashboard extends Construct {
       fn.metricThrottles({ period: fiveMinutes, statistic: Stats.SUM, label: plan.id }),
     );
 
+    // EMF metrics are per minute: calls per second is the minute's sum over 60 (a sliding-second peak can be higher
+    // than the average; the pace holds the peak, this shows how much of the budget is used).
+    const d1Pace = new GraphWidget({
+      title: 'D1 calls per second vs D1_MAX_TPS',
+      width: FULL / 3,
+      height: HEIGHT,
+      left: [
+        new MathExpression({
+          expression: 'attempts / PERIOD(attempts)',
+          usingMetrics: { attempts: serviceMetric('D1Attempts', oneMinute) },
+          period: oneMinute,
+          label: 'updateCardState calls/s (D1Attempts)',
+        }),
+      ],
+      leftAnnotations: [{ value: props.d1MaxTps, label: `D1_MAX_TPS (${props.d1MaxTps})` }],
+      leftYAxis: { min: 0, label: 'calls/s', showUnits: false },
+    });
+
     const alarmStatus = new AlarmStatusWidget({ title: 'Alarms', alarms: [...alarms], width: FULL, height: HEIGHT });
 
     this.dashboard = new CloudWatchDashboard(this, 'Dashboard', {
       dashboardName: `${Aws.STACK_NAME}-${Aws.REGION}`,
       defaultInterval: Duration.hours(3),
-      widgets: [[alarmStatus], latency, ...rowsOf(3, business), [dlqDepth, errors, throttles], [eventLag, queueAge]],
+      widgets: [[alarmStatus], latency, ...rowsOf(3, business), [dlqDepth, errors, throttles], [eventLag, queueAge], [d1Pace]],
     });
   }
 }

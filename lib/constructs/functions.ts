@@ -136,6 +136,7 @@ function configEnv(config: StackConfig): Partial<Record<EnvKey, string | undefin
     D1_TIMEOUT_MS: String(config.d1TimeoutMs),
     D1_RETRY_BASE_DELAY_MS: String(config.d1RetryBaseDelayMs),
     D1_MAX_ATTEMPTS: String(config.d1MaxAttempts),
+    D1_MAX_TPS: String(config.d1MaxTps),
     RECONCILE_AFTER_MS: String(config.reconcileAfterMs),
     HISTORY_RETENTION_DAYS: config.historyRetentionDays === undefined ? undefined : String(config.historyRetentionDays),
     EVENT_RETENTION_DAYS: String(config.eventRetentionDays),

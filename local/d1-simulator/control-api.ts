@@ -19,6 +19,7 @@ import type { Deliveries, Planned } from './delivery';
 import type { Faults } from './faults';
 import { isObject, notFound, readBody, sendJson, type Answer, type Json, type RequestRecord } from './http';
 import { tokenFieldsOf, type SimModel, type SimNetworkToken, type TokenFields } from './model';
+import { maxInAnyWindow } from './pace';
 import { BadRequest, parse } from './validation';
 
 export interface ControlDeps {
@@ -150,7 +151,8 @@ export function controlApi({ model, faults, deliveries, requests, reset }: Contr
     return [200, { ...extra, deliveries: total, statuses: done.map((d) => d.status) }];
   }
 
-  async function route(req: IncomingMessage, key: string, path: string, wait: boolean): Promise<Answer | undefined> {
+  async function route(req: IncomingMessage, key: string, url: URL, wait: boolean): Promise<Answer | undefined> {
+    const path = url.pathname;
     switch (key) {
       case 'GET /_sim/health':
         return [200, { status: 'ok' }];
@@ -213,6 +215,12 @@ export function controlApi({ model, faults, deliveries, requests, reset }: Contr
         return [200, {}];
       case 'GET /_sim/requests':
         return [200, { requests }];
+      case 'GET /_sim/requests/pace': {
+        // `?path=/updateCardState` (the default): the most such calls in any sliding second.
+        const endpoint = url.searchParams.get('path') ?? '/updateCardState';
+        const times = requests.filter((r) => r.path.endsWith(endpoint)).map((r) => r.receivedAtMs);
+        return [200, { path: endpoint, calls: times.length, maxInAnySecond: maxInAnyWindow(times) }];
+      }
       case 'DELETE /_sim/requests':
         requests.length = 0;
         return [200, {}];
@@ -231,7 +239,7 @@ export function controlApi({ model, faults, deliveries, requests, reset }: Contr
     if (!path.startsWith('/_sim/')) return false;
     const method = req.method ?? 'GET';
     const key = `${method} ${path.replace(/^\/_sim\/cards\/.+$/, '/_sim/cards/{id}').replace(/^\/_sim\/network-tokens\/.+$/, '/_sim/network-tokens/{id}')}`;
-    const answer = await route(req, key, path, url.searchParams.get('wait') === 'true');
+    const answer = await route(req, key, url, url.searchParams.get('wait') === 'true');
     if (answer) sendJson(res, ...answer);
     else notFound(res, method, path);
     return true;

@@ -1,5 +1,5 @@
 /**
- * Faults armed through `/_sim/faults`: on updateCardState (HTTP 5xx/429, a 400 rejection, a held-open request),
+ * Faults armed through `/_sim/faults`: on updateCardState (HTTP 500/503/429, a 400 rejection, a held-open request),
  * on the callbacks it triggers (duplicated, delayed, reordered, dropped, failed with an `errorCode` such as 221,
  * delivered before the answer) and on Create Transaction. `times` disarms a fault after that many uses.
  */
@@ -8,7 +8,7 @@ import type { Planned } from './delivery';
 import type { Json } from './http';
 import { count, parse } from './validation';
 
-const UPDATE_MODES = ['ok', 'http500', 'http429', 'timeout', 'reject400'] as const;
+const UPDATE_MODES = ['ok', 'http500', 'http503', 'http429', 'timeout', 'reject400'] as const;
 const TRANSACTION_MODES = ['ok', 'http400', 'http404', 'http500', 'http503', 'timeout', 'badJwe'] as const;
 const modeError = (section: string, modes: readonly string[]): string => `${section}.mode must be one of ${modes.join(', ')}`;
 /** Anything but `true` leaves a switch off. */

@@ -55,6 +55,8 @@ export interface RequestRecord {
   /** What the simulator answered; null while held by the `timeout` fault. */
   status: number | null;
   at: string;
+  /** When the request reached the simulator (epoch ms), before its body was read: what D1's rate limit counts. */
+  receivedAtMs: number;
 }
 
 export interface RecordedCall {
@@ -74,6 +76,7 @@ export async function serveRecorded(
   path: string,
   call: RecordedCall,
 ): Promise<void> {
+  const receivedAtMs = Date.now();
   const raw = await readBody(req);
   const record: RequestRecord = {
     method: req.method ?? 'GET',
@@ -81,7 +84,8 @@ export async function serveRecorded(
     headers: call.headers,
     body: raw.json ?? raw.text,
     status: null,
-    at: new Date().toISOString(),
+    at: new Date(receivedAtMs).toISOString(),
+    receivedAtMs,
   };
   requests.push(record);
   const result = await call.handle(raw);

@@ -53,6 +53,8 @@ export function issuerGateway({ issuerId, model, faults, deliveries, requests, l
         return undefined;
       case 'http500':
         return [500, { responseCode: fault.responseCode ?? 921, errorMessage: 'Unexpected server error' }];
+      case 'http503':
+        return [503, { responseCode: fault.responseCode ?? 921, errorMessage: 'Service unavailable' }];
       case 'http429':
         return [429, { responseCode: fault.responseCode ?? 921, errorMessage: 'Too many requests' }];
       case 'reject400':

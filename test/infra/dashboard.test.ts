@@ -55,4 +55,13 @@ describe.each(cases)('%s', (_name, get) => {
     );
     expect(s.template.toJSON().Outputs.DashboardName.Value).toEqual({ Ref: dashboardId });
   });
+
+  test('dashboard: D1 calls per second (D1Attempts per minute / 60) against a D1_MAX_TPS line', () => {
+    const { body } = dashboardOf(get());
+    const widget = body.widgets.find((w) => w.properties.title === 'D1 calls per second vs D1_MAX_TPS');
+    expect(widget?.properties.annotations).toEqual({ horizontal: [{ value: 50, label: 'D1_MAX_TPS (50)', yAxis: 'left' }] });
+    const series = JSON.stringify(widget?.properties.metrics);
+    expect(series).toContain('attempts / PERIOD(attempts)');
+    expect(series).toContain(`"${METRICS_NAMESPACE}","D1Attempts","service","${SERVICE_NAME}"`);
+  });
 });

@@ -81,4 +81,22 @@ describe('service topology: LCM operations and the D1 submitter', () => {
       FunctionResponseTypes: ['ReportBatchItemFailures'],
     });
   });
+
+  test('d1-bulk-submitter consumes d1-bulk-requests and sends only there (a bulk retry stays on the bulk lane)', () => {
+    const bulk = getAtt(service.id(service.stack.queues.byKey.d1BulkRequests.queue));
+    const fn = service.stack.functions.forApi('d1-bulk-submitter', 'backoffice');
+    const mappings = resources(service, 'AWS::Lambda::EventSourceMapping').filter(([, m]) => m.Properties.FunctionName.Ref === service.id(fn));
+    expect(mappings.map(([, m]) => m.Properties)).toEqual([
+      expect.objectContaining({
+        EventSourceArn: bulk,
+        BatchSize: 10,
+        ScalingConfig: { MaximumConcurrency: 10 },
+        FunctionResponseTypes: ['ReportBatchItemFailures'],
+      }),
+    ]);
+    const sends = roleStatements(service, fn).filter((st) => actionsOf(st).includes('sqs:SendMessage'));
+    expect(sends.map((st) => st.Resource)).toEqual([bulk]);
+    const vars = service.template.toJSON().Resources[service.id(fn)].Properties.Environment.Variables;
+    expect(vars).toMatchObject({ D1_MAX_TPS: '50', D1_BULK_REQUESTS_QUEUE_URL: { Ref: service.id(service.stack.queues.byKey.d1BulkRequests.queue) } });
+  });
 });

@@ -86,7 +86,7 @@ describe('control API bodies', () => {
       },
       `changes.colour is not a token field (${TOKEN_FIELDS})`,
     ],
-    ['/_sim/faults', { updateCardState: { mode: 'slow' } }, 'updateCardState.mode must be one of ok, http500, http429, timeout, reject400'],
+    ['/_sim/faults', { updateCardState: { mode: 'slow' } }, 'updateCardState.mode must be one of ok, http500, http503, http429, timeout, reject400'],
     ['/_sim/faults', { updateCardState: { mode: 'http500', responseCode: '921' } }, 'updateCardState.responseCode must be a number'],
     ['/_sim/faults', { updateCardState: { mode: 'http500', times: 0 } }, 'updateCardState.times must be an integer >= 1'],
     ['/_sim/faults', { callbacks: [] }, 'callbacks must be an object'],
