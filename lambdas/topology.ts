@@ -8,11 +8,14 @@
  */
 import { spec as applyTokenUpdate } from './handlers/apply-token-update.spec';
 import { spec as applyVirtualCardChange } from './handlers/apply-virtual-card-change.spec';
+import { spec as d1BulkSubmitter } from './handlers/d1-bulk-submitter.spec';
 import { spec as d1Submitter } from './handlers/d1-submitter.spec';
 import { spec as deliverWebhook } from './handlers/deliver-webhook.spec';
 import { spec as eventSubscriptions } from './handlers/event-subscriptions.spec';
 import { spec as events } from './handlers/events.spec';
 import { spec as health } from './handlers/health.spec';
+import { spec as jobRunner } from './handlers/job-runner.spec';
+import { spec as lcmJobs } from './handlers/lcm-jobs.spec';
 import { spec as lcmOperations } from './handlers/lcm-operations.spec';
 import { spec as networkTokenCredentials } from './handlers/network-token-credentials.spec';
 import { spec as networkTokenQueries } from './handlers/network-token-queries.spec';
@@ -40,6 +43,9 @@ export const SPECS = {
   'token-queries': tokenQueries,
   'lcm-operations': lcmOperations,
   'd1-submitter': d1Submitter,
+  'lcm-jobs': lcmJobs,
+  'job-runner': jobRunner,
+  'd1-bulk-submitter': d1BulkSubmitter,
   'notify-token-update': notifyTokenUpdate,
   'apply-token-update': applyTokenUpdate,
   'network-token-queries': networkTokenQueries,

@@ -102,6 +102,8 @@ const stackConfigShape = z.object({
   d1TimeoutMs: int(100, 20_000).default(5000),
   d1RetryBaseDelayMs: int(1, 900_000).default(1000),
   d1MaxAttempts: int(1, 50).default(8),
+  /** updateCardState calls per second D1 allows us: the pace bulk jobs start their cards at (DESIGN §9). */
+  d1MaxTps: int(1, 10_000).default(50),
   reconcileAfterMs: int(1000, 7 * 24 * 3600 * 1000).default(900_000),
   /** Keep token history and dedupe records this many days (DynamoDB TTL); unset = forever (DESIGN §2 rule 15). */
   historyRetentionDays: int(30, 36_500).optional(),

@@ -7,6 +7,8 @@ import type { HistoryEvent } from '../domain/virtual-card-change';
 import type { ChangeRecord, Page, PageRequest, RecordResult, TokenStore } from '../ports/token-store';
 import { TABLE } from '../resources';
 import { fromItem as operationFromItem, operationItem, operationKey } from './dynamodb-operation-store';
+import { jobCardSettleItems } from './dynamodb-job-store';
+import { cardSettlement } from '../domain/job';
 import { batchGetInOrder, tableKeyOf } from './dynamodb-batch-get';
 import { decodePageToken, encodePageToken } from './pagination';
 
@@ -212,7 +214,7 @@ export class DynamoDbTokenStore implements TokenStore {
     ];
 
     if (record.operation) {
-      const { value, expectedVersion } = record.operation;
+      const { value, expectedVersion, previousStatus } = record.operation;
       items.push({
         Put: {
           TableName: tableName,
@@ -221,6 +223,9 @@ export class DynamoDbTokenStore implements TokenStore {
           ExpressionAttributeValues: { ':opVersion': expectedVersion },
         },
       });
+      // The callback that makes a job's operation final settles its card in the same write.
+      const settlement = cardSettlement(previousStatus, value);
+      if (settlement) items.push(...jobCardSettleItems(tableName, settlement, value.updatedAt));
     }
 
     try {

@@ -1,51 +1,7 @@
-import type { SQSRecord } from 'aws-lambda';
-import { D1IssuerClient } from '../adapters/d1-issuer-client';
-import { d1ClientTls, d1Fetch } from '../adapters/d1-transport';
-import { documentClient } from '../adapters/dynamodb-client';
-import { DynamoDbOperationStore } from '../adapters/dynamodb-operation-store';
-import { SqsSubmissionQueue, sqsClient } from '../adapters/sqs-queue';
-import { defineHandler } from '../sqs/define-consumer';
-import type { SpecEnv } from '../define-handler-core';
-import { submissionMessage } from '../domain/messages';
-import { logger, metrics, MetricUnit } from '../observability';
-import { submitOperation } from '../use-cases/submit-operation';
-import { spec } from './d1-submitter.spec';
-import { traceClient } from '../tracing';
+import { submitRecord, submitterDeps } from '../composition/d1-submission';
 import { secretsManagerFetcher } from '../config/secrets-manager';
-
-function compose(env: SpecEnv<typeof spec>) {
-  return {
-    operations: new DynamoDbOperationStore(documentClient(traceClient), env.TABLE_NAME),
-    d1: new D1IssuerClient({ baseUrl: env.D1_ISSUER_BASE_URL, issuerId: env.ISSUER_ID, timeoutMs: env.D1_TIMEOUT_MS, fetch: d1Fetch(d1ClientTls(env)) }),
-    queue: new SqsSubmissionQueue(sqsClient(traceClient), env.D1_REQUESTS_QUEUE_URL),
-    maxAttempts: env.D1_MAX_ATTEMPTS,
-    baseDelayMs: env.D1_RETRY_BASE_DELAY_MS,
-    random: Math.random,
-    now: () => new Date(),
-  };
-}
-
-const EVENT_METRIC = {
-  SUBMITTED: 'OperationsSubmitted',
-  RETRY: 'D1Retries',
-  D1_REJECTED: 'OperationsRejectedByD1',
-  D1_UNAVAILABLE: 'D1Unavailable',
-  LATE_ANSWER: 'D1LateAnswers',
-} as const;
-
-async function submitRecord(record: SQSRecord, deps: ReturnType<typeof compose>): Promise<void> {
-  const message = submissionMessage.parse(JSON.parse(record.body));
-  const result = await submitOperation(deps, message);
-  const keys = { operationId: message.operationId, attempt: message.attempt };
-  if (result.kind !== 'called') {
-    logger.info(result.kind === 'skipped' ? 'attempt skipped: operation no longer pending' : 'attempt for an unknown operation dropped', keys);
-    return;
-  }
-  metrics.addMetric('D1Attempts', MetricUnit.Count, 1);
-  metrics.addMetric(EVENT_METRIC[result.event], MetricUnit.Count, 1);
-  const log = result.event === 'D1_UNAVAILABLE' || result.event === 'D1_REJECTED' ? logger.warn.bind(logger) : logger.info.bind(logger);
-  log('updateCardState attempt recorded', { ...keys, event: result.event, status: result.operation.status, failure: result.operation.failure });
-}
+import { defineHandler } from '../sqs/define-consumer';
+import { spec } from './d1-submitter.spec';
 
 /** SQS consumer of d1-requests: one updateCardState attempt per message; concurrency capped by the event source. */
-export const handler = defineHandler(spec, compose, submitRecord, { fetchSecret: secretsManagerFetcher() });
+export const handler = defineHandler(spec, (env) => submitterDeps(env, env.D1_REQUESTS_QUEUE_URL), submitRecord, { fetchSecret: secretsManagerFetcher() });

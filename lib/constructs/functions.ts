@@ -137,6 +137,7 @@ function configEnv(config: StackConfig): Partial<Record<EnvKey, string | undefin
     D1_RETRY_BASE_DELAY_MS: String(config.d1RetryBaseDelayMs),
     D1_MAX_ATTEMPTS: String(config.d1MaxAttempts),
     RECONCILE_AFTER_MS: String(config.reconcileAfterMs),
+    D1_MAX_TPS: String(config.d1MaxTps),
     HISTORY_RETENTION_DAYS: config.historyRetentionDays === undefined ? undefined : String(config.historyRetentionDays),
     EVENT_RETENTION_DAYS: String(config.eventRetentionDays),
     // Never set in AWS: it lets webhook URLs be http:// to loopback for npm start's event sink; left out, the code

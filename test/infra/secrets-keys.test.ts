@@ -135,12 +135,12 @@ describe('mTLS client identity toward D1 (optional secrets d1ClientCertSecret / 
   const readers = (s: Synth) =>
     s.stack.functions.all.filter(({ plan }) => OPTIONAL_SECRET_ENV_KEYS.some((k) => s.topology.handlers[plan.handler].env.includes(k)));
 
-  test('the service lists them for d1-submitter, reconcile, reconcile-sweep and network-token-credentials', () => {
+  test('the service lists them for d1-submitter, d1-bulk-submitter, reconcile, reconcile-sweep and network-token-credentials', () => {
     expect(
       readers(service)
         .map(({ plan }) => plan.handler)
         .sort(),
-    ).toEqual(['d1-submitter', 'network-token-credentials', 'reconcile', 'reconcile-sweep']);
+    ).toEqual(['d1-bulk-submitter', 'd1-submitter', 'network-token-credentials', 'reconcile', 'reconcile-sweep']);
   });
 
   test('given: exactly the functions whose env lists them get <KEY>_SECRET_ARN and GetSecretValue on that secret only', () => {
