@@ -75,6 +75,8 @@ const operatorSchema = z.omit(envSchema, {
   ISSUER_CALLBACKS_QUEUE_URL: true,
   TOKEN_UPDATES_QUEUE_URL: true,
   D1_REQUESTS_QUEUE_URL: true,
+  D1_BULK_REQUESTS_QUEUE_URL: true,
+  LCM_JOBS_QUEUE_URL: true,
   WEBHOOK_DELIVERIES_QUEUE_URL: true,
   WEBHOOK_DELIVERIES_DLQ_URL: true,
 });
