@@ -6,6 +6,7 @@ import type { IdempotencyClaim } from '../ports/operation-store';
 import type { Page, PageRequest } from '../ports/token-store';
 import { TABLE } from '../resources';
 import { batchGetInOrder, tableKeyOf } from './dynamodb-batch-get';
+import { indexPage } from './dynamodb-index-page';
 import { decodePageToken, encodePageToken } from './pagination';
 
 /**
@@ -299,26 +300,16 @@ export class DynamoDbJobStore implements JobStore {
           Limit: page.limit + 1, // one more than asked, so nextToken is null exactly on the last page
         }),
       );
-      return pageOf(result.Items ?? [], page.limit, keyNames, (items) => items.map(cardFromItem));
+      const entries = result.Items ?? [];
+      const last = entries[page.limit - 1];
+      return {
+        items: entries.slice(0, page.limit).map(cardFromItem),
+        nextToken: entries.length > page.limit && last ? encodePageToken(Object.fromEntries(keyNames.map((k) => [k, String(last[k])]))) : null,
+      };
     }
-    const status = filter.status;
-    const gsi1pk = byStatus(jobId, status);
-    const keyNames = [TABLE.partitionKey, TABLE.sortKey, GSI.partitionKey, GSI.sortKey];
-    const result = await this.client.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        IndexName: GSI.name,
-        KeyConditionExpression: '#p = :p',
-        ExpressionAttributeNames: { '#p': GSI.partitionKey },
-        ExpressionAttributeValues: { ':p': gsi1pk },
-        ExclusiveStartKey: decodePageToken(page.nextToken, { attribute: GSI.partitionKey, value: gsi1pk }, keyNames),
-        Limit: page.limit + 1,
-      }),
-    );
-    // The index holds keys only: the cards themselves are read by key; one that moved on since is left out.
-    return pageOf(result.Items ?? [], page.limit, keyNames, async (entries) =>
-      (await batchGetInOrder(this.client, this.tableName, entries.map(tableKeyOf))).map(cardFromItem).filter((card) => card.status === status),
-    );
+    // A card that moved on since the index was read is left out.
+    const { items, nextToken } = await indexPage(this.client, this.tableName, byStatus(jobId, filter.status), page);
+    return { items: items.map(cardFromItem).filter((card) => card.status === filter.status), nextToken };
   }
 
   async claimTick(jobId: string, generation: number, now: Date): Promise<ClaimResult> {
@@ -351,21 +342,18 @@ export class DynamoDbJobStore implements JobStore {
   }
 
   async queuedCards(jobId: string, limit: number): Promise<string[]> {
-    const result = await this.client.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        IndexName: GSI.name,
-        KeyConditionExpression: '#p = :p',
-        ExpressionAttributeNames: { '#p': GSI.partitionKey },
-        ExpressionAttributeValues: { ':p': byStatus(jobId, 'QUEUED') },
-        Limit: limit,
-      }),
-    );
-    return (result.Items ?? []).map((item) => String(item.issuerCardRefId));
+    return (await this.indexEntries(byStatus(jobId, 'QUEUED'), limit)).map((item) => String(item.issuerCardRefId));
   }
 
   async inFlightOperations(jobId: string): Promise<string[]> {
-    const keys: Record<string, string>[] = [];
+    const keys = (await this.indexEntries(byStatus(jobId, 'IN_FLIGHT'))).map(tableKeyOf);
+    const cards = (await batchGetInOrder(this.client, this.tableName, keys)).map(cardFromItem);
+    return cards.flatMap((card) => (card.status === 'IN_FLIGHT' && card.operationId ? [card.operationId] : []));
+  }
+
+  /** The gsi1 entries of a partition: the first `limit`, or all of them. */
+  private async indexEntries(partition: string, limit?: number): Promise<Record<string, unknown>[]> {
+    const entries: Record<string, unknown>[] = [];
     let exclusiveStartKey: Record<string, unknown> | undefined;
     do {
       const result = await this.client.send(
@@ -374,15 +362,15 @@ export class DynamoDbJobStore implements JobStore {
           IndexName: GSI.name,
           KeyConditionExpression: '#p = :p',
           ExpressionAttributeNames: { '#p': GSI.partitionKey },
-          ExpressionAttributeValues: { ':p': byStatus(jobId, 'IN_FLIGHT') },
+          ExpressionAttributeValues: { ':p': partition },
           ExclusiveStartKey: exclusiveStartKey,
+          ...(limit === undefined ? {} : { Limit: limit }),
         }),
       );
-      keys.push(...(result.Items ?? []).map(tableKeyOf));
-      exclusiveStartKey = result.LastEvaluatedKey;
+      entries.push(...(result.Items ?? []));
+      exclusiveStartKey = limit === undefined ? result.LastEvaluatedKey : undefined;
     } while (exclusiveStartKey);
-    const cards = (await batchGetInOrder(this.client, this.tableName, keys)).map(cardFromItem);
-    return cards.flatMap((card) => (card.status === 'IN_FLIGHT' && card.operationId ? [card.operationId] : []));
+    return entries;
   }
 
   async close(job: Job, now: Date): Promise<boolean> {
@@ -426,19 +414,4 @@ export class DynamoDbJobStore implements JobStore {
       throw err;
     }
   }
-}
-
-/** A page of `limit` from a query asked for limit + 1 items, with the key of its last item as nextToken. */
-async function pageOf<T>(
-  entries: Record<string, unknown>[],
-  limit: number,
-  keyNames: readonly string[],
-  read: (entries: Record<string, unknown>[]) => T[] | Promise<T[]>,
-): Promise<Page<T>> {
-  const pageEntries = entries.slice(0, limit);
-  const last = pageEntries[pageEntries.length - 1];
-  return {
-    items: await read(pageEntries),
-    nextToken: entries.length > limit && last ? encodePageToken(Object.fromEntries(keyNames.map((k) => [k, String(last[k])]))) : null,
-  };
 }

@@ -9,7 +9,8 @@ import { TABLE } from '../resources';
 import { fromItem as operationFromItem, operationItem, operationKey } from './dynamodb-operation-store';
 import { jobCardSettleItems } from './dynamodb-job-store';
 import { cardSettlement } from '../domain/job';
-import { batchGetInOrder, tableKeyOf } from './dynamodb-batch-get';
+import { batchGetInOrder } from './dynamodb-batch-get';
+import { indexPage } from './dynamodb-index-page';
 import { decodePageToken, encodePageToken } from './pagination';
 
 /**
@@ -94,29 +95,8 @@ export class DynamoDbTokenStore implements TokenStore {
   }
 
   async listCardTokens(issuerCardRefId: string, page: PageRequest): Promise<Page<Token>> {
-    const gsi1pk = `CARD#${issuerCardRefId}`;
-    const keyNames = [TABLE.partitionKey, TABLE.sortKey, GSI.partitionKey, GSI.sortKey];
-    // The index holds keys only: page through it, then read the tokens themselves (consistently) by key.
-    const result = await this.client.send(
-      new QueryCommand({
-        TableName: this.options.tableName,
-        IndexName: GSI.name,
-        KeyConditionExpression: '#p = :p',
-        ExpressionAttributeNames: { '#p': GSI.partitionKey },
-        ExpressionAttributeValues: { ':p': gsi1pk },
-        ExclusiveStartKey: decodePageToken(page.nextToken, { attribute: GSI.partitionKey, value: gsi1pk }, keyNames),
-        Limit: page.limit + 1, // one more than asked, so nextToken is null exactly on the last page
-      }),
-    );
-    const entries = result.Items ?? [];
-    const pageEntries = entries.slice(0, page.limit);
-    const last = pageEntries[pageEntries.length - 1];
-    const more = entries.length > page.limit;
-    const items = await batchGetInOrder(this.client, this.options.tableName, pageEntries.map(tableKeyOf));
-    return {
-      items: items.map(tokenFromItem),
-      nextToken: more && last ? encodePageToken(Object.fromEntries(keyNames.map((k) => [k, String(last[k])]))) : null,
-    };
+    const { items, nextToken } = await indexPage(this.client, this.options.tableName, `CARD#${issuerCardRefId}`, page);
+    return { items: items.map(tokenFromItem), nextToken };
   }
 
   async history(virtualCardId: string, page: PageRequest): Promise<Page<HistoryEvent>> {

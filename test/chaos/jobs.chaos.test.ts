@@ -5,7 +5,7 @@ import { DynamoDbJobStore } from '../../lambdas/adapters/dynamodb-job-store';
 import { DynamoDbOperationStore } from '../../lambdas/adapters/dynamodb-operation-store';
 import { DynamoDbTokenStore } from '../../lambdas/adapters/dynamodb-token-store';
 import { countsAddUp, SETTLED_CARD_STATUSES, type Job, type JobCard } from '../../lambdas/domain/job';
-import { isFinal, recordSubmission, type Operation } from '../../lambdas/domain/operation';
+import { recordSubmission, type Operation } from '../../lambdas/domain/operation';
 import type { JobStore } from '../../lambdas/ports/job-store';
 import type { OperationStore } from '../../lambdas/ports/operation-store';
 import type { JobTickQueue, SubmissionQueue } from '../../lambdas/ports/queues';

@@ -136,7 +136,9 @@ describe('the counts add up (property)', () => {
 describe('callerIdentity', () => {
   const event = (requestContext: unknown) => ({ requestContext }) as unknown as HttpEvent;
   it('the IAM user or role ARN API Gateway authorised; null without one (local gateway)', () => {
-    expect(callerIdentity(event({ authorizer: { iam: { userArn: 'arn:aws:sts::1:assumed-role/backoffice/s' } } }))).toBe('arn:aws:sts::1:assumed-role/backoffice/s');
+    expect(callerIdentity(event({ authorizer: { iam: { userArn: 'arn:aws:sts::1:assumed-role/backoffice/s' } } }))).toBe(
+      'arn:aws:sts::1:assumed-role/backoffice/s',
+    );
     expect(callerIdentity(event({}))).toBeNull();
     expect(callerIdentity(event(undefined))).toBeNull();
   });
