@@ -18,10 +18,12 @@ export const TABLE = {
   ttlAttribute: 'expiresAt',
   globalIndexes: [
     /**
-     * Tokens of a card (gsi1pk = CARD#<issuerCardRefId>, gsi1sk = TOKEN#<virtualCardId>) and open operations
-     * (gsi1pk = OPEN_OPERATIONS, sparse). It projects only the keys and `issuerCardRefId` (for the open-operations
-     * filter), none of which a token or operation write changes: the index is written when an item enters or
-     * leaves it, not on every state change (one WRU per callback saved). Readers fetch the items by key.
+     * Tokens of a card (gsi1pk = CARD#<issuerCardRefId>, gsi1sk = TOKEN#<virtualCardId>), open operations
+     * (gsi1pk = OPEN_OPERATIONS, sparse) and a bulk job's cards by status (gsi1pk = JOBCARDS#<jobId>#<status>,
+     * gsi1sk = <issuerCardRefId>: the job runner finds QUEUED cards without reading the started ones). It projects
+     * only the keys and `issuerCardRefId` (for the open-operations filter), none of which a token or operation
+     * write changes: the index is written when an item enters or leaves it, not on every state change (one WRU per
+     * callback saved). Readers fetch the items by key.
      */
     { name: 'gsi1', partitionKey: 'gsi1pk', sortKey: 'gsi1sk', projectedAttributes: ['issuerCardRefId'] },
     /**
@@ -39,7 +41,7 @@ export const TABLE = {
 
 export type TableIndex = (typeof TABLE.globalIndexes)[number];
 
-export type QueueKey = 'issuerCallbacks' | 'tokenUpdates' | 'd1Requests' | 'd1BulkRequests' | 'webhookDeliveries';
+export type QueueKey = 'issuerCallbacks' | 'tokenUpdates' | 'd1Requests' | 'd1BulkRequests' | 'webhookDeliveries' | 'lcmJobs';
 
 export interface QueueSpec {
   /** Physical name used locally; CloudFormation names it in AWS. */
@@ -60,6 +62,8 @@ export const QUEUES: Record<QueueKey, QueueSpec> = {
   d1BulkRequests: { localName: 'd1-bulk-requests', envVar: 'D1_BULK_REQUESTS_QUEUE_URL', maxReceiveCount: 5, consumerTimeoutSeconds: 30 },
   /** One message per (event, subscription) attempt; a failed delivery is a new delayed message, not a redelivery. */
   webhookDeliveries: { localName: 'webhook-deliveries', envVar: 'WEBHOOK_DELIVERIES_QUEUE_URL', maxReceiveCount: 5, consumerTimeoutSeconds: 30 },
+  /** The bulk jobs' ticks (DESIGN §9): one message per generation of a RUNNING job, claimed on the job item. */
+  lcmJobs: { localName: 'lcm-jobs', envVar: 'LCM_JOBS_QUEUE_URL', maxReceiveCount: 5, consumerTimeoutSeconds: 30 },
 };
 
 export const dlqName = (queue: QueueSpec): string => `${queue.localName}-dlq`;

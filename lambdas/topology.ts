@@ -14,6 +14,8 @@ import { spec as deliverWebhook } from './handlers/deliver-webhook.spec';
 import { spec as eventSubscriptions } from './handlers/event-subscriptions.spec';
 import { spec as events } from './handlers/events.spec';
 import { spec as health } from './handlers/health.spec';
+import { spec as jobRunner } from './handlers/job-runner.spec';
+import { spec as lcmJobs } from './handlers/lcm-jobs.spec';
 import { spec as lcmOperations } from './handlers/lcm-operations.spec';
 import { spec as networkTokenCredentials } from './handlers/network-token-credentials.spec';
 import { spec as networkTokenQueries } from './handlers/network-token-queries.spec';
@@ -41,6 +43,8 @@ export const SPECS = {
   'token-queries': tokenQueries,
   'lcm-operations': lcmOperations,
   'd1-submitter': d1Submitter,
+  'lcm-jobs': lcmJobs,
+  'job-runner': jobRunner,
   'd1-bulk-submitter': d1BulkSubmitter,
   'notify-token-update': notifyTokenUpdate,
   'apply-token-update': applyTokenUpdate,

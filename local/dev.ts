@@ -76,6 +76,7 @@ const operatorSchema = z.omit(envSchema, {
   TOKEN_UPDATES_QUEUE_URL: true,
   D1_REQUESTS_QUEUE_URL: true,
   D1_BULK_REQUESTS_QUEUE_URL: true,
+  LCM_JOBS_QUEUE_URL: true,
   WEBHOOK_DELIVERIES_QUEUE_URL: true,
   WEBHOOK_DELIVERIES_DLQ_URL: true,
 });

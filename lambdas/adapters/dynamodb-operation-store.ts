@@ -1,9 +1,11 @@
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, GetCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { isFinal, type Operation } from '../domain/operation';
+import { cardSettlement } from '../domain/job';
+import { isFinal, type Operation, type OperationStatus } from '../domain/operation';
 import type { CreateResult, IdempotencyClaim, OperationStore } from '../ports/operation-store';
 import { TABLE } from '../resources';
 import { batchGetInOrder, tableKeyOf } from './dynamodb-batch-get';
+import { jobCardSettleItems, jobCardStartItems } from './dynamodb-job-store';
 
 /**
  * Item layout (single table):
@@ -33,6 +35,8 @@ const OPERATION_FIELDS = [
   'createdAt',
   'updatedAt',
   'order',
+  'requestedBy',
+  'jobId',
   'version',
 ] as const satisfies readonly (keyof Operation)[];
 
@@ -60,37 +64,39 @@ export class DynamoDbOperationStore implements OperationStore {
     const putOperation = {
       Put: { TableName: this.tableName, Item: operationItem(operation, operation.version), ConditionExpression: 'attribute_not_exists(pk)' },
     };
-    if (!idempotency) {
-      await this.client.send(new TransactWriteCommand({ TransactItems: [putOperation] }));
-      return { kind: 'created' };
-    }
-    try {
-      await this.client.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: {
-                  ...idempotencyKey(idempotency.key),
-                  entity: 'IDEMPOTENCY_KEY',
-                  operationId: operation.operationId,
-                  requestHash: idempotency.requestHash,
-                  expiresAt: idempotency.expiresAt,
-                },
-                // TTL deletion lags; an expired key is free even while its item lingers.
-                ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :now',
-                ExpressionAttributeValues: { ':now': Math.floor(this.now() / 1000) },
+    const claim = idempotency
+      ? [
+          {
+            Put: {
+              TableName: this.tableName,
+              Item: {
+                ...idempotencyKey(idempotency.key),
+                entity: 'IDEMPOTENCY_KEY',
+                operationId: operation.operationId,
+                requestHash: idempotency.requestHash,
+                expiresAt: idempotency.expiresAt,
               },
+              // TTL deletion lags; an expired key is free even while its item lingers.
+              ConditionExpression: 'attribute_not_exists(pk) OR expiresAt < :now',
+              ExpressionAttributeValues: { ':now': Math.floor(this.now() / 1000) },
             },
-            putOperation,
-          ],
-        }),
-      );
+          },
+        ]
+      : [];
+    const jobCard =
+      operation.jobId === null
+        ? []
+        : jobCardStartItems(this.tableName, { jobId: operation.jobId, issuerCardRefId: operation.issuerCardRefId }, operation.operationId, operation.createdAt);
+    try {
+      await this.client.send(new TransactWriteCommand({ TransactItems: [...claim, putOperation, ...jobCard] }));
       return { kind: 'created' };
     } catch (err) {
-      const keyTaken = err instanceof TransactionCanceledException && err.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed';
-      if (!keyTaken) throw err;
+      if (!(err instanceof TransactionCanceledException)) throw err;
+      const reasons = err.CancellationReasons ?? [];
+      const failed = (n: number) => reasons[n]?.Code === 'ConditionalCheckFailed';
+      // The card was started already (a redelivered tick) or the job stopped running: the card condition says so.
+      if (jobCard.length > 0 && (failed(claim.length + 1) || failed(claim.length + 2))) return { kind: 'card-not-startable' };
+      if (!idempotency || !failed(0)) throw err;
       const existing = await this.findIdempotencyKey(idempotency.key);
       if (!existing) throw err; // expired between the two calls: let the caller retry
       return { kind: 'key-exists', ...existing };
@@ -150,19 +156,25 @@ export class DynamoDbOperationStore implements OperationStore {
     return result.Item && result.Item.entity === 'OPERATION' ? fromItem(result.Item) : null;
   }
 
-  async save(operation: Operation, expectedVersion: number): Promise<'SAVED' | 'CONFLICT'> {
+  async save(operation: Operation, previous: { version: number; status: OperationStatus }): Promise<'SAVED' | 'CONFLICT'> {
+    const put = {
+      TableName: this.tableName,
+      Item: operationItem(operation, previous.version + 1),
+      ConditionExpression: 'version = :expected',
+      ExpressionAttributeValues: { ':expected': previous.version },
+    };
+    const settlement = cardSettlement(previous.status, operation);
     try {
-      await this.client.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: operationItem(operation, expectedVersion + 1),
-          ConditionExpression: 'version = :expected',
-          ExpressionAttributeValues: { ':expected': expectedVersion },
-        }),
-      );
+      // Operations of no job (or not becoming final): one conditional put, as ever.
+      if (!settlement) await this.client.send(new PutCommand(put));
+      else
+        await this.client.send(
+          new TransactWriteCommand({ TransactItems: [{ Put: put }, ...jobCardSettleItems(this.tableName, settlement, operation.updatedAt)] }),
+        );
       return 'SAVED';
     } catch (err) {
       if (err instanceof ConditionalCheckFailedException) return 'CONFLICT';
+      if (err instanceof TransactionCanceledException && err.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed') return 'CONFLICT';
       throw err;
     }
   }

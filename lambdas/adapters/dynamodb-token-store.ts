@@ -7,7 +7,10 @@ import type { HistoryEvent } from '../domain/virtual-card-change';
 import type { ChangeRecord, Page, PageRequest, RecordResult, TokenStore } from '../ports/token-store';
 import { TABLE } from '../resources';
 import { fromItem as operationFromItem, operationItem, operationKey } from './dynamodb-operation-store';
-import { batchGetInOrder, tableKeyOf } from './dynamodb-batch-get';
+import { jobCardSettleItems } from './dynamodb-job-store';
+import { cardSettlement } from '../domain/job';
+import { batchGetInOrder } from './dynamodb-batch-get';
+import { indexPage } from './dynamodb-index-page';
 import { decodePageToken, encodePageToken } from './pagination';
 
 /**
@@ -93,29 +96,8 @@ export class DynamoDbTokenStore implements TokenStore {
   }
 
   async listCardTokens(issuerCardRefId: string, page: PageRequest): Promise<Page<Token>> {
-    const gsi1pk = `CARD#${issuerCardRefId}`;
-    const keyNames = [TABLE.partitionKey, TABLE.sortKey, GSI.partitionKey, GSI.sortKey];
-    // The index holds keys only: page through it, then read the tokens themselves (consistently) by key.
-    const result = await this.client.send(
-      new QueryCommand({
-        TableName: this.options.tableName,
-        IndexName: GSI.name,
-        KeyConditionExpression: '#p = :p',
-        ExpressionAttributeNames: { '#p': GSI.partitionKey },
-        ExpressionAttributeValues: { ':p': gsi1pk },
-        ExclusiveStartKey: decodePageToken(page.nextToken, { attribute: GSI.partitionKey, value: gsi1pk }, keyNames),
-        Limit: page.limit + 1, // one more than asked, so nextToken is null exactly on the last page
-      }),
-    );
-    const entries = result.Items ?? [];
-    const pageEntries = entries.slice(0, page.limit);
-    const last = pageEntries[pageEntries.length - 1];
-    const more = entries.length > page.limit;
-    const items = await batchGetInOrder(this.client, this.options.tableName, pageEntries.map(tableKeyOf));
-    return {
-      items: items.map(tokenFromItem),
-      nextToken: more && last ? encodePageToken(Object.fromEntries(keyNames.map((k) => [k, String(last[k])]))) : null,
-    };
+    const { items, nextToken } = await indexPage(this.client, this.options.tableName, `CARD#${issuerCardRefId}`, page);
+    return { items: items.map(tokenFromItem), nextToken };
   }
 
   async history(virtualCardId: string, page: PageRequest): Promise<Page<HistoryEvent>> {
@@ -213,7 +195,7 @@ export class DynamoDbTokenStore implements TokenStore {
     ];
 
     if (record.operation) {
-      const { value, expectedVersion } = record.operation;
+      const { value, expectedVersion, previousStatus } = record.operation;
       items.push({
         Put: {
           TableName: tableName,
@@ -222,6 +204,9 @@ export class DynamoDbTokenStore implements TokenStore {
           ExpressionAttributeValues: { ':opVersion': expectedVersion },
         },
       });
+      // The callback that makes a job's operation final settles its card in the same write.
+      const settlement = cardSettlement(previousStatus, value);
+      if (settlement) items.push(...jobCardSettleItems(tableName, settlement, value.updatedAt));
     }
 
     try {

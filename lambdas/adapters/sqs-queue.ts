@@ -2,7 +2,7 @@ import { SendMessageBatchCommand, SendMessageCommand, SQSClient } from '@aws-sdk
 import type { WebhookDelivery } from '../domain/messages';
 import type { ClientTracing } from './client-tracing';
 import type { WebhookDeliveryQueue } from '../ports/events';
-import type { ChangeQueue, SubmissionQueue } from '../ports/queues';
+import type { ChangeQueue, JobTickQueue, SubmissionQueue } from '../ports/queues';
 
 export type SqsClientHook = (client: SQSClient) => void;
 
@@ -46,6 +46,17 @@ export class SqsSubmissionQueue implements SubmissionQueue {
 
   async submit(message: { operationId: string; attempt: number }, delaySeconds: number): Promise<void> {
     await this.client.send(new SendMessageCommand({ QueueUrl: this.queueUrl, MessageBody: JSON.stringify(message), DelaySeconds: delaySeconds }));
+  }
+}
+
+export class SqsJobTickQueue implements JobTickQueue {
+  constructor(
+    private readonly client: SQSClient,
+    private readonly queueUrl: string,
+  ) {}
+
+  async send(tick: { jobId: string; generation: number }, delaySeconds: number): Promise<void> {
+    await this.client.send(new SendMessageCommand({ QueueUrl: this.queueUrl, MessageBody: JSON.stringify(tick), DelaySeconds: delaySeconds }));
   }
 }
 

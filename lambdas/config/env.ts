@@ -42,7 +42,7 @@ export const envSchema = z.object({
   D1_TIMEOUT_MS: z._default(positiveInt, 5000),
   D1_RETRY_BASE_DELAY_MS: z._default(positiveInt, 1000),
   D1_MAX_ATTEMPTS: z._default(positiveInt.check(z.maximum(50)), 8),
-  /** Most updateCardState calls in any sliding second, across every consumer and instance (DESIGN §9). */
+  /** Most updateCardState calls in any sliding second, across every consumer and instance; the bulk job runner starts cards at this pace (DESIGN §9). */
   D1_MAX_TPS: z._default(positiveInt, 50),
   RECONCILE_AFTER_MS: z._default(positiveInt, 900000),
   LOG_LEVEL: z._default(z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL', 'SILENT']), 'INFO'),
@@ -50,7 +50,9 @@ export const envSchema = z.object({
   ISSUER_CALLBACKS_QUEUE_URL: url,
   TOKEN_UPDATES_QUEUE_URL: url,
   D1_REQUESTS_QUEUE_URL: url,
+  /** The bulk lane toward D1: first attempts (and retries) of the bulk jobs' operations. */
   D1_BULK_REQUESTS_QUEUE_URL: url,
+  LCM_JOBS_QUEUE_URL: url,
   WEBHOOK_DELIVERIES_QUEUE_URL: url,
   /**
    * The webhook-deliveries DLQ: the delivery consumer parks a delivery there itself once its 24 h retry budget is

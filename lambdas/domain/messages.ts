@@ -23,6 +23,9 @@ export const virtualCardChangeMessage = z.object({
 /** d1-requests: one attempt of one operation. */
 export const submissionMessage = z.object({ operationId: z.string().check(z.minLength(1)), attempt: z.number().check(z.int(), z.minimum(1)) });
 
+/** lcm-jobs: one tick of a bulk job's chain, claimed by moving the job from `generation` to `generation + 1`. */
+export const jobTickMessage = z.object({ jobId: z.string().check(z.minLength(1)), generation: z.number().check(z.int(), z.minimum(0)) });
+
 /** token-updates: one network-token update as received (a TokenUpdate). */
 export const tokenUpdateMessage = z.object({
   tokenId: z.string().check(z.minLength(1)),

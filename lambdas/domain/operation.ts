@@ -53,6 +53,10 @@ export interface Operation {
    * production, because createdAt ties within a millisecond and clocks of two Lambda instances disagree.
    */
   order: string;
+  /** Who asked: the caller's IAM identity in AWS (user/role ARN), null locally or when the gateway names none. */
+  requestedBy: string | null;
+  /** The bulk job (DESIGN §9) this operation runs a card of, else null. */
+  jobId: string | null;
   version: number;
 }
 
@@ -69,6 +73,8 @@ export interface NewOperation {
    * millisecond or Lambda created them. Rule 5 only ever compares operations on one token, and a token has one card.
    */
   sequence?: number | undefined;
+  requestedBy?: string | null | undefined;
+  jobId?: string | null | undefined;
 }
 
 /**
@@ -110,6 +116,8 @@ export function newOperation(input: NewOperation): Operation {
     createdAt,
     updatedAt: createdAt,
     order: input.sequence === undefined ? `${createdAt}#${input.operationId}` : cardOrder(input.sequence),
+    requestedBy: input.requestedBy ?? null,
+    jobId: input.jobId ?? null,
     version: 0,
   };
 }
@@ -132,6 +140,8 @@ export function operationView(op: Operation) {
       ...(t.outcome === 'FAILED' && t.errorCode !== undefined ? { errorCode: t.errorCode } : {}),
       at: t.at,
     })),
+    requestedBy: op.requestedBy,
+    jobId: op.jobId,
     createdAt: op.createdAt,
     updatedAt: op.updatedAt,
   };

@@ -40,6 +40,10 @@ export const operationSchema = z
         at: z.string(),
       }),
     ),
+    /** The caller's IAM identity in AWS; null locally. */
+    requestedBy: z.string().nullable(),
+    /** The bulk job this operation runs a card of (DESIGN §9), else null. */
+    jobId: z.string().nullable(),
     createdAt: z.string(),
     updatedAt: z.string(),
   })

@@ -2,6 +2,7 @@ import { documentClient } from '../adapters/dynamodb-client';
 import { DynamoDbOperationStore } from '../adapters/dynamodb-operation-store';
 import { DynamoDbTokenStore } from '../adapters/dynamodb-token-store';
 import { SqsSubmissionQueue, sqsClient } from '../adapters/sqs-queue';
+import { callerIdentity } from '../http/caller';
 import { defineHandler } from '../http/define-routes';
 import { notFound } from '../domain/errors';
 import { operationView } from '../domain/operation';
@@ -26,8 +27,8 @@ export const handler = defineHandler(
   },
   {
     createOperation: {
-      handle: async ({ headers, body }, deps) => {
-        const result = await requestOperation(deps, body, headers['idempotency-key']);
+      handle: async ({ headers, body, event }, deps) => {
+        const result = await requestOperation(deps, body, headers['idempotency-key'], { requestedBy: callerIdentity(event) });
         const op = result.operation;
         if (result.created) {
           metrics.addMetric('OperationsRequested', MetricUnit.Count, 1);

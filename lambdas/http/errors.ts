@@ -8,6 +8,7 @@ export const ERROR_CODES = [
   'FORBIDDEN',
   'NOT_FOUND',
   'TOKEN_DELETED',
+  'JOB_NOT_PENDING',
   'UNSUPPORTED_MEDIA_TYPE',
   'PAYLOAD_TOO_LARGE',
   'IDEMPOTENCY_KEY_REUSED',
@@ -58,6 +59,8 @@ export const internal = (): ApiError => new ApiError(500, 'INTERNAL', 'internal 
 const DOMAIN_STATUS: Record<DomainErrorKind, [number, ErrorCode]> = {
   NOT_FOUND: [404, 'NOT_FOUND'],
   TOKEN_DELETED: [409, 'TOKEN_DELETED'],
+  // A bulk job's change its status no longer allows (add cards or start once it left PENDING, cancel a COMPLETED one).
+  JOB_NOT_PENDING: [409, 'JOB_NOT_PENDING'],
   IDEMPOTENCY_KEY_REUSED: [422, 'IDEMPOTENCY_KEY_REUSED'],
   UPSTREAM_ERROR: [502, 'UPSTREAM_ERROR'],
   UNAVAILABLE: [503, 'UNAVAILABLE'],

@@ -6,6 +6,7 @@ export const virtualCardIdPath = z.object({ virtualCardId: z.string().min(1).max
 export const issuerCardRefIdPath = z.object({ issuerCardRefId: z.string().min(1).max(48) });
 export const operationIdPath = z.object({ operationId: z.string().min(1).max(64) });
 export const tokenIdPath = z.object({ tokenId: z.string().min(1).max(128) });
+export const jobIdPath = z.object({ jobId: z.string().min(1).max(64) });
 
 /** Plain decimal digits only: `1e2` or `0x10` are not a page size anyone meant. */
 const pageLimit = z

@@ -13,3 +13,8 @@ export interface ChangeQueue<T> {
 export interface SubmissionQueue {
   submit(message: { operationId: string; attempt: number }, delaySeconds: number): Promise<void>;
 }
+
+/** The bulk jobs' tick chain (lcm-jobs): one message per generation, delayed to pace the job. */
+export interface JobTickQueue {
+  send(tick: { jobId: string; generation: number }, delaySeconds: number): Promise<void>;
+}

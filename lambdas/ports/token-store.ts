@@ -1,4 +1,4 @@
-import type { Operation } from '../domain/operation';
+import type { Operation, OperationStatus } from '../domain/operation';
 import type { Token } from '../domain/token';
 import type { HistoryEvent } from '../domain/virtual-card-change';
 
@@ -22,8 +22,11 @@ export interface ChangeRecord {
   /** The token to store (its version is written as expectedVersion + 1); null = still unknown, nothing to store. */
   token: Token | null;
   event: HistoryEvent;
-  /** The operation the callback belongs to, when it records a token outcome; written on its version too. */
-  operation?: { value: Operation; expectedVersion: number } | undefined;
+  /**
+   * The operation the callback belongs to, when it records a token outcome; written on its version too. Its status
+   * before the callback says whether this write makes it final (a job's card then settles in the same transaction).
+   */
+  operation?: { value: Operation; expectedVersion: number; previousStatus: OperationStatus } | undefined;
 }
 
 export type RecordResult = 'RECORDED' | 'DUPLICATE' | 'CONFLICT';

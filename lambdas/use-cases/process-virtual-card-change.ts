@@ -36,7 +36,8 @@ export async function processVirtualCardChange(deps: { store: TokenStore }, chan
       // A known token gets its version bumped even when unchanged: its history sequence moves on.
       token: decision.change.token,
       event: decision.change.event,
-      operation: decision.operation && operation ? { value: decision.operation, expectedVersion: operation.version } : undefined,
+      operation:
+        decision.operation && operation ? { value: decision.operation, expectedVersion: operation.version, previousStatus: operation.status } : undefined,
     });
     if (result === 'DUPLICATE') return { duplicate: true };
     if (result === 'RECORDED') return { duplicate: false, operation: decision.operation, ...decision.change };

@@ -62,7 +62,7 @@ export async function reconcileCard(deps: ReconcileDeps, issuerCardRefId: string
   const settledOperations: string[] = [];
   for (const operation of await deps.operations.listOpen({ issuerCardRefId })) {
     const settled = settleOperation(operation, answer.virtualCards, now, deps.reconcileAfterMs);
-    if (settled && (await deps.operations.save(settled, operation.version)) === 'SAVED' && settled.status !== operation.status) {
+    if (settled && (await deps.operations.save(settled, operation)) === 'SAVED' && settled.status !== operation.status) {
       settledOperations.push(operation.operationId);
     }
   }

@@ -25,7 +25,7 @@ export interface RequestDeps {
 const IDEMPOTENCY_TTL_SECONDS = 25 * 3600;
 
 /** Same body = same validated fields, whatever their order or the whitespace around them. */
-export function requestHash(request: OperationRequest): string {
+export function requestHash(request: object): string {
   const canonical = Object.fromEntries(
     Object.entries(request)
       .filter(([, v]) => v !== undefined)
@@ -53,7 +53,12 @@ export class SubmissionNotQueued extends DomainError {
  *
  * (primary adapter) LCM API handler → this use case → (secondary adapters) DynamoDB, SQS
  */
-export async function requestOperation(deps: RequestDeps, request: OperationRequest, idempotencyKey?: string): Promise<RequestResult> {
+export async function requestOperation(
+  deps: RequestDeps,
+  request: OperationRequest,
+  idempotencyKey?: string,
+  caller: { requestedBy?: string | null } = {},
+): Promise<RequestResult> {
   const hash = requestHash(request);
   const replay = async (existing: { operationId: string; requestHash: string }): Promise<RequestResult> => {
     if (existing.requestHash !== hash) throw new DomainError('IDEMPOTENCY_KEY_REUSED', 'idempotency-key was used with another request');
@@ -66,25 +71,54 @@ export async function requestOperation(deps: RequestDeps, request: OperationRequ
   const claimed = idempotencyKey ? await deps.operations.findIdempotencyKey(idempotencyKey) : null;
   if (claimed) return replay(claimed);
 
-  const { expectedTokens, orderCard } = await expectedTokensOf(deps, request);
-  const now = deps.now();
-  const sequence = await deps.operations.nextSequence(orderCard);
-  const operation = newOperation({ ...request, operationId: deps.newId ? deps.newId() : newOperationId(randomUUID), expectedTokens, now, sequence });
+  const operation = await prepareOperation(deps, request, { requestedBy: caller.requestedBy ?? null, jobId: null });
+  const now = new Date(operation.createdAt);
   const claim = idempotencyKey ? { key: idempotencyKey, requestHash: hash, expiresAt: Math.floor(now.getTime() / 1000) + IDEMPOTENCY_TTL_SECONDS } : undefined;
   const created = await deps.operations.create(operation, claim);
   if (created.kind === 'key-exists') return replay(created);
+  await queueFirstAttempt(deps, operation);
+  return { created: true, operation };
+}
 
+/**
+ * One card of a bulk job (DESIGN §9), started as the CARD-scope operation `POST /v1/lcm-operations` would create
+ * (same expected tokens, card sequence, submitter, callbacks): its creation and the card's start are one
+ * transaction, conditioned on the card being QUEUED and the job RUNNING, so a redelivered tick never creates a
+ * second operation for a card. NOT_STARTABLE: the card was started already or the job stopped running.
+ * `deps.queue` is the bulk lane.
+ */
+export async function startJobCard(
+  deps: RequestDeps,
+  job: { jobId: string; action: LcmAction; reason: string | null; requestedBy: string | null },
+  issuerCardRefId: string,
+): Promise<'STARTED' | 'NOT_STARTABLE'> {
+  const request = { action: job.action, issuerCardRefId, ...(job.reason === null ? {} : { reason: job.reason }) };
+  const operation = await prepareOperation(deps, request, { requestedBy: job.requestedBy, jobId: job.jobId });
+  if ((await deps.operations.create(operation)).kind === 'card-not-startable') return 'NOT_STARTABLE';
+  await queueFirstAttempt(deps, operation);
+  return 'STARTED';
+}
+
+/** The operation as recorded before anything reaches D1: its expected tokens and its place in the card's order. */
+async function prepareOperation(
+  deps: RequestDeps,
+  request: OperationRequest,
+  origin: { requestedBy: string | null; jobId: string | null },
+): Promise<Operation> {
+  const { expectedTokens, orderCard } = await expectedTokensOf(deps, request);
+  const now = deps.now();
+  const sequence = await deps.operations.nextSequence(orderCard);
+  return newOperation({ ...request, operationId: deps.newId ? deps.newId() : newOperationId(randomUUID), expectedTokens, now, sequence, ...origin });
+}
+
+/** Queues attempt 1; if the queue refuses, nothing would ever submit it: say so on the operation (FAILED). */
+async function queueFirstAttempt(deps: RequestDeps, operation: Operation): Promise<void> {
   try {
     await deps.queue.submit({ operationId: operation.operationId, attempt: 1 }, 0);
   } catch {
-    // Nothing will ever submit it: say so on the operation rather than leave it PENDING forever.
-    await deps.operations.save(
-      { ...operation, status: 'FAILED', failure: { reason: 'D1_UNAVAILABLE' }, updatedAt: deps.now().toISOString() },
-      operation.version,
-    );
+    await deps.operations.save({ ...operation, status: 'FAILED', failure: { reason: 'D1_UNAVAILABLE' }, updatedAt: deps.now().toISOString() }, operation);
     throw new SubmissionNotQueued();
   }
-  return { created: true, operation };
 }
 
 /**

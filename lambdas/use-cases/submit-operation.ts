@@ -72,7 +72,7 @@ export async function submitOperation(deps: SubmitDeps, message: { operationId: 
       );
       enqueued = true;
     }
-    if ((await deps.operations.save(outcome.operation, operation.version)) === 'SAVED') return { kind: 'called', ...outcome };
+    if ((await deps.operations.save(outcome.operation, operation)) === 'SAVED') return { kind: 'called', ...outcome };
     const fresh = await deps.operations.get(message.operationId);
     if (!fresh) return { kind: 'unknown-operation' };
     operation = fresh;

@@ -53,6 +53,13 @@ export const SERVICE_METRICS = [
   'WebhookRetried',
   'WebhookParked',
   'WebhookDropped',
+  // Bulk jobs (DESIGN §9): jobs created, cards the job runner started and cards whose operation became final (per
+  // tick), first attempts it queued again for operations that lost theirs, and ticks of a job that is not moving.
+  'JobsCreated',
+  'JobCardsStarted',
+  'JobCardsSettled',
+  'JobAttemptsRequeued',
+  'JobsStalled',
 ] as const;
 export type ServiceMetricName = (typeof SERVICE_METRICS)[number];
 
@@ -75,6 +82,12 @@ export const METRIC_ALARMS: Partial<Record<ServiceMetricName, string>> = {
   TokenUpdateRecordFailures:
     'notify-token-update could not enqueue a D1 network-token update and answered 503. D1 retries it, but repeated failures ' +
     'mean token updates (state changes, new token PANs) are not being recorded: check the token-updates queue and the webhook Lambda.',
+  // A RUNNING job with nothing in flight that is not complete: its tick found cards left to start (by the counts) but
+  // none QUEUED. The other ways a RUNNING job stops moving are alarmed already: a tick chain that died leaves its
+  // message in the lcm-jobs DLQ, and a runner that throws counts as Lambda errors.
+  JobsStalled:
+    'A bulk job is RUNNING with cards left to start (by its counts) but none QUEUED and nothing in flight: it does not move. ' +
+    'Check the job (GET /v1/lcm-jobs/{jobId}, its cards by status) and the job-runner logs; cancelling it closes it.',
   ReconciliationFailures:
     'The scheduled reconciliation sweep could not reconcile some cards with overdue LCM operations (D1 getCardInfo unavailable ' +
     'or refused, or a write failed). They stay overdue and are retried on the next sweep; check the reconcile-sweep logs and D1 reachability.',

@@ -19,11 +19,12 @@ import type { Functions } from './functions';
 import { streamFailuresName, type QueuePair } from './queues';
 
 /** The dashboard's business panels, one graph each, in this order. */
-type Panel = 'callbacks' | 'd1' | 'tokenUpdates' | 'credentials' | 'reconciliation' | 'rejected' | 'events' | 'webhooks';
+type Panel = 'callbacks' | 'd1' | 'jobs' | 'tokenUpdates' | 'credentials' | 'reconciliation' | 'rejected' | 'events' | 'webhooks';
 
 const PANEL_TITLES: Record<Panel, string> = {
   callbacks: 'D1 callbacks (notifyVirtualCardChange)',
   d1: 'LCM operations toward D1 (updateCardState)',
+  jobs: 'Bulk jobs: cards started and settled',
   tokenUpdates: 'Network-token updates (notify-token-update)',
   credentials: 'Network-token credentials',
   reconciliation: 'Reconciliation with D1',
@@ -69,6 +70,11 @@ export const DASHBOARD_PANEL_OF: Record<ServiceMetricName, Panel> = {
   WebhookRetried: 'webhooks',
   WebhookParked: 'webhooks',
   WebhookDropped: 'webhooks',
+  JobsCreated: 'jobs',
+  JobCardsStarted: 'jobs',
+  JobCardsSettled: 'jobs',
+  JobAttemptsRequeued: 'jobs',
+  JobsStalled: 'jobs',
 };
 
 const API_TITLES: Record<ApiName, string> = {
@@ -157,7 +163,7 @@ export class Dashboard extends Construct {
     const streamConsumers = functions.all.filter(({ plan }) => plan.tableStream);
     const eventLag = new GraphWidget({
       title: 'Event lag: table-stream IteratorAge (ms, per minute)',
-      width: FULL / 2,
+      width: FULL / 3,
       height: HEIGHT,
       left: streamConsumers.flatMap(({ plan, fn }) =>
         (['p50', 'Maximum'] as const).map((stat) =>
@@ -168,12 +174,21 @@ export class Dashboard extends Construct {
     });
     const queueAge = new GraphWidget({
       title: 'Oldest message per queue (s, max per minute)',
-      width: FULL / 2,
+      width: FULL / 3,
       height: HEIGHT,
       left: (Object.keys(QUEUES) as QueueKey[]).map((key) =>
         queues[key].queue.metricApproximateAgeOfOldestMessage({ period: oneMinute, statistic: Stats.MAXIMUM, label: QUEUES[key].localName }),
       ),
       leftYAxis: { min: 0, label: 's', showUnits: false },
+    });
+
+    // A bulk job's pace: close to D1_MAX_TPS × 60 started per minute while it runs, settled following behind.
+    const jobPace = new GraphWidget({
+      title: 'Bulk job cards started and settled (per minute)',
+      width: FULL / 3,
+      height: HEIGHT,
+      left: (['JobCardsStarted', 'JobCardsSettled'] as const).map((name) => serviceMetric(name, oneMinute).with({ label: name })),
+      leftYAxis: { min: 0, showUnits: false },
     });
 
     const perFunction = (title: string, metric: (fn: Functions['all'][number]) => IMetric) =>
@@ -214,7 +229,7 @@ export class Dashboard extends Construct {
     this.dashboard = new CloudWatchDashboard(this, 'Dashboard', {
       dashboardName: `${Aws.STACK_NAME}-${Aws.REGION}`,
       defaultInterval: Duration.hours(3),
-      widgets: [[alarmStatus], latency, ...rowsOf(3, business), [dlqDepth, errors, throttles], [eventLag, queueAge], [d1Pace]],
+      widgets: [[alarmStatus], latency, ...rowsOf(3, business), [dlqDepth, errors, throttles], [eventLag, queueAge, jobPace], [d1Pace]],
     });
   }
 }

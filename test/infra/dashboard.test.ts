@@ -35,6 +35,12 @@ describe.each(cases)('%s', (_name, get) => {
       'ReconciliationFailures',
     ];
     for (const name of [...key, ...SERVICE_METRICS]) expect(lines).toContain(`${METRICS_NAMESPACE} ${name} service=${SERVICE_NAME} Sum`);
+    // The bulk jobs' pace, per minute.
+    const jobPace = body.widgets.find((w) => w.properties.title === 'Bulk job cards started and settled (per minute)');
+    expect(jobPace?.properties.metrics.map((m: unknown[]) => [m[1], (m[m.length - 1] as { period?: number }).period])).toEqual([
+      ['JobCardsStarted', 60],
+      ['JobCardsSettled', 60],
+    ]);
     // Latency and IntegrationLatency, p50 and p99, on each API's $default stage.
     for (const api of API_NAMES) {
       for (const metric of ['Latency', 'IntegrationLatency']) {

@@ -171,7 +171,7 @@ describe('open operations through a keys-only index', () => {
       created.push(op);
     }
     const finished = created[0]!;
-    expect(await store.save({ ...finished, status: 'SUCCEEDED', updatedAt: at(500) }, finished.version)).toBe('SAVED');
+    expect(await store.save({ ...finished, status: 'SUCCEEDED', updatedAt: at(500) }, finished)).toBe('SAVED');
 
     const open = (await store.listOpen({})).filter((o) => cards.includes(o.issuerCardRefId));
     expect(open).toHaveLength(129);

@@ -64,8 +64,29 @@ export interface Operation {
   submitAttempts: number;
   failure: { reason: string; responseCode?: number; errorCode?: number } | null;
   tokens: TokenOutcome[];
+  requestedBy: string | null;
+  jobId: string | null;
   createdAt: string;
   updatedAt: string;
+}
+
+/** A bulk job (DESIGN §9). */
+export interface Job {
+  jobId: string;
+  action: string;
+  reason: string | null;
+  status: 'PENDING' | 'RUNNING' | 'COMPLETED' | 'CANCELLED';
+  counts: { cards: number; started: number; SUCCEEDED: number; PARTIALLY_FAILED: number; FAILED: number; inFlight: number };
+  createdAt: string;
+  startedAt: string | null;
+  completedAt: string | null;
+  updatedAt: string;
+}
+
+/** `GET /v1/lcm-jobs/{jobId}/cards`. */
+export interface JobCardsPage {
+  cards: { issuerCardRefId: string; operationId: string | null; status: string }[];
+  nextToken: string | null;
 }
 
 /** `GET /v1/network-tokens/{tokenId}`. */

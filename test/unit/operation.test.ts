@@ -509,6 +509,8 @@ describe('operationView (DESIGN §3 Operation)', () => {
     'submitAttempts',
     'failure',
     'tokens',
+    'requestedBy',
+    'jobId',
     'createdAt',
     'updatedAt',
   ].sort();

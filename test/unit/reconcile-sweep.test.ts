@@ -87,9 +87,9 @@ function world() {
             (createdBefore === undefined || op.createdAt < createdBefore),
         );
       },
-      async save(operation, expectedVersion) {
-        if (operations.get(operation.operationId)?.version !== expectedVersion) return 'CONFLICT';
-        operations.set(operation.operationId, { ...operation, version: expectedVersion + 1 });
+      async save(operation, previous) {
+        if (operations.get(operation.operationId)?.version !== previous.version) return 'CONFLICT';
+        operations.set(operation.operationId, { ...operation, version: previous.version + 1 });
         return 'SAVED';
       },
     },
