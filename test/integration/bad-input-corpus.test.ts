@@ -1248,6 +1248,86 @@ function listRoute(route: string, base: string, tooLong: string, forged: [string
   }
 }
 
+// --- bulk jobs (DESIGN §9) -----------------------------------------------------------------------------------
+{
+  const JOBS = '/v1/lcm-jobs';
+  const UNKNOWN_JOB = '00000000-0000-4000-8000-000000000000';
+  const json = hdrs({ 'content-type': 'application/json' });
+  const create = 'POST /v1/lcm-jobs';
+  const bad = (route: string, path: string, name: string, body: unknown, fields: string[]): void =>
+    add(route, {
+      name: `${name} → 400 ${fields.join(', ')}`,
+      method: 'POST',
+      path,
+      headers: json,
+      body: J(body),
+      status: 400,
+      code: 'VALIDATION_FAILED',
+      fields,
+    });
+  bad(create, JOBS, 'body {}', {}, ['action', 'issuerCardRefIds']);
+  bad(create, JOBS, 'action "PAUSE"', { action: 'PAUSE', issuerCardRefIds: ['c-1'] }, ['action']);
+  bad(create, JOBS, 'no cards', { action: 'SUSPEND', issuerCardRefIds: [] }, ['issuerCardRefIds']);
+  bad(create, JOBS, '1 001 cards', { action: 'SUSPEND', issuerCardRefIds: Array.from({ length: 1001 }, (_, i) => `c-${i}`) }, ['issuerCardRefIds']);
+  bad(create, JOBS, 'a card id of 49 chars', { action: 'SUSPEND', issuerCardRefIds: ['c'.repeat(49)] }, ['issuerCardRefIds.0']);
+  bad(create, JOBS, 'a reason of 257 chars', { action: 'DELETE', reason: 'r'.repeat(257), issuerCardRefIds: ['c-1'] }, ['reason']);
+  add(create, {
+    name: 'text/plain body → 415',
+    method: 'POST',
+    path: JOBS,
+    headers: hdrs({ 'content-type': 'text/plain' }),
+    body: 'x',
+    status: 415,
+    code: 'UNSUPPORTED_MEDIA_TYPE',
+  });
+  add(create, { name: 'GET → 405 allow POST', method: 'GET', path: JOBS, status: 405, code: 'METHOD_NOT_ALLOWED', allow: 'POST' });
+
+  const cards = 'POST /v1/lcm-jobs/{jobId}/cards';
+  bad(cards, `${JOBS}/${UNKNOWN_JOB}/cards`, 'body {}', {}, ['issuerCardRefIds']);
+  add(cards, {
+    name: 'an unknown job → 404',
+    method: 'POST',
+    path: `${JOBS}/${UNKNOWN_JOB}/cards`,
+    headers: json,
+    body: J({ issuerCardRefIds: ['c-1'] }),
+    status: 404,
+    code: 'NOT_FOUND',
+  });
+  for (const [route, verb] of [
+    ['POST /v1/lcm-jobs/{jobId}/start', 'start'],
+    ['POST /v1/lcm-jobs/{jobId}/cancel', 'cancel'],
+  ] as const) {
+    add(route, { name: 'an unknown job → 404', method: 'POST', path: `${JOBS}/${UNKNOWN_JOB}/${verb}`, status: 404, code: 'NOT_FOUND' });
+    add(route, { name: 'GET → 405 allow POST', method: 'GET', path: `${JOBS}/${UNKNOWN_JOB}/${verb}`, status: 405, code: 'METHOD_NOT_ALLOWED', allow: 'POST' });
+  }
+  add('GET /v1/lcm-jobs/{jobId}', { name: 'an unknown job → 404', method: 'GET', path: `${JOBS}/${UNKNOWN_JOB}`, status: 404, code: 'NOT_FOUND' });
+  add('GET /v1/lcm-jobs/{jobId}', {
+    name: 'an id of 10 000 chars → 404',
+    method: 'GET',
+    path: `${JOBS}/${'j'.repeat(10_000)}`,
+    status: 404,
+    code: 'NOT_FOUND',
+  });
+  const list = 'GET /v1/lcm-jobs/{jobId}/cards';
+  add(list, { name: 'an unknown job → 404', method: 'GET', path: `${JOBS}/${UNKNOWN_JOB}/cards`, status: 404, code: 'NOT_FOUND' });
+  add(list, {
+    name: 'status=BOGUS → 400 query.status',
+    method: 'GET',
+    path: `${JOBS}/${UNKNOWN_JOB}/cards?status=BOGUS`,
+    status: 400,
+    code: 'VALIDATION_FAILED',
+    fields: ['query.status'],
+  });
+  add(list, {
+    name: 'limit=0 → 400 query.limit',
+    method: 'GET',
+    path: `${JOBS}/${UNKNOWN_JOB}/cards?limit=0`,
+    status: 400,
+    code: 'VALIDATION_FAILED',
+    fields: ['query.limit'],
+  });
+}
+
 // --- OPTIONS is another method too (§3: known path, other method → 405 with allow) --------------------------
 for (const [route, path, allow] of [
   ['GET /health', '/health', 'GET'],

