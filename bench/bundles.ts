@@ -98,6 +98,7 @@ const DUMMY_ENV: Partial<Record<EnvKey, string>> = {
   ISSUER_CALLBACKS_QUEUE_URL: QUEUE_URL('issuer-callbacks'),
   TOKEN_UPDATES_QUEUE_URL: QUEUE_URL('token-updates'),
   D1_REQUESTS_QUEUE_URL: QUEUE_URL('d1-requests'),
+  D1_BULK_REQUESTS_QUEUE_URL: QUEUE_URL('d1-bulk-requests'),
   WEBHOOK_DELIVERIES_QUEUE_URL: QUEUE_URL('webhook-deliveries'),
   WEBHOOK_DELIVERIES_DLQ_URL: QUEUE_URL('webhook-deliveries-dlq'),
   EVENT_BUS_NAME: 'token-lifecycle-events',

@@ -34,16 +34,16 @@ Commands:
   status <queue>    The DLQ's move tasks (the last 10): status, messages moved / to move, failure reason.
   cancel <queue>    Cancel the DLQ's running move task; what it moved stays moved.
 
-<queue>: issuerCallbacks | tokenUpdates | d1Requests | webhookDeliveries, or the queue's name (issuer-callbacks,
-         token-updates, d1-requests, webhook-deliveries; the -dlq names are accepted too). A redriven webhook
-         delivery starts a fresh 24 h of retries.
+<queue>: issuerCallbacks | tokenUpdates | d1Requests | d1BulkRequests | webhookDeliveries, or the queue's name
+         (issuer-callbacks, token-updates, d1-requests, d1-bulk-requests, webhook-deliveries; the -dlq names are
+         accepted too). A redriven webhook delivery starts a fresh 24 h of retries.
 
 Options:
   --max N           list, redrive --dry-run: show at most N messages (default 100).
   --dry-run         redrive: list what would move; nothing is moved.
   --rate N          redrive: at most N messages a second (MaxNumberOfMessagesPerSecond, 1-500; default: SQS's).
-  --queue-url URL   The source queue's URL. Default: $ISSUER_CALLBACKS_QUEUE_URL, $TOKEN_UPDATES_QUEUE_URL or
-                    $D1_REQUESTS_QUEUE_URL, else GetQueueUrl of the local queue name.
+  --queue-url URL   The source queue's URL. Default: the queue's own variable ($ISSUER_CALLBACKS_QUEUE_URL,
+                    $D1_BULK_REQUESTS_QUEUE_URL, …), else GetQueueUrl of the local queue name.
   --dlq-url URL     The DLQ's URL. Default: the target of the source queue's RedrivePolicy, which it must be.
   -h, --help        This text.
 

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { SendMessageBatchCommand } from '@aws-sdk/client-sqs';
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { DynamoDbOperationStore } from '../../lambdas/adapters/dynamodb-operation-store';
 import { newOperation } from '../../lambdas/domain/operation';
 import type { RequestRecord } from '../../local/d1-simulator';
@@ -67,9 +68,25 @@ async function interactiveOperation(): Promise<Operation> {
 
 const notPending = (id: string) => eventually(async () => ((await getOperation(id)).status !== 'PENDING' ? true : undefined), 20_000, 50);
 
+/**
+ * The pace never lets more than D1_MAX_TPS through, whatever the load: that is always asserted. How much of the
+ * budget the local pipeline (gateway, pollers, submitters, simulator and DynamoDB Local on one 2-core box) manages
+ * to use depends on the CPU it gets, so the efficiency bounds apply only when this process's event loop kept up
+ * (p99 delay under 40 ms, what the guard allows); otherwise the figures are printed, not asserted.
+ */
+const loopDelay = monitorEventLoopDelay({ resolution: 10 });
+loopDelay.enable();
+afterAll(() => loopDelay.disable());
+function keptUp(): boolean {
+  const p99 = loopDelay.percentile(99) / 1e6;
+  console.log(`event-loop delay p99 ${p99.toFixed(0)} ms${p99 < 40 ? '' : ': the box is starved, efficiency bounds not asserted'}`);
+  return p99 < 40;
+}
+
 beforeEach(async () => {
   await d1.quiet();
   await d1.simCall('DELETE', '/_sim/requests');
+  loopDelay.reset();
 });
 
 it(`${3 * TPS} bulk and 6 interactive operations: never more than D1_MAX_TPS (${TPS}) calls in any sliding second, done close to N / D1_MAX_TPS`, async () => {
@@ -96,8 +113,7 @@ it(`${3 * TPS} bulk and 6 interactive operations: never more than D1_MAX_TPS (${
   expect(figures.maxInAnySecond).toBeLessThanOrEqual(TPS);
   // At this small N fixed costs weigh most: the first slot (0.3–0.5 s after the enqueue on an idle box), the guard slot
   // (1 in 20) and the 1 s SQS delay of the last deferred attempts. The steady rate is checked in the backlog test.
-  // Generous on purpose (a loaded 2-core box is slower; the figure is the bench's): a pacer stuck at half rate fails.
-  expect(last - first).toBeLessThanOrEqual(floor * 1.8);
+  if (keptUp()) expect(last - first).toBeLessThanOrEqual(floor * 1.3);
   // Every call once: none lost, none doubled.
   expect(new Set(sent.map((r) => r.headers['x-correlation-id'])).size).toBe(total);
   for (const op of interactive) await notPending(op.operationId);
@@ -122,12 +138,27 @@ it('a 429/503 burst halves the pace for every consumer, which then recovers by i
 
   await new Promise((resolve) => setTimeout(resolve, firstThrottle + 5600 - Date.now()));
   const sent = await updates();
+  // What the pace handed out: each second's capacity, fixed when its counter was created.
+  const { Items = [] } = await stack.ddb.send(
+    new QueryCommand({
+      TableName: stack.resources.env.TABLE_NAME!,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :second)',
+      ExpressionAttributeValues: { ':pk': 'PACE#d1', ':second': 'SECOND#' },
+    }),
+  );
+  const capacity = (fromMs: number) => Items.filter((i) => Number(String(i.sk).slice('SECOND#'.length)) * 1000 >= fromMs).map((i) => Number(i.c));
   // Seconds already handed out keep their slots (up to ~1.2 s ahead); the second after those runs at about half.
   const slowed = between(sent, firstThrottle + 1500, firstThrottle + 2500);
   const recovered = between(sent, firstThrottle + 4500, firstThrottle + 5500);
-  console.log(`back-off: ${slowed} calls in the second 1.5 s after the first 429, ${recovered} calls 4.5 s after it (D1_MAX_TPS ${TPS})`);
-  expect(slowed).toBeLessThanOrEqual(TPS * 0.75);
-  expect(recovered).toBeGreaterThanOrEqual(TPS * 0.6);
+  console.log(
+    `back-off: ${slowed} calls in the second 1.5 s after the first 429, ${recovered} calls 4.5 s after it (D1_MAX_TPS ${TPS}); ` +
+      `capacities from the cut on: ${capacity(firstThrottle).join(' ')}`,
+  );
+  expect(slowed).toBeLessThanOrEqual(TPS * 0.75); // an upper bound: a loaded box only lowers it
+  // The rate in force climbs back: half, then + ceil(20 / 8) a second, up to the 19 usable slots. (Measured calls
+  // follow it on an idle box; on a loaded one the local pipeline, not the pace, can be the bottleneck.)
+  expect(Math.min(...capacity(firstThrottle))).toBeLessThanOrEqual(TPS / 2 + 3);
+  expect(capacity(firstThrottle + 4000)).toContain(19);
   expect(maxInAnyWindow(times(sent))).toBeLessThanOrEqual(TPS);
   // The throttled attempts were retried like any transient answer.
   expect(sent.filter((r) => r.status === 503)).toHaveLength(2);
@@ -153,7 +184,9 @@ it('an interactive operation is not stuck behind a bulk backlog: it reaches D1 w
   console.log(
     `interactive behind ${bulk.length} bulk operations: reached D1 after ${waits.join(', ')} ms; steady rate ${rate.toFixed(1)} calls/s (D1_MAX_TPS ${TPS})`,
   );
-  for (const wait of waits) expect(wait).toBeLessThanOrEqual(3000);
-  expect(rate).toBeGreaterThanOrEqual(TPS * 0.6);
+  if (keptUp()) {
+    for (const wait of waits) expect(wait).toBeLessThanOrEqual(2000);
+    expect(rate).toBeGreaterThanOrEqual(TPS * 0.8); // 18.8 of the 19 usable calls/s measured on an idle box
+  }
   expect(maxInAnyWindow(times(sent))).toBeLessThanOrEqual(TPS);
 });
