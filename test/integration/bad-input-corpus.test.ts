@@ -1248,83 +1248,118 @@ function listRoute(route: string, base: string, tooLong: string, forged: [string
   }
 }
 
-// --- bulk jobs (DESIGN §9) -----------------------------------------------------------------------------------
+// --- bulk jobs: /v1/lcm-jobs… (nothing may be written: every job id here is unknown) -------------------------
 {
   const JOBS = '/v1/lcm-jobs';
-  const UNKNOWN_JOB = '00000000-0000-4000-8000-000000000000';
-  const json = hdrs({ 'content-type': 'application/json' });
-  const create = 'POST /v1/lcm-jobs';
-  const bad = (route: string, path: string, name: string, body: unknown, fields: string[]): void =>
-    add(route, {
-      name: `${name} → 400 ${fields.join(', ')}`,
-      method: 'POST',
-      path,
-      headers: json,
-      body: J(body),
-      status: 400,
-      code: 'VALIDATION_FAILED',
-      fields,
-    });
-  bad(create, JOBS, 'body {}', {}, ['action', 'issuerCardRefIds']);
-  bad(create, JOBS, 'action "PAUSE"', { action: 'PAUSE', issuerCardRefIds: ['c-1'] }, ['action']);
-  bad(create, JOBS, 'no cards', { action: 'SUSPEND', issuerCardRefIds: [] }, ['issuerCardRefIds']);
-  bad(create, JOBS, '1 001 cards', { action: 'SUSPEND', issuerCardRefIds: Array.from({ length: 1001 }, (_, i) => `c-${i}`) }, ['issuerCardRefIds']);
-  bad(create, JOBS, 'a card id of 49 chars', { action: 'SUSPEND', issuerCardRefIds: ['c'.repeat(49)] }, ['issuerCardRefIds.0']);
-  bad(create, JOBS, 'a reason of 257 chars', { action: 'DELETE', reason: 'r'.repeat(257), issuerCardRefIds: ['c-1'] }, ['reason']);
-  add(create, {
-    name: 'text/plain body → 415',
-    method: 'POST',
-    path: JOBS,
-    headers: hdrs({ 'content-type': 'text/plain' }),
-    body: 'x',
-    status: 415,
-    code: 'UNSUPPORTED_MEDIA_TYPE',
-  });
-  add(create, { name: 'GET → 405 allow POST', method: 'GET', path: JOBS, status: 405, code: 'METHOD_NOT_ALLOWED', allow: 'POST' });
+  const UNKNOWN = '00000000-0000-4000-8000-00000000job1';
+  const base = { 'content-type': 'application/json' };
+  const ids = (n: number) => Array.from({ length: n }, (_, i) => `card-${i}`);
+  const bad = (route: string, path: string, name: string, value: unknown, fields: string[], headers: HeaderList = hdrs(base)): void =>
+    add(route, { name: `${name} → 400 ${fields.join(', ')}`, method: 'POST', path, headers, body: J(value), status: 400, code: 'VALIDATION_FAILED', fields });
 
-  const cards = 'POST /v1/lcm-jobs/{jobId}/cards';
-  bad(cards, `${JOBS}/${UNKNOWN_JOB}/cards`, 'body {}', {}, ['issuerCardRefIds']);
-  add(cards, {
+  const create = 'POST /v1/lcm-jobs';
+  bodyRouteCommon({ route: create, path: JOBS, headers: base, required: ['action', 'issuerCardRefIds'] });
+  bad(create, JOBS, 'action "suspend"', { action: 'suspend', issuerCardRefIds: ['a'] }, ['action']);
+  bad(create, JOBS, 'no cards', { action: 'SUSPEND', issuerCardRefIds: [] }, ['issuerCardRefIds']);
+  bad(create, JOBS, '1 001 cards', { action: 'SUSPEND', issuerCardRefIds: ids(1001) }, ['issuerCardRefIds']);
+  bad(create, JOBS, 'cards as a string', { action: 'SUSPEND', issuerCardRefIds: 'a' }, ['issuerCardRefIds']);
+  bad(create, JOBS, 'an empty and a 49-char card', { action: 'SUSPEND', issuerCardRefIds: ['ok', '', 'c'.repeat(49)] }, [
+    'issuerCardRefIds.1',
+    'issuerCardRefIds.2',
+  ]);
+  bad(create, JOBS, 'a card as a number', { action: 'SUSPEND', issuerCardRefIds: [7] }, ['issuerCardRefIds.0']);
+  bad(create, JOBS, 'reason of 257 chars', { action: 'SUSPEND', issuerCardRefIds: ['a'], reason: 'r'.repeat(257) }, ['reason']);
+  bad(create, JOBS, 'empty reason', { action: 'SUSPEND', issuerCardRefIds: ['a'], reason: '' }, ['reason']);
+  bad(
+    create,
+    JOBS,
+    'idempotency-key of 129 chars',
+    { action: 'SUSPEND', issuerCardRefIds: ['a'] },
+    ['headers.idempotency-key'],
+    hdrs(base, { 'idempotency-key': 'k'.repeat(129) }),
+  );
+  for (const method of ['GET', 'PUT', 'DELETE'])
+    add(create, { name: `${method} → 405 allow POST`, method, path: JOBS, status: 405, code: 'METHOD_NOT_ALLOWED', allow: 'POST' });
+
+  const addCards = 'POST /v1/lcm-jobs/{jobId}/cards';
+  const cardsPath = `${JOBS}/${UNKNOWN}/cards`;
+  bodyRouteCommon({ route: addCards, path: cardsPath, headers: base, required: ['issuerCardRefIds'] });
+  bad(addCards, cardsPath, '1 001 cards', { issuerCardRefIds: ids(1001) }, ['issuerCardRefIds']);
+  bad(addCards, cardsPath, 'a 49-char card', { issuerCardRefIds: ['c'.repeat(49)] }, ['issuerCardRefIds.0']);
+  add(addCards, {
     name: 'an unknown job → 404',
     method: 'POST',
-    path: `${JOBS}/${UNKNOWN_JOB}/cards`,
-    headers: json,
-    body: J({ issuerCardRefIds: ['c-1'] }),
+    path: cardsPath,
+    headers: hdrs(base),
+    body: J({ issuerCardRefIds: ['a'] }),
     status: 404,
     code: 'NOT_FOUND',
   });
-  for (const [route, verb] of [
+  add(addCards, {
+    name: 'a job id of 65 chars → 404',
+    method: 'POST',
+    path: `${JOBS}/${'j'.repeat(65)}/cards`,
+    headers: hdrs(base),
+    body: J({ issuerCardRefIds: ['a'] }),
+    status: 404,
+    code: 'NOT_FOUND',
+  });
+
+  for (const [route, action] of [
     ['POST /v1/lcm-jobs/{jobId}/start', 'start'],
     ['POST /v1/lcm-jobs/{jobId}/cancel', 'cancel'],
   ] as const) {
-    add(route, { name: 'an unknown job → 404', method: 'POST', path: `${JOBS}/${UNKNOWN_JOB}/${verb}`, status: 404, code: 'NOT_FOUND' });
-    add(route, { name: 'GET → 405 allow POST', method: 'GET', path: `${JOBS}/${UNKNOWN_JOB}/${verb}`, status: 405, code: 'METHOD_NOT_ALLOWED', allow: 'POST' });
+    const path = `${JOBS}/${UNKNOWN}/${action}`;
+    add(route, { name: 'an unknown job → 404', method: 'POST', path, status: 404, code: 'NOT_FOUND' });
+    add(route, {
+      name: 'a body that is not JSON → 415',
+      method: 'POST',
+      path,
+      headers: [['content-type', 'text/plain']],
+      body: 'go',
+      status: 415,
+      code: 'UNSUPPORTED_MEDIA_TYPE',
+    });
+    add(route, {
+      name: `/${action.toUpperCase()} (wrong case) → 404`,
+      method: 'POST',
+      path: `${JOBS}/${UNKNOWN}/${action.toUpperCase()}`,
+      status: 404,
+      code: 'NOT_FOUND',
+    });
+    for (const method of ['GET', 'PUT', 'DELETE'])
+      add(route, { name: `${method} → 405 allow POST`, method, path, status: 405, code: 'METHOD_NOT_ALLOWED', allow: 'POST' });
   }
-  add('GET /v1/lcm-jobs/{jobId}', { name: 'an unknown job → 404', method: 'GET', path: `${JOBS}/${UNKNOWN_JOB}`, status: 404, code: 'NOT_FOUND' });
-  add('GET /v1/lcm-jobs/{jobId}', {
-    name: 'an id of 10 000 chars → 404',
+
+  const getJob = 'GET /v1/lcm-jobs/{jobId}';
+  for (const [name, id] of [
+    ['an unknown job', UNKNOWN],
+    ['an id of 65 chars', 'j'.repeat(65)],
+    ['an encoded slash (a%2Fb)', 'a%2Fb'],
+    ['a NUL id (%00)', '%00'],
+  ]) {
+    add(getJob, { name: `${name} → 404`, method: 'GET', path: `${JOBS}/${id}`, status: 404, code: 'NOT_FOUND' });
+  }
+  for (const method of ['PUT', 'DELETE', 'POST'])
+    add(getJob, { name: `${method} → 405 allow GET`, method, path: `${JOBS}/${UNKNOWN}`, status: 405, code: 'METHOD_NOT_ALLOWED', allow: 'GET' });
+
+  const listCards = 'GET /v1/lcm-jobs/{jobId}/cards';
+  const query = (name: string, q: string, fields: string[]) =>
+    add(listCards, { name: `${name} → 400 ${fields.join(', ')}`, method: 'GET', path: `${cardsPath}?${q}`, status: 400, code: 'VALIDATION_FAILED', fields });
+  query('status DONE', 'status=DONE', ['query.status']);
+  query('status queued (lower case)', 'status=queued', ['query.status']);
+  query('limit 0', 'limit=0', ['query.limit']);
+  query('limit 101', 'limit=101', ['query.limit']);
+  query('limit 1e2', 'limit=1e2', ['query.limit']);
+  query('a nextToken that is not ours', `nextToken=${b64url('x')}`, ['query.nextToken']);
+  query('limit and status both bad', 'limit=-1&status=x', ['query.limit', 'query.status']);
+  add(listCards, { name: 'an unknown job → 404', method: 'GET', path: cardsPath, status: 404, code: 'NOT_FOUND' });
+  add(listCards, {
+    name: 'an unknown job with a well-formed query → 404',
     method: 'GET',
-    path: `${JOBS}/${'j'.repeat(10_000)}`,
+    path: `${cardsPath}?status=QUEUED&limit=5`,
     status: 404,
     code: 'NOT_FOUND',
-  });
-  const list = 'GET /v1/lcm-jobs/{jobId}/cards';
-  add(list, { name: 'an unknown job → 404', method: 'GET', path: `${JOBS}/${UNKNOWN_JOB}/cards`, status: 404, code: 'NOT_FOUND' });
-  add(list, {
-    name: 'status=BOGUS → 400 query.status',
-    method: 'GET',
-    path: `${JOBS}/${UNKNOWN_JOB}/cards?status=BOGUS`,
-    status: 400,
-    code: 'VALIDATION_FAILED',
-    fields: ['query.status'],
-  });
-  add(list, {
-    name: 'limit=0 → 400 query.limit',
-    method: 'GET',
-    path: `${JOBS}/${UNKNOWN_JOB}/cards?limit=0`,
-    status: 400,
-    code: 'VALIDATION_FAILED',
-    fields: ['query.limit'],
   });
 }
 
