@@ -4,14 +4,11 @@
  * The simulator's record of the `updateCardState` calls it received is the pacing check: the most calls in any
  * sliding 1-second window must not exceed `D1_MAX_TPS`.
  */
-import { performance } from 'node:perf_hooks';
-import type { CounterReport } from './protocol';
+import { maxInAnyWindow } from '../local/d1-simulator/pace';
+import { now, pool, sleep } from './phases';
+import { callbackKey, type CounterReport } from './protocol';
 import type { ServiceProcess } from './service-process';
 import { CALLBACK_PATH, type Delivery } from './workload';
-import { callbackKey } from './protocol';
-
-const now = (): number => performance.timeOrigin + performance.now();
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** The most the API takes per request (POST /v1/lcm-jobs and …/cards). */
 const CARDS_PER_REQUEST = 1000;
@@ -49,27 +46,6 @@ async function expectStatus(method: string, url: string, status: number, body?: 
   const answer = await call(method, url, body);
   if (answer.status !== status) throw new Error(`${method} ${url}: HTTP ${answer.status} ${JSON.stringify(answer.json)}`);
   return answer.json;
-}
-
-/** Runs `task` over 0..count-1, `concurrency` at a time. */
-async function pool(count: number, concurrency: number, task: (index: number) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: concurrency }, async () => {
-      while (next < count) await task(next++);
-    }),
-  );
-}
-
-/** The most instants (epoch ms) in any half-open window [t, t + 1000): a sliding window, not calendar seconds. */
-export function maxInAnyWindow(instantsMs: readonly number[], windowMs = 1000): number {
-  const sorted = [...instantsMs].sort((a, b) => a - b);
-  let most = 0;
-  for (let first = 0, last = 0; last < sorted.length; last++) {
-    while (sorted[last]! - sorted[first]! >= windowMs) first++;
-    most = Math.max(most, last - first + 1);
-  }
-  return most;
 }
 
 export const jobCards = (prefix: string, count: number): { issuerCardRefId: string; virtualCardId: string }[] =>

@@ -20,8 +20,8 @@ import { median, percentile } from './stats';
 import { openOperations } from './verify';
 import { CALLBACK_PATH, TOKEN_UPDATE_PATH, type Delivery } from './workload';
 
-const now = (): number => performance.timeOrigin + performance.now();
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+export const now = (): number => performance.timeOrigin + performance.now();
+export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Polls `probe` until it returns true; throws with `what` after `timeoutMs`. */
 async function waitFor(what: string, timeoutMs: number, probe: () => Promise<boolean>): Promise<void> {
@@ -267,7 +267,7 @@ async function postJson(url: string, body: unknown): Promise<{ status: number; j
 }
 
 /** Runs `task` over 0..count-1, `concurrency` at a time. */
-async function pool(count: number, concurrency: number, task: (index: number) => Promise<void>): Promise<void> {
+export async function pool(count: number, concurrency: number, task: (index: number) => Promise<void>): Promise<void> {
   let next = 0;
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
