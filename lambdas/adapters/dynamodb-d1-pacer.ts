@@ -220,46 +220,43 @@ export class DynamoDbD1Pacer implements D1Pacer {
   }
 
   /** ADD `count` to the second's counter if that stays within `room`; the new state, or null (state remembered). */
-  private async take(second: number, fresh: Omit<SecondState, 'n'>, room: number, count: number): Promise<SecondState | null> {
-    try {
-      const { Attributes } = await this.client.send(
-        new UpdateCommand({
-          TableName: this.options.tableName,
-          Key: secondKey(second),
-          UpdateExpression:
-            'SET c = if_not_exists(c, :c), bl = if_not_exists(bl, :bl), expiresAt = if_not_exists(expiresAt, :exp), entity = :entity ADD n :count',
-          ConditionExpression: 'attribute_not_exists(n) OR (n < c AND n <= :before)',
-          ExpressionAttributeValues: {
-            ':c': fresh.c,
-            ':bl': fresh.bl,
-            ':exp': second + SECOND_TTL_S,
-            ':entity': 'D1_PACE',
-            ':count': count,
-            ':before': room - count,
-          },
-          ReturnValues: 'ALL_NEW',
-          ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
-        }),
-      );
-      return this.remember(second, Attributes!);
-    } catch (err) {
-      this.learnFrom(second, err);
-      return null;
-    }
+  private take(second: number, fresh: Omit<SecondState, 'n'>, room: number, count: number): Promise<SecondState | null> {
+    return this.updateSecond(second, fresh, {
+      update: 'ADD n :count',
+      condition: 'attribute_not_exists(n) OR (n < c AND n <= :before)',
+      values: { ':count': count, ':before': room - count },
+    });
   }
 
   /** Moves the counter from below `first` to `first + count - 1` (creating the second if new), granting those slots. */
-  private async advance(second: number, fresh: Omit<SecondState, 'n'>, first: number, count: number): Promise<SecondState | null> {
-    const last = first + count - 1;
+  private advance(second: number, fresh: Omit<SecondState, 'n'>, first: number, count: number): Promise<SecondState | null> {
+    return this.updateSecond(second, fresh, {
+      update: 'SET n = :last',
+      condition: 'attribute_not_exists(n) OR (n < :first AND c >= :last)',
+      values: { ':first': first, ':last': first + count - 1 },
+    });
+  }
+
+  /**
+   * One conditional write of a second's counter: `grant` moves `n`; the second's capacity, bulk limit and expiry are
+   * set only where it is new (so every consumer maps slots to the same times). The new state, or null when the
+   * condition failed (the state it saw is remembered).
+   */
+  private async updateSecond(
+    second: number,
+    fresh: Omit<SecondState, 'n'>,
+    grant: { update: `ADD ${string}` | `SET ${string}`; condition: string; values: Record<string, number> },
+  ): Promise<SecondState | null> {
+    const created = 'c = if_not_exists(c, :c), bl = if_not_exists(bl, :bl), expiresAt = if_not_exists(expiresAt, :exp), entity = :entity';
+    const update = grant.update.startsWith('SET ') ? `${grant.update}, ${created}` : `SET ${created} ${grant.update}`;
     try {
       const { Attributes } = await this.client.send(
         new UpdateCommand({
           TableName: this.options.tableName,
           Key: secondKey(second),
-          UpdateExpression:
-            'SET n = :last, c = if_not_exists(c, :c), bl = if_not_exists(bl, :bl), expiresAt = if_not_exists(expiresAt, :exp), entity = :entity',
-          ConditionExpression: 'attribute_not_exists(n) OR (n < :first AND c >= :last)',
-          ExpressionAttributeValues: { ':first': first, ':last': last, ':c': fresh.c, ':bl': fresh.bl, ':exp': second + SECOND_TTL_S, ':entity': 'D1_PACE' },
+          UpdateExpression: update,
+          ConditionExpression: grant.condition,
+          ExpressionAttributeValues: { ':c': fresh.c, ':bl': fresh.bl, ':exp': second + SECOND_TTL_S, ':entity': 'D1_PACE', ...grant.values },
           ReturnValues: 'ALL_NEW',
           ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
         }),
