@@ -6,6 +6,7 @@ import type { AckPhase, LcmRun, PipelineRun } from './phases';
 import { PRICES, TARGET_USD_PER_MILLION_CALLBACKS } from './prices';
 import { countersOf, EVENT_DELIVERY_CONSUMER, EVENT_PUBLISHER, EVENTS_OUT_HANDLERS, type CounterReport } from './protocol';
 import type { EventLag } from './events-out';
+import type { JobRun } from './jobs';
 import { atLeast, atMost, type Row } from './report';
 import { ratio } from './stats';
 
@@ -543,6 +544,83 @@ export function steadyStateRows(learnt: PipelineRun, steady: PipelineRun): Row[]
       target: `≤ $${STEADY_STATE_TARGET_USD}`,
       verdict: atMost(pipelineCost + eventsOutCost, STEADY_STATE_TARGET_USD),
       note: `events out adds $${eventsOutCost.toFixed(2)} (one token.renewed per callback, one subscription)`,
+    },
+  ];
+}
+
+// ------------------------------------------------------------------------------------------------------------
+// 7. Bulk job
+
+/** The pace a job of N cards should keep: within 10 % of the floor N / D1_MAX_TPS. */
+const JOB_WALL_TARGET_RATIO = 1.1;
+
+export interface JobFigures {
+  /** The job's own work: API, job runner, bulk submitter, callbacks, pacer (events out beside it). */
+  perCard: PerUnit;
+  cost: { usage: Usage; cost: CostBreakdown };
+  eventsOutCost: { usage: Usage; cost: CostBreakdown };
+}
+
+export function jobFigures(job: JobRun): JobFigures {
+  const d1 = { 'd1-bulk-submitter': ASSUMED_D1_ROUND_TRIP_MS };
+  const usage = usageFrom(pipelineCounters(job.counters), job.cards, d1);
+  const eventsOut = usageFrom(eventsOutCounters(job.counters), job.cards, {}, eventsPublished(job.counters));
+  return {
+    perCard: perUnit(pipelineCounters(job.counters), job.cards),
+    cost: { usage, cost: costOf(usage) },
+    eventsOutCost: { usage: eventsOut, cost: costOf(eventsOut) },
+  };
+}
+
+export function jobRows(job: JobRun, figures: JobFigures): Row[] {
+  const section = `7. Bulk job: SUSPEND ${job.cards.toLocaleString('en-US')} cards of one token each, D1_MAX_TPS = ${job.maxTps} (baseline: the floor N / D1_MAX_TPS)`;
+  const wallRatio = ratio(job.seconds, job.floorSeconds);
+  const { perCard, cost, eventsOutCost } = figures;
+  return [
+    {
+      section,
+      metric: 'wall time, start → COMPLETED',
+      value: job.seconds,
+      unit: 's',
+      baseline: job.floorSeconds,
+      ratio: wallRatio,
+      target: `≤ ${JOB_WALL_TARGET_RATIO}× floor`,
+      verdict: atMost(wallRatio, JOB_WALL_TARGET_RATIO),
+      note: `${(job.cards / job.seconds).toFixed(0)} cards/s; COMPLETED = every card's operation final (its callback applied); D1 answers at once (simulator)`,
+    },
+    {
+      section,
+      metric: 'updateCardState calls in any sliding 1-s window, most',
+      value: job.maxCallsInAnySecond,
+      unit: 'calls',
+      target: `≤ ${job.maxTps}`,
+      verdict: atMost(job.maxCallsInAnySecond, job.maxTps),
+      note: `as the D1 simulator received them; ${job.d1Calls.toLocaleString('en-US')} calls for ${job.cards.toLocaleString('en-US')} cards`,
+    },
+    {
+      section,
+      metric: 'DynamoDB requests / card',
+      value: perCard.writes + perCard.reads,
+      unit: '',
+      note:
+        `${perCard.writes.toFixed(2)} writes (${perCard.wru.toFixed(2)} WRU), ${perCard.reads.toFixed(2)} reads (${perCard.rru.toFixed(2)} RRU): ` +
+        `job items, the card's operation, the D1 pace counters, the callback; events out not included`,
+    },
+    {
+      section,
+      metric: 'SQS requests / card',
+      value: perCard.sqs,
+      unit: '',
+      note: 'sends, receives and deletes of lcm-jobs, d1-bulk-requests and issuer-callbacks',
+    },
+    {
+      section,
+      metric: '$ per 1 000 cards',
+      value: cost.cost.usdPerMillion / 1000,
+      unit: '$',
+      note:
+        `Lambda, API, SQS, DynamoDB; d1-bulk-submitter duration includes an assumed ${ASSUMED_D1_ROUND_TRIP_MS} ms D1 round trip; ` +
+        `events out adds $${(eventsOutCost.cost.usdPerMillion / 1000).toFixed(3)} per 1 000 cards`,
     },
   ];
 }

@@ -5,7 +5,7 @@
  * sliding 1-second window must not exceed `D1_MAX_TPS`.
  */
 import { maxInAnyWindow } from '../local/d1-simulator/pace';
-import { now, pool, sleep } from './phases';
+import { now, sleep } from './phases';
 import { callbackKey, type CounterReport } from './protocol';
 import type { ServiceProcess } from './service-process';
 import { CALLBACK_PATH, type Delivery } from './workload';
@@ -48,6 +48,7 @@ async function expectStatus(method: string, url: string, status: number, body?: 
   return answer.json;
 }
 
+/** The cards `/_sim/card-batches` seeds. */
 export const jobCards = (prefix: string, count: number): { issuerCardRefId: string; virtualCardId: string }[] =>
   Array.from({ length: count }, (_, i) => ({ issuerCardRefId: `${prefix}-card-${i}`, virtualCardId: `${prefix}-vc-${i}` }));
 
@@ -64,12 +65,9 @@ export function learnDeliveries(cards: readonly { issuerCardRefId: string; virtu
   });
 }
 
-/** Seeds the simulator's cards (one token each): D1 answers for them and sends their callbacks. */
-export async function seedSimulatorCards(simulatorUrl: string, cards: readonly { issuerCardRefId: string; virtualCardId: string }[]): Promise<void> {
-  await pool(cards.length, 16, async (i) => {
-    const card = cards[i]!;
-    await expectStatus('POST', `${simulatorUrl}/_sim/cards`, 201, { issuerCardRefId: card.issuerCardRefId, tokens: [{ virtualCardId: card.virtualCardId }] });
-  });
+/** Seeds the simulator's cards, `<prefix>-card-<i>` with token `<prefix>-vc-<i>`: D1 answers for them and sends their callbacks. */
+export async function seedSimulatorCards(simulatorUrl: string, prefix: string, count: number): Promise<void> {
+  await expectStatus('POST', `${simulatorUrl}/_sim/card-batches`, 201, { prefix, count, activate: false });
 }
 
 /**
@@ -106,8 +104,8 @@ export async function jobPhase(
   await service.idle();
   await service.eventsSettled(options.timeoutMs);
   const counters = await service.readCounters();
-  const { requests } = (await expectStatus('GET', `${simulatorUrl}/_sim/requests`, 200)) as { requests: { path: string; at: string }[] };
-  const calls = requests.filter((r) => r.path.endsWith('/updateCardState')).map((r) => Date.parse(r.at));
+  const { requests } = (await expectStatus('GET', `${simulatorUrl}/_sim/requests`, 200)) as { requests: { path: string; receivedAtMs: number }[] };
+  const calls = requests.filter((r) => r.path.endsWith('/updateCardState')).map((r) => r.receivedAtMs);
   return {
     cards: ids.length,
     maxTps: options.maxTps,
@@ -118,4 +116,16 @@ export async function jobPhase(
     counts: job.counts,
     counters,
   };
+}
+
+/** What must hold after a job without faults: every card started once, succeeded, and D1 called once per card. */
+export function jobMismatches(job: JobRun): string[] {
+  const problems: string[] = [];
+  const { cards, started, SUCCEEDED: succeeded, inFlight } = job.counts;
+  if (cards !== job.cards || started !== job.cards || succeeded !== job.cards || inFlight !== 0) {
+    problems.push(`job counts ${JSON.stringify(job.counts)}: expected ${job.cards} cards started and SUCCEEDED, none in flight`);
+  }
+  if (job.d1Calls !== job.cards) problems.push(`job: ${job.d1Calls} updateCardState calls for ${job.cards} cards`);
+  if (job.maxCallsInAnySecond > job.maxTps) problems.push(`job: ${job.maxCallsInAnySecond} updateCardState calls in one second, D1_MAX_TPS ${job.maxTps}`);
+  return problems;
 }

@@ -21,7 +21,20 @@ import os from 'node:os';
 import path from 'node:path';
 import { bundleRows, measureBundles } from './bundles';
 import { eventLag } from './events-out';
-import { costFigures, costRows, eventsLogged, eventsOutRows, latencyRows, pipelineRows, requestFigures, requestRows, steadyStateRows } from './figures';
+import {
+  costFigures,
+  costRows,
+  eventsLogged,
+  eventsOutRows,
+  jobFigures,
+  jobRows,
+  latencyRows,
+  pipelineRows,
+  requestFigures,
+  requestRows,
+  steadyStateRows,
+} from './figures';
+import { jobCards, jobMismatches, jobPhase, learnDeliveries, seedSimulatorCards } from './jobs';
 import {
   ackPhase,
   BARE_CONSUMER,
@@ -34,7 +47,7 @@ import {
   type PipelineRun,
 } from './phases';
 import { PRICES, PRICES_RECORDED } from './prices';
-import { BENCH_TR_API_KEY } from './protocol';
+import { BENCH_D1_MAX_TPS, BENCH_TR_API_KEY } from './protocol';
 import { formatTable, machine, writeJson } from './report';
 import { startWebhookReceiver, type WebhookReceiver } from './receiver';
 import { startServiceProcess, type ServiceProcess } from './service-process';
@@ -54,6 +67,8 @@ interface Profile {
   chunks: number;
   tokenUpdates: number;
   lcmOperations: number;
+  /** Cards of the bulk job (section 7), one token each. */
+  jobCards: number;
   /** Fresh node processes per bundle for its init time. */
   initRounds: number;
   seed: number;
@@ -80,6 +95,7 @@ function profile(argv: readonly string[]): Profile {
     chunks: quick ? 2 : 6,
     tokenUpdates: Math.round(callbacks / 5),
     lcmOperations: quick ? 20 : 200,
+    jobCards: option('job-cards') ?? (quick ? 1000 : 10_000),
     initRounds: quick ? 10 : 20,
     seed: option('seed') ?? 7,
   };
@@ -147,7 +163,14 @@ async function measure(service: ServiceProcess, receiver: WebhookReceiver, p: Pr
 
     progress(`4. LCM: ${p.lcmOperations} operations through the back-office API, d1-submitter, the D1 simulator and the callback`);
     const lcm = await lcmPhase(service, table, { operations: p.lcmOperations, concurrency: 8, timeoutMs: 60_000 });
-    return { product, bare, duplicates, tokenUpdates, learnt, steadyState, lcm };
+
+    progress(`7. bulk job: ${p.jobCards} cards of one token each seeded in the simulator, learnt through ACTIVATE callbacks`);
+    const cards = jobCards('job', p.jobCards);
+    await seedSimulatorCards(service.info.simulatorUrl, 'job', p.jobCards);
+    const jobLearnt = await runPipeline(service, { ...productOptions, deliveries: learnDeliveries(cards), timeoutMs: 600_000 });
+    progress(`7. bulk job: one SUSPEND job over the ${p.jobCards} cards at D1_MAX_TPS ${BENCH_D1_MAX_TPS} (floor ${p.jobCards / BENCH_D1_MAX_TPS} s)`);
+    const job = await jobPhase(service, { cards, maxTps: BENCH_D1_MAX_TPS, timeoutMs: 600_000 });
+    return { product, bare, duplicates, tokenUpdates, learnt, steadyState, lcm, jobLearnt, job };
   });
 
   progress(
@@ -160,6 +183,8 @@ async function measure(service: ServiceProcess, receiver: WebhookReceiver, p: Pr
     ...results.tokenUpdates.failures,
     ...results.learnt.failures,
     ...results.steadyState.failures,
+    ...results.jobLearnt.failures,
+    ...jobMismatches(results.job),
     ...tokenMismatches,
     ...(await verifyNetworkTokens(table, service.info.tableName, updates.expected)),
     ...(await verifyOperations(table, service.info.tableName, results.lcm.created)),
@@ -214,6 +239,7 @@ async function main(): Promise<void> {
 
   const requests = requestFigures(results.product, results.distinct, results.duplicates, results.bare, results.tokenUpdates, results.lcm);
   const cost = costFigures(results.product, results.lcm);
+  const jobs = jobFigures(results.job);
   const rows = [
     ...latencyRows(results.ack),
     ...pipelineRows(results.product, results.bare, results.tokenUpdates, results.verified),
@@ -221,6 +247,7 @@ async function main(): Promise<void> {
     ...steadyStateRows(results.learnt, results.steadyState),
     ...costRows(cost),
     ...eventsOutRows(results.lag, requests),
+    ...jobRows(results.job, jobs),
     ...bundleRows(bundles),
   ];
   const seconds = (Date.now() - started) / 1000;
@@ -250,6 +277,7 @@ async function main(): Promise<void> {
       tokenUpdates: summary(results.tokenUpdates),
     },
     lcm: { ...results.lcm, created: results.lcm.created.length },
+    job: { ...results.job, learnt: summary(results.jobLearnt), figures: jobs },
     requests,
     cost,
     eventsOut: { ...results.lag, unmatched: results.lag.unmatched.length, receiver: results.receiver },

@@ -33,8 +33,10 @@ import { attributeTo, countDynamoDbRequests, countSqsRequests, resetSdkCounts, s
 import {
   BARE_APPLY_CONSUMER,
   BARE_ROUTE_PATH,
+  BENCH_D1_MAX_TPS,
   BENCH_ISSUER_ID,
   BENCH_TR_API_KEY,
+  CALLBACK_CONSUMERS,
   callbackKey,
   EVENT_DELIVERY_CONSUMER,
   EVENT_PUBLISHER,
@@ -292,7 +294,7 @@ async function loadConsumer(name: HandlerName): Promise<SqsHandler> {
   if (name === BARE_APPLY) return timedConsumer(name, bareApply, true);
   const mod = (await import(`../lambdas/handlers/${name}`)) as { handler: SqsHandler };
   // Completions are callback identities: the consumers of other messages have none.
-  return timedConsumer(name, mod.handler, name !== 'd1-submitter' && name !== EVENT_DELIVERY_CONSUMER);
+  return timedConsumer(name, mod.handler, CALLBACK_CONSUMERS.has(name));
 }
 
 async function loadStreamConsumer(name: HandlerName): Promise<StreamHandler> {
@@ -320,6 +322,7 @@ async function startStack(): Promise<Stack> {
       TR_JWE_PRIVATE_KEY: 'unused-by-the-benched-handlers',
       DATA_KEY: randomBytes(32).toString('base64'),
       LOG_LEVEL: 'INFO', // what runs in AWS: the log volume is part of the cost
+      D1_MAX_TPS: String(BENCH_D1_MAX_TPS), // the bulk job's pace (section 7); interactive operations share it
       // The bench's webhook receiver listens on 127.0.0.1 (as npm start's event sink does).
       WEBHOOK_ALLOW_LOOPBACK: 'true',
       ...engines.env,

@@ -8,6 +8,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
   callbackBatchSchema,
   callbackSchema,
+  cardBatchSchema,
   cardSchema,
   networkTokenSchema,
   tokenFieldsSchema,
@@ -166,6 +167,23 @@ export function controlApi({ model, faults, deliveries, requests, reset }: Contr
       case 'GET /_sim/cards/{id}': {
         const id = decodeURIComponent(path.slice('/_sim/cards/'.length));
         return model.cards.has(id) ? [200, model.cardView(id)] : undefined;
+      }
+      case 'POST /_sim/card-batches': {
+        // A portfolio for bulk jobs: seeded, then learnt by the service through one ACTIVATE per token.
+        const batch = parse(cardBatchSchema, await readJson(req));
+        const ids = Array.from({ length: batch.count }, (_, i) => ({ issuerCardRefId: `${batch.prefix}-card-${i}`, virtualCardId: `${batch.prefix}-vc-${i}` }));
+        for (const card of ids) model.seedCard(card.issuerCardRefId, [{ virtualCardId: card.virtualCardId, walletProviderId: 'APPLE_PAY', status: 'RESUMED' }]);
+        const summary = { cards: ids.length, first: ids[0]!.issuerCardRefId, last: ids.at(-1)!.issuerCardRefId };
+        if (!batch.activate) return [201, summary];
+        const plan = ids.map((card) => planCallback({ ...card, action: 'ACTIVATE', source: 'TSP' }));
+        plan.forEach(applyCallback);
+        const [status, body] = await send(plan, wait, summary);
+        // A tally, not a thousand statuses.
+        const { statuses, ...rest } = body as Json & { statuses?: number[] };
+        if (!statuses) return [status, rest];
+        const delivered: Record<string, number> = {};
+        for (const s of statuses) delivered[s] = (delivered[s] ?? 0) + 1;
+        return [status, { ...rest, delivered }];
       }
       case 'POST /_sim/callbacks': {
         const planned = planCallback(await readJson(req));

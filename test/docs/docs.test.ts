@@ -288,9 +288,9 @@ describe('README walk-through against npm start', () => {
         .replace(/(localhost|127\.0\.0\.1):3200\b/g, `$1:${sinkPort}`);
     results = await runSteps(
       steps.map((step) => ({ ...step, command: local(step.command) })),
-      90_000,
+      180_000,
     );
-  }, 240_000);
+  }, 330_000);
 
   afterAll(async () => {
     child?.kill('SIGTERM');

@@ -49,6 +49,11 @@ describe('control API bodies', () => {
       { issuerCardRefId: 'card-1', tokens: [{ virtualCardId: 'vc-1' }, { virtualCardId: 'vc-2', status: 'FROZEN' }] },
       `tokens[].status must be one of ${STATUSES}`,
     ],
+    ['/_sim/card-batches', { count: 3 }, 'prefix must match ^[a-zA-Z0-9_-]{1,32}$'],
+    ['/_sim/card-batches', { prefix: 'bin 1', count: 3 }, 'prefix must match ^[a-zA-Z0-9_-]{1,32}$'],
+    ['/_sim/card-batches', { prefix: 'bin', count: 0 }, 'count must be an integer >= 1'],
+    ['/_sim/card-batches', { prefix: 'bin', count: 10_001 }, 'count must be at most 10000'],
+    ['/_sim/card-batches', { prefix: 'bin', count: 2, activate: 'yes' }, 'activate must be a boolean'],
     ['/_sim/callbacks', { issuerCardRefId: 'card-1', virtualCardId: 'vc-1' }, 'issuerCardRefId, virtualCardId and action are required strings'],
     ['/_sim/callbacks', { ...callback, errorCode: '221' }, 'errorCode must be a number'],
     ['/_sim/callbacks', { ...callback, delivery: { duplicate: -1 } }, 'delivery.duplicate must be an integer >= 0'],
@@ -97,6 +102,31 @@ describe('control API bodies', () => {
   ])('POST %s %j → 400 %s', async (path, body, message) => {
     expect(await call(path, body)).toEqual(rejected(message));
     await nothingChanged();
+  });
+
+  it('a card batch seeds one token per card and, unless told not to, sends one ACTIVATE per token', async () => {
+    // Nobody listens at the service URL: each delivery ends in a network error, which is what the tally shows.
+    const seeded = await call('/_sim/card-batches?wait=true', { prefix: 'bin', count: 3 });
+    expect(seeded.status).toBe(200);
+    expect(seeded.body).toMatchObject({ cards: 3, first: 'bin-card-0', last: 'bin-card-2', deliveries: 3 });
+    expect(Object.values(seeded.body.delivered as Record<string, number>).reduce((a, b) => a + b, 0)).toBe(3);
+    expect((await call('/_sim/cards/bin-card-2', undefined, 'GET')).body).toEqual({
+      issuerCardRefId: 'bin-card-2',
+      tokens: [{ virtualCardId: 'bin-vc-2', walletProviderId: 'APPLE_PAY', status: 'RESUMED' }],
+    });
+    const sent = (await call('/_sim/deliveries', undefined, 'GET')).body.deliveries as { virtualCardId: string; action: string }[];
+    expect(sent.map((d) => [d.virtualCardId, d.action])).toEqual([
+      ['bin-vc-0', 'ACTIVATE'],
+      ['bin-vc-1', 'ACTIVATE'],
+      ['bin-vc-2', 'ACTIVATE'],
+    ]);
+
+    expect(await call('/_sim/card-batches', { prefix: 'quiet', count: 2, activate: false })).toEqual({
+      status: 201,
+      body: { cards: 2, first: 'quiet-card-0', last: 'quiet-card-1' },
+    });
+    await sim.idle();
+    expect((await call('/_sim/deliveries', undefined, 'GET')).body.deliveries).toHaveLength(3);
   });
 
   it('a rejected fault leaves the armed faults as they were', async () => {
