@@ -21,6 +21,7 @@ import { handlerEntry, LAMBDA_NODE_MAJOR, lambdaBuildOptions } from '../lib/cons
 import type { EnvKey } from '../lambdas/config/env';
 import { COMPOSE } from '../lambdas/define-handler-core';
 import { HANDLERS, type HandlerName } from '../lambdas/topology';
+import { QUEUES } from '../lambdas/resources';
 import { atMost, type Row } from './report';
 import { median, ratio } from './stats';
 
@@ -95,11 +96,8 @@ const DUMMY_ENV: Partial<Record<EnvKey, string>> = {
   D1_COF_API_KEY: 'bench-d1-cof-api-key',
   TR_JWE_PRIVATE_KEY: '-----BEGIN PRIVATE KEY-----\\nbench\\n-----END PRIVATE KEY-----',
   TABLE_NAME: 'token-lifecycle-table',
-  ISSUER_CALLBACKS_QUEUE_URL: QUEUE_URL('issuer-callbacks'),
-  TOKEN_UPDATES_QUEUE_URL: QUEUE_URL('token-updates'),
-  D1_REQUESTS_QUEUE_URL: QUEUE_URL('d1-requests'),
-  D1_BULK_REQUESTS_QUEUE_URL: QUEUE_URL('d1-bulk-requests'),
-  WEBHOOK_DELIVERIES_QUEUE_URL: QUEUE_URL('webhook-deliveries'),
+  // Every queue of lambdas/resources.ts, so a new queue's variable cannot be forgotten here.
+  ...Object.fromEntries(Object.values(QUEUES).map((queue) => [queue.envVar, QUEUE_URL(queue.localName)])),
   WEBHOOK_DELIVERIES_DLQ_URL: QUEUE_URL('webhook-deliveries-dlq'),
   EVENT_BUS_NAME: 'token-lifecycle-events',
   DATA_KEY_KMS_KEY_ARN: 'arn:aws:kms:eu-west-1:123456789012:key/11111111-2222-3333-4444-555555555555',
