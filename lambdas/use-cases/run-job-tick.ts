@@ -11,7 +11,7 @@ export interface TickDeps {
   /** D1's allowance (D1_MAX_TPS): a tick starts about this many cards per second since the previous one. */
   maxTps: number;
   now: () => Date;
-  /** Cards started in parallel within one tick. */
+  /** Cards started in parallel within one tick (each start is a few sequential DynamoDB round trips). */
   startConcurrency?: number;
   /** How often a job's in-flight operations are checked for a first attempt that was never queued. */
   recoveryEveryMs?: number;
@@ -36,6 +36,15 @@ export type TickResult =
     };
 
 export const TICK_DELAY_SECONDS = 1;
+/** Enough parallel starts that a tick's budget (up to MAX_TICK_SECONDS of D1's allowance) fits in about a second. */
+const START_CONCURRENCY = 32;
+
+/**
+ * A tick that took a second or more queues the next one without delay: the budget counts the time since the
+ * previous tick, so the pace stays D1's allowance, and the wait would only leave the bulk lane idle.
+ */
+export const nextTickDelaySeconds = (tickStartedMs: number, nowMs: number): number =>
+  nowMs - tickStartedMs >= TICK_DELAY_SECONDS * 1000 ? 0 : TICK_DELAY_SECONDS;
 const FIVE_MINUTES = 5 * 60_000;
 
 /**
@@ -47,7 +56,7 @@ const FIVE_MINUTES = 5 * 60_000;
  * 2. A RUNNING job starts up to its budget of QUEUED cards (D1's allowance since the previous tick): each card is
  *    one CARD-scope operation, created with the card's start in one transaction (exactly once per card).
  * 3. On the job as it now is: COMPLETED when every card settled, a CANCELLED job closed (completedAt) once nothing
- *    is in flight, else the next tick, a second later.
+ *    is in flight, else the next tick, a second later (at once when this tick took a second or more).
  * Every few minutes a ticking job also queues attempt 1 again for its operations still PENDING with no attempt made
  * minutes after their creation: a crash between a card's start and its first attempt's queueing.
  */
@@ -76,7 +85,9 @@ export async function runJobTick(deps: TickDeps, tick: JobTick, redelivered: boo
   const requeued = started === 0 ? await requeueLostAttempts(deps, fresh, now) : 0;
   let next = afterTick(fresh);
   if ((next === 'COMPLETE' || next === 'CLOSE') && !(await deps.jobs.close(fresh, deps.now()))) next = 'CONTINUE'; // it changed meanwhile
-  if (next === 'CONTINUE') await deps.ticks.send({ jobId: job.jobId, generation: job.generation }, TICK_DELAY_SECONDS);
+  if (next === 'CONTINUE') {
+    await deps.ticks.send({ jobId: job.jobId, generation: job.generation }, nextTickDelaySeconds(now.getTime(), deps.now().getTime()));
+  }
   return { kind: 'ticked', started, settled: claim.settledSinceLastTick, next, stalled, requeued };
 }
 
@@ -95,7 +106,7 @@ async function startCards(deps: TickDeps, job: Job, cards: readonly string[]): P
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(deps.startConcurrency ?? 8, cards.length) }, worker));
+  await Promise.all(Array.from({ length: Math.min(deps.startConcurrency ?? START_CONCURRENCY, cards.length) }, worker));
   if (failures.length > 0) throw failures[0];
   return started;
 }

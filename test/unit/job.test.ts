@@ -18,6 +18,7 @@ import {
 } from '../../lambdas/domain/job';
 import { newOperation, type Operation, type OperationStatus } from '../../lambdas/domain/operation';
 import { callerIdentity } from '../../lambdas/http/caller';
+import { nextTickDelaySeconds } from '../../lambdas/use-cases/run-job-tick';
 import type { HttpEvent } from '../../lambdas/http/route';
 
 /** The bulk job domain (DESIGN §9): transitions, the tick's budget and decision, the counts invariant. */
@@ -141,5 +142,14 @@ describe('callerIdentity', () => {
     );
     expect(callerIdentity(event({}))).toBeNull();
     expect(callerIdentity(event(undefined))).toBeNull();
+  });
+});
+
+describe('the next tick', () => {
+  it('waits a second after a quick tick, and none after a tick that took a second or more', () => {
+    expect(nextTickDelaySeconds(10_000, 10_400)).toBe(1);
+    expect(nextTickDelaySeconds(10_000, 10_999)).toBe(1);
+    expect(nextTickDelaySeconds(10_000, 11_000)).toBe(0);
+    expect(nextTickDelaySeconds(10_000, 14_000)).toBe(0);
   });
 });
