@@ -572,7 +572,10 @@ export function jobFigures(job: JobRun): JobFigures {
   };
 }
 
-export function jobRows(job: JobRun, figures: JobFigures): Row[] {
+/** DynamoDB requests per second of a run, every handler's (events out included). */
+const dynamoDbRate = (counters: CounterReport, seconds: number): number => total(counters.sdk.dynamodb, 'requests') / seconds;
+
+export function jobRows(job: JobRun, figures: JobFigures, bare: PipelineRun): Row[] {
   const section = `7. Bulk job: SUSPEND ${job.cards.toLocaleString('en-US')} cards of one token each, D1_MAX_TPS = ${job.maxTps} (baseline: the floor N / D1_MAX_TPS)`;
   const wallRatio = ratio(job.seconds, job.floorSeconds);
   const { perCard, cost, eventsOutCost } = figures;
@@ -595,7 +598,20 @@ export function jobRows(job: JobRun, figures: JobFigures): Row[] {
       unit: 'calls',
       target: `≤ ${job.maxTps}`,
       verdict: atMost(job.maxCallsInAnySecond, job.maxTps),
-      note: `as the D1 simulator received them; ${job.d1Calls.toLocaleString('en-US')} calls for ${job.cards.toLocaleString('en-US')} cards`,
+      note:
+        `as the D1 simulator received them; ${job.d1Calls.toLocaleString('en-US')} calls for ${job.cards.toLocaleString('en-US')} cards, ` +
+        `${(job.d1Calls / Math.max(job.d1SpanSeconds, 1e-3)).toFixed(0)} per second from the first to the last`,
+    },
+    {
+      section,
+      metric: 'DynamoDB Local requests per second during the job',
+      value: dynamoDbRate(job.counters, job.seconds),
+      unit: '/s',
+      baseline: dynamoDbRate(bare.counters, bare.seconds),
+      ratio: ratio(dynamoDbRate(job.counters, job.seconds), dynamoDbRate(bare.counters, bare.seconds)),
+      note:
+        `every handler's, events out included; baseline: the bare pipeline's rate in section 2 (what the engine sustains on this machine); ` +
+        `the job at D1_MAX_TPS needs ≈ ${Math.round(total(job.counters.sdk.dynamodb, 'requests') / job.cards) * job.maxTps} /s`,
     },
     {
       section,

@@ -23,6 +23,8 @@ export interface JobRun {
   /** updateCardState calls the simulator received during the job, and the most in any sliding 1-s window. */
   d1Calls: number;
   maxCallsInAnySecond: number;
+  /** First to last updateCardState call of the job, seconds. */
+  d1SpanSeconds: number;
   counts: Record<string, number>;
   counters: CounterReport;
 }
@@ -113,6 +115,7 @@ export async function jobPhase(
     floorSeconds: ids.length / options.maxTps,
     d1Calls: calls.length,
     maxCallsInAnySecond: maxInAnyWindow(calls),
+    d1SpanSeconds: calls.length > 1 ? (Math.max(...calls) - Math.min(...calls)) / 1000 : 0,
     counts: job.counts,
     counters,
   };

@@ -42,6 +42,11 @@ export interface QueueConsumerSpec {
   batchSize: number;
   /** SQS event-source `maximumConcurrency` (2..1000): caps parallel consumers, e.g. toward D1. */
   maxConcurrency: number;
+  /**
+   * Records wait for D1 pace slots: the concurrency grows with D1_MAX_TPS so enough records are in flight to use
+   * every slot (see `consumerConcurrency` in lambdas/topology.ts); `maxConcurrency` is then the floor.
+   */
+  pacedByD1?: boolean;
 }
 
 /** The table's change stream (DynamoDB Streams in AWS; the local stream poller under `npm start`). */

@@ -6,6 +6,7 @@
  * consumer or schedule exists in exactly one hand-written place: its handler's spec. No AWS or CDK imports here.
  * Adding an entry point: write its spec and its handler, then add one line to SPECS.
  */
+import { MAX_WAIT_MS } from './domain/d1-pace';
 import { spec as applyTokenUpdate } from './handlers/apply-token-update.spec';
 import { spec as applyVirtualCardChange } from './handlers/apply-virtual-card-change.spec';
 import { spec as d1BulkSubmitter } from './handlers/d1-bulk-submitter.spec';
@@ -93,6 +94,22 @@ export interface QueueConsumer {
   batchSize: number;
   /** SQS event-source `maximumConcurrency` (2..1000): caps parallel consumers, e.g. toward D1. */
   maxConcurrency: number;
+  pacedByD1?: boolean;
+}
+
+/**
+ * How long a record of a paced consumer holds its place: up to MAX_WAIT_MS for its slot, then D1's answer (about
+ * 0.3 s assumed). A batch ends with its slowest record, so this is about an invocation's length.
+ */
+const PACED_RECORD_SECONDS = MAX_WAIT_MS / 1000 + 0.3;
+
+/**
+ * The event-source concurrency a consumer gets: its spec's, or for a paced one enough invocations that
+ * D1_MAX_TPS calls a second fit (Little's law: in flight = rate × time each holds), capped by SQS's 1 000.
+ */
+export function consumerConcurrency(consumer: Pick<QueueConsumer, 'batchSize' | 'maxConcurrency' | 'pacedByD1'>, d1MaxTps: number): number {
+  if (!consumer.pacedByD1) return consumer.maxConcurrency;
+  return Math.min(1000, Math.max(consumer.maxConcurrency, Math.ceil((d1MaxTps * PACED_RECORD_SECONDS) / consumer.batchSize)));
 }
 
 export const QUEUE_CONSUMERS: readonly QueueConsumer[] = entries.flatMap(([handler, spec]) => (spec.consumes ? [{ handler, ...spec.consumes }] : []));

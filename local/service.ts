@@ -2,6 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBStreamsClient } from '@aws-sdk/client-dynamodb-streams';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import {
+  consumerConcurrency,
   QUEUE_CONSUMERS,
   SCHEDULES,
   TABLE_STREAM_CONSUMERS,
@@ -11,6 +12,7 @@ import {
   type Schedule,
   type TableStreamConsumer,
 } from '../lambdas/topology';
+import { loadEnv } from '../lambdas/config/env';
 import { startGateway, type Gateway, type HandlerLoader } from './gateway';
 import { handlerOf } from './handler-module';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, type ProvisionedResources } from './local-aws';
@@ -68,6 +70,7 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
     ...(options.log ? { log: options.log } : {}),
   });
   const pollers: Poller[] = [];
+  const d1MaxTps = loadEnv(['D1_MAX_TPS'], process.env).D1_MAX_TPS;
   for (const consumer of options.consumers ?? QUEUE_CONSUMERS) {
     const queue = options.queues[consumer.queue];
     pollers.push(
@@ -78,7 +81,8 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
         handler: await loadConsumer(consumer.handler),
         name: consumer.handler,
         batchSize: consumer.batchSize,
-        concurrency: Math.min(consumer.maxConcurrency, 4),
+        // Four pollers are plenty on a laptop; a paced consumer needs its records in flight to keep D1's pace.
+        concurrency: consumer.pacedByD1 ? consumerConcurrency(consumer, d1MaxTps) : Math.min(consumer.maxConcurrency, 4),
         ...(options.log ? { log: options.log } : {}),
       }),
     );

@@ -14,6 +14,9 @@ const port = z.coerce.number().check(z.int(), z.minimum(0), z.maximum(65535));
 const positiveInt = z.coerce.number().check(z.int(), z.positive());
 const url = z.url({ protocol: /^https?$/ });
 
+/** updateCardState calls per second D1 allows us when nothing says otherwise. */
+const DEFAULT_D1_MAX_TPS = 50;
+
 export const envSchema = z.object({
   PORT: z._default(port, 3000),
   D1_SIM_PORT: z._default(port, 3100),
@@ -43,7 +46,7 @@ export const envSchema = z.object({
   D1_RETRY_BASE_DELAY_MS: z._default(positiveInt, 1000),
   D1_MAX_ATTEMPTS: z._default(positiveInt.check(z.maximum(50)), 8),
   /** Most updateCardState calls in any sliding second, across every consumer and instance; the bulk job runner starts cards at this pace (DESIGN §9). */
-  D1_MAX_TPS: z._default(positiveInt, 50),
+  D1_MAX_TPS: z._default(positiveInt, DEFAULT_D1_MAX_TPS),
   RECONCILE_AFTER_MS: z._default(positiveInt, 900000),
   LOG_LEVEL: z._default(z.enum(['TRACE', 'DEBUG', 'INFO', 'WARN', 'ERROR', 'CRITICAL', 'SILENT']), 'INFO'),
   TABLE_NAME: z.string().check(z.minLength(3)),

@@ -6,6 +6,6 @@ export const spec = defineSpec({
   env: [...SUBMITTER_ENV, 'D1_BULK_REQUESTS_QUEUE_URL'],
   table: 'readwrite',
   sendsTo: ['d1BulkRequests'],
-  // Enough records waiting on their slots (each at most ~1.2 s) to fill D1_MAX_TPS 50 with room to spare.
-  consumes: { queue: 'd1BulkRequests', batchSize: 10, maxConcurrency: 10 },
+  // Records wait on their slots (each at most ~1.2 s): the concurrency grows with D1_MAX_TPS (10 is the floor).
+  consumes: { queue: 'd1BulkRequests', batchSize: 10, maxConcurrency: 10, pacedByD1: true },
 });

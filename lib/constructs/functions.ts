@@ -15,6 +15,7 @@ import {
   SERVICE_NAME,
   TABLE,
   type ApiName,
+  consumerConcurrency,
   type HandlerName,
   type QueueConsumer,
   type QueueKey,
@@ -289,7 +290,7 @@ export class Functions extends Construct {
         fn.addEventSource(
           new SqsEventSource(queues[consumer.queue].queue, {
             batchSize: consumer.batchSize,
-            maxConcurrency: consumer.maxConcurrency,
+            maxConcurrency: consumerConcurrency(consumer, config.d1MaxTps),
             // Only the failed records return to the queue; the rest of the batch is deleted.
             reportBatchItemFailures: true,
           }),

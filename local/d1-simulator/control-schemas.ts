@@ -47,9 +47,7 @@ export const cardSchema = z.object({
 
 /** `/_sim/card-batches`: `count` generated cards of one token each, `<prefix>-card-<i>` with `<prefix>-vc-<i>`. */
 export const cardBatchSchema = z.object({
-  prefix: z
-    .string({ error: 'prefix must match ^[a-zA-Z0-9_-]{1,32}$' })
-    .regex(/^[a-zA-Z0-9_-]{1,32}$/, { error: 'prefix must match ^[a-zA-Z0-9_-]{1,32}$' }),
+  prefix: z.string({ error: 'prefix must match ^[a-zA-Z0-9_-]{1,32}$' }).regex(/^[a-zA-Z0-9_-]{1,32}$/, { error: 'prefix must match ^[a-zA-Z0-9_-]{1,32}$' }),
   count: count('count', 1).refine((n) => n <= 10_000, { error: 'count must be at most 10000' }),
   /** One ACTIVATE callback per token to our webhook (how the service learns tokens), unless false. */
   activate: z.boolean({ error: 'activate must be a boolean' }).default(true),

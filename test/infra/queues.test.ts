@@ -1,8 +1,13 @@
-import { QUEUES, type HandlerName, type QueueKey } from '../../lambdas/topology';
+import { consumerConcurrency, QUEUES, type HandlerName, type QueueKey } from '../../lambdas/topology';
+import { App, type CfnElement } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { loadStackConfig } from '../../lib/config';
+import { TokenLifecycleStack } from '../../lib/token-lifecycle-stack';
+import { SERVICE_TOPOLOGY } from '../../lib/topology';
 import { resources, getAtt, actionsOf, roleStatements, useInfraStacks } from '../support/infra-stack';
 
 /** Infra: the SQS queues, their DLQs and the event source mappings that consume them. Stacks and helpers: test/support/infra-stack.ts. */
-const { service, cases } = useInfraStacks();
+const { service, cases, appProps } = useInfraStacks();
 
 describe.each(cases)('%s', (_name, get) => {
   test('queues: each redrives to its own DLQ with maxReceiveCount; visibility 6 × consumer timeout; SSE; DLQ kept 14 days', () => {
@@ -47,7 +52,7 @@ describe.each(cases)('%s', (_name, get) => {
         expect.objectContaining({
           EventSourceArn: getAtt(s.id(s.stack.queues.byKey[consumer.queue].queue)),
           BatchSize: consumer.batchSize,
-          ScalingConfig: { MaximumConcurrency: consumer.maxConcurrency },
+          ScalingConfig: { MaximumConcurrency: consumerConcurrency(consumer, s.config.d1MaxTps) },
         }),
       );
     }
@@ -98,5 +103,21 @@ describe('service topology: LCM operations and the D1 submitter', () => {
     expect(sends.map((st) => st.Resource)).toEqual([bulk]);
     const vars = service.template.toJSON().Resources[service.id(fn)].Properties.Environment.Variables;
     expect(vars).toMatchObject({ D1_MAX_TPS: '50', D1_BULK_REQUESTS_QUEUE_URL: { Ref: service.id(service.stack.queues.byKey.d1BulkRequests.queue) } });
+  });
+
+  test('the bulk lane scales with d1MaxTps: at 200 calls a second, 30 concurrent d1-bulk-submitters (200 × 1.5 s / 10)', () => {
+    const app = new App(appProps({ d1MaxTps: 200 }));
+    const stack = new TokenLifecycleStack(app, 'Paced', { config: loadStackConfig((key) => app.node.tryGetContext(key)), topology: SERVICE_TOPOLOGY });
+    const template = Template.fromStack(stack).toJSON();
+    const idOf = (handler: HandlerName) =>
+      stack.resolve(stack.getLogicalId(stack.functions.forApi(handler, 'backoffice').node.defaultChild as CfnElement)) as string;
+    const scaling = (handler: HandlerName) =>
+      Object.values(template.Resources as Record<string, any>)
+        .filter((r) => r.Type === 'AWS::Lambda::EventSourceMapping' && r.Properties.FunctionName.Ref === idOf(handler))
+        .map((r) => r.Properties.ScalingConfig);
+    expect(scaling('d1-bulk-submitter')).toEqual([{ MaximumConcurrency: 30 }]);
+    expect(template.Resources[idOf('d1-bulk-submitter')].Properties.Environment.Variables.D1_MAX_TPS).toBe('200');
+    // The interactive submitter keeps its own cap.
+    expect(scaling('d1-submitter')).toEqual([{ MaximumConcurrency: 5 }]);
   });
 });

@@ -5,7 +5,7 @@ import { App, type AppProps, type CfnElement } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import type { IConstruct } from 'constructs';
-import { loadStackConfig } from '../../lib/config';
+import { loadStackConfig, type StackConfig } from '../../lib/config';
 import { TokenLifecycleStack } from '../../lib/token-lifecycle-stack';
 import { SERVICE_TOPOLOGY, type Topology } from '../../lib/topology';
 import type { EnvKey } from '../../lambdas/config/env';
@@ -113,6 +113,7 @@ export interface Synth {
   template: Template;
   json: string;
   topology: Topology;
+  config: StackConfig;
   id: (construct: IConstruct) => string;
 }
 
@@ -177,7 +178,7 @@ export function useInfraStacks(): InfraStacks {
       const stack = new TokenLifecycleStack(app, 'Test', { config, topology });
       const template = Template.fromStack(stack);
       const id = (construct: IConstruct) => stack.resolve(stack.getLogicalId((construct.node.defaultChild ?? construct) as CfnElement)) as string;
-      return { stack, unset, template, json: JSON.stringify(template.toJSON()), topology, id };
+      return { stack, unset, template, json: JSON.stringify(template.toJSON()), topology, config, id };
     } finally {
       unplant();
     }

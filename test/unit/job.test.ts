@@ -19,6 +19,7 @@ import {
 import { newOperation, type Operation, type OperationStatus } from '../../lambdas/domain/operation';
 import { callerIdentity } from '../../lambdas/http/caller';
 import { nextTickDelaySeconds } from '../../lambdas/use-cases/run-job-tick';
+import { consumerConcurrency } from '../../lambdas/topology';
 import type { HttpEvent } from '../../lambdas/http/route';
 
 /** The bulk job domain (DESIGN §9): transitions, the tick's budget and decision, the counts invariant. */
@@ -151,5 +152,16 @@ describe('the next tick', () => {
     expect(nextTickDelaySeconds(10_000, 10_999)).toBe(1);
     expect(nextTickDelaySeconds(10_000, 11_000)).toBe(0);
     expect(nextTickDelaySeconds(10_000, 14_000)).toBe(0);
+  });
+});
+
+describe('the bulk lane concurrency', () => {
+  const bulk = { batchSize: 10, maxConcurrency: 10, pacedByD1: true };
+  it('grows with D1_MAX_TPS so that every slot has a record waiting for it, never below the spec or above 1 000', () => {
+    expect(consumerConcurrency(bulk, 50)).toBe(10);
+    expect(consumerConcurrency(bulk, 200)).toBe(30);
+    expect(consumerConcurrency(bulk, 500)).toBe(75);
+    expect(consumerConcurrency({ ...bulk, batchSize: 1 }, 1000)).toBe(1000);
+    expect(consumerConcurrency({ batchSize: 5, maxConcurrency: 5 }, 500)).toBe(5);
   });
 });
