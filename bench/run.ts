@@ -247,7 +247,7 @@ async function main(): Promise<void> {
     ...steadyStateRows(results.learnt, results.steadyState),
     ...costRows(cost),
     ...eventsOutRows(results.lag, requests),
-    ...jobRows(results.job, jobs, results.bare),
+    ...jobRows(results.job, jobs, results.product),
     ...bundleRows(bundles),
   ];
   const seconds = (Date.now() - started) / 1000;
