@@ -76,11 +76,11 @@ export async function call<T>(request: ApiRequest): Promise<{ status: number; bo
     throw new NetworkError(err instanceof Error && err.name === 'TimeoutError' ? 'the service did not answer in time' : 'the service could not be reached');
   }
   const textBody = await response.text().catch(() => '');
-  let parsed: unknown = undefined;
+  let parsed: unknown;
   try {
     parsed = textBody ? JSON.parse(textBody) : undefined;
   } catch {
-    parsed = undefined;
+    // not JSON (a proxy's error page): handled as a body without an error object
   }
   if (!response.ok) {
     const error = (parsed as ErrorBody | undefined)?.error;
