@@ -105,10 +105,10 @@ export function lookupForm(options: {
 }
 
 /** A modal confirmation (native <dialog>): resolves true on confirm, false on cancel or Escape. */
-export function confirmDialog(options: { title: string; message: string; confirm: string; danger?: boolean }): Promise<boolean> {
+export function confirmDialog(options: { title: string; message: string; confirm: string; dismiss?: string; danger?: boolean }): Promise<boolean> {
   return new Promise((resolve) => {
     const titleId = `dialog-title-${Math.random().toString(36).slice(2)}`;
-    const cancel = h('button', { type: 'button', class: 'secondary', value: 'cancel' }, 'Cancel');
+    const cancel = h('button', { type: 'button', class: 'secondary', value: 'cancel' }, options.dismiss ?? 'Cancel');
     const ok = h('button', { type: 'button', class: options.danger ? 'danger' : '', value: 'confirm' }, options.confirm);
     const dialog = h(
       'dialog',

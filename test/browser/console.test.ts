@@ -212,6 +212,11 @@ describe('the console under npm start', () => {
       expect(scrollWidth <= 375 ? 'fits' : `${label}: scrollWidth ${scrollWidth} > 375`).toBe('fits');
       if (label === 'token') await page.screenshot({ path: artifact('mobile-token.png'), fullPage: true });
     }
+    // The job page's cancel, confirmed: the job is CANCELLED.
+    await open(`#/jobs/${job.body.jobId as string}`);
+    await page.getByRole('button', { name: 'Cancel job' }).click();
+    await page.getByRole('dialog').getByRole('button', { name: 'Cancel job' }).click();
+    await page.locator('main .badge', { hasText: 'CANCELLED' }).first().waitFor();
     // The delete dialog too.
     await open('#/tokens/vc-1');
     await page.getByRole('button', { name: 'Delete token' }).click();

@@ -15,6 +15,7 @@ function jobView(job: Job, onCancelled: () => void): HTMLElement {
         title: `Cancel job ${job.jobId}?`,
         message: 'No new operation is started; those already in flight finish.',
         confirm: 'Cancel job',
+        dismiss: 'Keep the job',
         danger: true,
       });
       if (!confirmed) return;

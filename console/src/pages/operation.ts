@@ -22,7 +22,7 @@ export function operationView(op: Operation): HTMLElement {
       ['Token', op.virtualCardId ? link(`#/tokens/${enc(op.virtualCardId)}`, op.virtualCardId) : 'every token of the card'],
       ['Submit attempts', String(op.submitAttempts)],
       ['Failure', failure ? h('span', { class: 'failure' }, ...failure) : undefined],
-      ['Requested by', 'requestedBy' in op ? text(op.requestedBy ?? 'not recorded (local mode)') : undefined],
+      ['Requested by', 'requestedBy' in op ? text(op.requestedBy ?? 'not recorded') : undefined],
       ['Bulk job', op.jobId ? link(`#/jobs/${enc(op.jobId)}`, op.jobId) : 'jobId' in op ? '—' : undefined],
       ['Correlation id', h('code', {}, op.correlationId)],
       ['Created', time(op.createdAt)],
