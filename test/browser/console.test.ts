@@ -152,18 +152,24 @@ describe('the console under npm start', () => {
     expect(requested.filter((url) => url.includes('token-pan'))).toEqual([]);
 
     // Card art as a data: URL is drawn (img-src 'self' data:).
-    const png = 'data:image/png;base64,iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==';
+    const svg =
+      '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 320 200"><rect width="320" height="200" rx="16" fill="#0b5cad"/><rect x="24" y="70" width="48" height="36" rx="6" fill="#e8c15a"/><text x="24" y="170" fill="#fff" font-size="28" font-family="sans-serif">DEMO BANK</text></svg>';
+    const cardArt = `data:image/svg+xml;base64,${Buffer.from(svg).toString('base64')}`;
     const art = await postJson(`${service.simulatorUrl}/_sim/token-updates?wait=true`, {
       tokenId: 't-art',
       merchantId: 'm-1',
-      changes: { tokenState: 'ACTIVE', tokenLastDigits: '7777', cardArt: { image: png } },
+      changes: { tokenState: 'ACTIVE', tokenLastDigits: '7777', cardArt: { image: cardArt } },
     });
     expect(art.status).toBe(200);
     for (let i = 0; i < 100 && (await fetch(`${service.url}/v1/network-tokens/t-art`)).status !== 200; i++) await new Promise((r) => setTimeout(r, 100));
     await open('#/network-tokens/t-art');
     const image = page.getByRole('img', { name: 'Card art of token t-art' });
     await image.waitFor();
-    await expect(image.evaluate((img: HTMLImageElement) => img.complete && img.naturalWidth > 0)).resolves.toBe(true);
+    // Decoded and drawn: a CSP block or a broken data: URL would leave it at naturalWidth 0.
+    await page.waitForFunction(() => {
+      const img = document.querySelector<HTMLImageElement>('img.card-art');
+      return img !== null && img.complete && img.naturalWidth > 0;
+    });
     await page.screenshot({ path: artifact('network-token.png'), fullPage: true });
   });
 
