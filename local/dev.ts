@@ -12,6 +12,7 @@ import { startLocalService, type LocalService } from './service';
 import { startD1Simulator, type D1Simulator } from './d1-simulator';
 import { startEventSink } from './event-sink';
 import { seedDemoData } from './seed';
+import { startConsoleSite } from './console-server';
 
 const started = Date.now();
 const stoppers: Array<() => Promise<void>> = [];
@@ -89,7 +90,9 @@ async function main(): Promise<void> {
 
   const startingEngines = startLocalAws({ ddbPort: Number(operatorEnv.LOCAL_DDB_PORT), sqsPort: Number(operatorEnv.LOCAL_SQS_PORT) });
   stoppers.push(async () => (await startingEngines.catch(() => undefined))?.stop());
-  const [engines, generated] = await Promise.all([startingEngines, generatedSecrets(operatorEnv)]);
+  // The operations console (/console/ on the service's port: same origin as the API, so no CORS) builds meanwhile.
+  const [engines, generated, consoleSite] = await Promise.all([startingEngines, generatedSecrets(operatorEnv), startConsoleSite()]);
+  stoppers.push(() => consoleSite.stop());
   const env = { ...operatorEnv, ...generated };
   const config = operatorSchema.parse(env);
   const resources = await provisionResources({ ddbEndpoint: engines.ddbEndpoint, sqsEndpoint: engines.sqsEndpoint });
@@ -115,6 +118,7 @@ async function main(): Promise<void> {
 
   const service: LocalService = await startLocalService({
     port: config.PORT,
+    intercept: consoleSite.handle,
     sqsEndpoint: engines.sqsEndpoint,
     queues: resources.queues,
     // The table's change stream feeds the event publisher, as DynamoDB Streams does in AWS.
@@ -128,6 +132,7 @@ async function main(): Promise<void> {
   await seedDemoData({ simulatorUrl: simulator.url, serviceUrl: service.gateway.url, log });
   console.log(`token-lifecycle is up in ${Date.now() - started} ms (Node ${process.version})
   service (both APIs)  ${service.gateway.url}        try: curl ${service.gateway.url}/health
+  console              ${consoleSite.url(service.gateway.url)}  (open it in a browser)
   D1 simulator         ${simulator.url}        control API: ${simulator.url}/_sim/
   event sink           ${sink.url}        webhooks to ${sink.sinkUrl('<name>')}, control API: ${sink.url}/sinks/<name>
   DynamoDB Local       ${engines.ddbEndpoint}   table ${resources.env.TABLE_NAME}

@@ -21,6 +21,8 @@ export interface GatewayOptions {
   host?: string;
   routes?: readonly HttpRoute[];
   loadHandler?: HandlerLoader;
+  /** Answers a request before any route when it returns true (the console's static files); never sees the API's paths. */
+  intercept?: (req: IncomingMessage, res: ServerResponse) => boolean;
   log?: (line: string) => void;
 }
 
@@ -149,6 +151,7 @@ export async function startGateway(options: GatewayOptions): Promise<Gateway> {
     void (async () => {
       const started = Date.now();
       try {
+        if (options.intercept?.(req, res)) return;
         const body = await readBody(req);
         if (body === undefined) {
           res.writeHead(413, { 'content-type': 'application/json' }).end(JSON.stringify({ message: 'Request Entity Too Large' }));

@@ -13,7 +13,7 @@ import {
   type TableStreamConsumer,
 } from '../lambdas/topology';
 import { loadEnv } from '../lambdas/config/env';
-import { startGateway, type Gateway, type HandlerLoader } from './gateway';
+import { startGateway, type Gateway, type GatewayOptions, type HandlerLoader } from './gateway';
 import { handlerOf } from './handler-module';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, type ProvisionedResources } from './local-aws';
 import { startPoller, type Poller, type SqsHandler } from './sqs-poller';
@@ -35,6 +35,8 @@ export interface LocalServiceOptions {
   streamConsumers?: readonly TableStreamConsumer[];
   loadStreamConsumer?: (name: HandlerName) => Promise<StreamHandler>;
   loadHandler?: HandlerLoader;
+  /** Passed to the gateway: requests it answers itself (the console). */
+  intercept?: GatewayOptions['intercept'];
   loadConsumer?: ConsumerLoader;
   /** Timers standing in for EventBridge schedules; [] = none (tests trigger them directly). */
   schedules?: readonly Schedule[];
@@ -67,6 +69,7 @@ export async function startLocalService(options: LocalServiceOptions): Promise<L
     ...(options.host ? { host: options.host } : {}),
     ...(options.routes ? { routes: options.routes } : {}),
     ...(options.loadHandler ? { loadHandler: options.loadHandler } : {}),
+    ...(options.intercept ? { intercept: options.intercept } : {}),
     ...(options.log ? { log: options.log } : {}),
   });
   const pollers: Poller[] = [];
