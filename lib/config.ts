@@ -180,19 +180,29 @@ export const stackConfigSchema = stackConfigShape
       }
     }
   })
-  .transform(({ webhookDomainName, webhookCertificateArn, webhookOwnershipCertificateArn, webhookTruststoreUri, webhookTruststoreVersion, consoleCognitoDomainPrefix, ...rest }) => {
-    const webhookDomain: WebhookDomainConfig | undefined =
-      webhookDomainName && webhookCertificateArn && webhookTruststoreUri
-        ? {
-            domainName: webhookDomainName,
-            certificateArn: webhookCertificateArn,
-            ownershipCertificateArn: webhookOwnershipCertificateArn,
-            truststore: { ...webhookTruststoreUri, version: webhookTruststoreVersion },
-          }
-        : undefined;
-    const consoleConfig: ConsoleConfig | undefined = consoleCognitoDomainPrefix ? { cognitoDomainPrefix: consoleCognitoDomainPrefix } : undefined;
-    return { ...rest, webhookDomain, console: consoleConfig };
-  });
+  .transform(
+    ({
+      webhookDomainName,
+      webhookCertificateArn,
+      webhookOwnershipCertificateArn,
+      webhookTruststoreUri,
+      webhookTruststoreVersion,
+      consoleCognitoDomainPrefix,
+      ...rest
+    }) => {
+      const webhookDomain: WebhookDomainConfig | undefined =
+        webhookDomainName && webhookCertificateArn && webhookTruststoreUri
+          ? {
+              domainName: webhookDomainName,
+              certificateArn: webhookCertificateArn,
+              ownershipCertificateArn: webhookOwnershipCertificateArn,
+              truststore: { ...webhookTruststoreUri, version: webhookTruststoreVersion },
+            }
+          : undefined;
+      const consoleConfig: ConsoleConfig | undefined = consoleCognitoDomainPrefix ? { cognitoDomainPrefix: consoleCognitoDomainPrefix } : undefined;
+      return { ...rest, webhookDomain, console: consoleConfig };
+    },
+  );
 
 export type StackConfig = z.output<typeof stackConfigSchema>;
 

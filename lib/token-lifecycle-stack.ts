@@ -102,8 +102,14 @@ export class TokenLifecycleStack extends Stack {
         logRetentionDays: config.logRetentionDays,
       });
       this.api.allowBrowserOrigin(this.console.origin);
-      new CfnOutput(this, 'ConsoleUrl', { value: this.console.url, description: 'Operations console (sign in with a user of the agents or supervisors group)' });
-      new CfnOutput(this, 'ConsoleUserPoolId', { value: this.console.userPool.userPoolId, description: 'Console users: admin-create-user, then admin-add-user-to-group' });
+      new CfnOutput(this, 'ConsoleUrl', {
+        value: this.console.url,
+        description: 'Operations console (sign in with a user of the agents or supervisors group)',
+      });
+      new CfnOutput(this, 'ConsoleUserPoolId', {
+        value: this.console.userPool.userPoolId,
+        description: 'Console users: admin-create-user, then admin-add-user-to-group',
+      });
       new CfnOutput(this, 'ConsoleAgentsRoleName', { value: this.console.roles.agents.roleName, description: 'IAM role of the agents group' });
     }
 

@@ -12,7 +12,6 @@ import {
   HeadersReferrerPolicy,
   HttpVersion,
   ResponseHeadersPolicy,
-  SecurityPolicyProtocol,
   ViewerProtocolPolicy,
 } from 'aws-cdk-lib/aws-cloudfront';
 import { S3BucketOrigin } from 'aws-cdk-lib/aws-cloudfront-origins';
@@ -78,7 +77,8 @@ const GROUPS: Record<ConsoleGroup, { precedence: number; description: string }> 
   supervisors: { precedence: 1, description: 'Supervisors: everything agents may do, plus bulk LCM jobs (create, add cards, start, cancel)' },
   agents: {
     precedence: 2,
-    description: 'Customer-service agents: read tokens, operations, network tokens (never their PAN), jobs and subscriptions; request card/token LCM operations (no DELETE)',
+    description:
+      'Customer-service agents: read tokens, operations, network tokens (never their PAN), jobs and subscriptions; request card/token LCM operations (no DELETE)',
   },
 };
 
@@ -221,8 +221,7 @@ export class Console extends Construct {
         functionAssociations: [{ function: viewerRequest, eventType: FunctionEventType.VIEWER_REQUEST }],
       },
       httpVersion: HttpVersion.HTTP2_AND_3,
-      // Applies only with a custom certificate; the default *.cloudfront.net certificate keeps CloudFront's own policy.
-      minimumProtocolVersion: SecurityPolicyProtocol.TLS_V1_2_2021,
+      // No minimumProtocolVersion: it applies only with a custom certificate (CloudFront's *.cloudfront.net one is fixed).
       enableLogging: true,
       logBucket: this.logsBucket,
       logFilePrefix: 'cloudfront/',
@@ -230,9 +229,9 @@ export class Console extends Construct {
     Validations.of(this.distribution).acknowledge({
       id: 'AwsSolutions-CFR4',
       reason:
-        'The console is served on its *.cloudfront.net name, whose default certificate keeps CloudFront\'s TLSv1 viewer ' +
+        "The console is served on its *.cloudfront.net name, whose default certificate keeps CloudFront's TLSv1 viewer " +
         'policy: the minimum protocol version is configurable only with a custom domain and ACM certificate, which this ' +
-        'stack does not manage yet (TLSv1.2_2021 is set and takes effect with one). Modern browsers negotiate TLS 1.2+ anyway.',
+        'stack does not manage yet (add TLSv1.2_2021 with one). Modern browsers negotiate TLS 1.2 or 1.3 anyway.',
     });
     Validations.of(this.distribution).acknowledge({
       id: 'AwsSolutions-CFR1',
@@ -244,7 +243,7 @@ export class Console extends Construct {
       id: 'AwsSolutions-CFR2',
       reason:
         'No WAF web ACL: the distribution serves only static, public-by-nature files (the UI bundle and its config.json, ' +
-        'which holds ids, no secret). Sign-in is Cognito\'s hosted UI (threat protection on) and data is behind the IAM-authorised, ' +
+        "which holds ids, no secret). Sign-in is Cognito's hosted UI (threat protection on) and data is behind the IAM-authorised, " +
         'throttled back-office API; a CLOUDFRONT-scope web ACL (us-east-1) can be attached later if needed.',
     });
 
@@ -321,7 +320,9 @@ export class Console extends Construct {
     // ---- Roles --------------------------------------------------------------------------------------------------
     const stackName = stack.stackName;
     if (!Token.isUnresolved(stackName) && stackName.length > 30) {
-      throw new Error(`Console: the stack name ${stackName} is longer than 30 characters; the agents role name (<stack>-console-agents-<region>) would exceed IAM's 64`);
+      throw new Error(
+        `Console: the stack name ${stackName} is longer than 30 characters; the agents role name (<stack>-console-agents-<region>) would exceed IAM's 64`,
+      );
     }
     const assumedBy = new FederatedPrincipal(
       'cognito-identity.amazonaws.com',
@@ -429,7 +430,10 @@ export class Console extends Construct {
       ['Action::s3:List*', 'lists the two buckets it copies between (prune compares them)'],
       ['Action::s3:DeleteObject*', 'prunes files of an older console build from this console bucket'],
       ['Action::s3:Abort*', 'aborts its own multipart uploads into this console bucket'],
-      ['Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*', "reads the staged asset zip from CDK's bootstrap asset bucket"],
+      [
+        'Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*',
+        "reads the staged asset zip from CDK's bootstrap asset bucket",
+      ],
       [`Resource::<${bucketLogicalId}.Arn>/*`, 'writes the console files into this console bucket'],
       ['Resource::*', 'cloudfront:CreateInvalidation/GetInvalidation of the console distribution after a deploy (CDK grants them on *)'],
     ];

@@ -39,7 +39,9 @@ describe('cdk-nag AwsSolutions', () => {
     const assets = fs.mkdtempSync(path.join(os.tmpdir(), 'console-assets-'));
     try {
       fs.writeFileSync(path.join(assets, 'index.html'), '<!doctype html><title>console</title>\n');
-      const { app } = createApp(appProps({ consoleCognitoDomainPrefix: 'tl-console-nag', alarmTopicArn: ALARM_TOPIC }), undefined, { consoleAssetsDir: assets });
+      const { app } = createApp(appProps({ consoleCognitoDomainPrefix: 'tl-console-nag', alarmTopicArn: ALARM_TOPIC }), undefined, {
+        consoleAssetsDir: assets,
+      });
       // On failure the message lists every finding with its construct path and full id.
       expect(nagSynth(app)?.message).toBeUndefined();
     } finally {

@@ -27,7 +27,14 @@ function synthConsole() {
   const stack = new TokenLifecycleStack(app, 'Test', { config, topology: SERVICE_TOPOLOGY, consoleAssetsDir: assetsDir });
   const template = Template.fromStack(stack);
   const id = (construct: IConstruct) => stack.resolve(stack.getLogicalId((construct.node.defaultChild ?? construct) as CfnElement)) as string;
-  return { app, stack, template, id, console: stack.console!, json: template.toJSON() as { Resources: Record<string, Resource>; Outputs: Record<string, any> } };
+  return {
+    app,
+    stack,
+    template,
+    id,
+    console: stack.console!,
+    json: template.toJSON() as { Resources: Record<string, Resource>; Outputs: Record<string, any> },
+  };
 }
 let memo: ReturnType<typeof synthConsole> | undefined;
 const get = () => (memo ??= synthConsole());
@@ -45,7 +52,12 @@ const render = (value: unknown): string => {
 
 /** IAM resource matching: `*` is any run of characters (`/` included), `?` one character. */
 const iamMatches = (pattern: string, arn: string) =>
-  new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`).test(arn);
+  new RegExp(
+    `^${pattern
+      .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+      .replace(/\*/g, '.*')
+      .replace(/\?/g, '.')}$`,
+  ).test(arn);
 
 describe('operations console (context consoleCognitoDomainPrefix)', () => {
   const roleStatements = (group: ConsoleGroup): Statement[] => {
