@@ -13,9 +13,9 @@ export const STACK_NAME = 'TokenLifecycle';
 /**
  * The built operations console for the stack's BucketDeployment: a fresh directory with index.html and its assets.
  *
- * PLACEHOLDER until the UI lands: a one-page index.html. To deploy the real console, replace the body with
- * `return buildConsoleSync(fs.mkdtempSync(path.join(os.tmpdir(), 'console-')));` (console/build.ts), keeping the
- * offline synth (the build must not need the network).
+ * PLACEHOLDER until the UI lands: a one-page index.html. To deploy the real console, replace the writeFileSync
+ * below with `buildConsoleSync(dir);` (console/build.ts: it empties `dir` and writes index.html and the hashed
+ * bundle into it; esbuild only, so synth stays offline).
  */
 export function buildConsoleAssets(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'console-'));

@@ -172,7 +172,8 @@ export class Api extends Construct {
 
   /**
    * Lets a browser app on `origin` call the back-office API (the operations console): GET and POST with the SigV4
-   * headers, the body's content type and `idempotency-key`. No credentials mode: SigV4 needs no cookie.
+   * headers (`authorization`, `x-amz-date`, `x-amz-security-token`, `x-amz-content-sha256`), the body's content type
+   * and `idempotency-key`. No credentials mode: SigV4 needs no cookie.
    *
    * API Gateway answers CORS preflights (OPTIONS with Origin and Access-Control-Request-Method) itself, before any
    * route is matched, so they never reach `$default`; every other request — unknown paths and methods included —
@@ -183,7 +184,8 @@ export class Api extends Construct {
     api.corsConfiguration = {
       allowOrigins: [origin],
       allowMethods: ['GET', 'POST'],
-      allowHeaders: ['authorization', 'content-type', 'idempotency-key', 'x-amz-date', 'x-amz-security-token'],
+      // x-amz-content-sha256: the payload hash SigV4 signers (@smithy/signature-v4) add by default.
+      allowHeaders: ['authorization', 'content-type', 'idempotency-key', 'x-amz-content-sha256', 'x-amz-date', 'x-amz-security-token'],
       maxAge: 600,
     };
   }

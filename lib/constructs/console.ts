@@ -87,12 +87,13 @@ const ACCESS_TOKEN_VALIDITY = Duration.minutes(15);
 const REFRESH_TOKEN_VALIDITY = Duration.hours(8);
 
 /**
- * `/` and `/console` redirect to `/console/`; a path ending in `/` under `/console/` serves its `index.html` (the S3
- * REST origin behind OAC has no index documents). Everything else goes to the bucket as is.
+ * `/`, `/console` and `/console/index.html` redirect to `/console/` (the one OAuth callback URL: the UI sends its own
+ * path as redirect_uri); a path ending in `/` serves its `index.html` (the S3 REST origin behind OAC has no index
+ * documents). Everything else goes to the bucket as is.
  */
 const VIEWER_REQUEST_CODE = `function handler(event) {
   var uri = event.request.uri;
-  if (uri === '/' || uri === '/${CONSOLE_PREFIX}') {
+  if (uri === '/' || uri === '/${CONSOLE_PREFIX}' || uri === '/${CONSOLE_PREFIX}/index.html') {
     return { statusCode: 301, statusDescription: 'Moved Permanently', headers: { location: { value: '/${CONSOLE_PREFIX}/' }, 'cache-control': { value: 'max-age=3600' } } };
   }
   if (uri.endsWith('/')) event.request.uri = uri + 'index.html';
@@ -182,6 +183,8 @@ export class Console extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
     });
 
+    // API Gateway hosts of the region, not the back-office API's own: its CORS names this distribution's origin, so
+    // naming the API here would make each depend on the other (CloudFormation cycle API → distribution → policy → API).
     const apiOrigin = `https://*.execute-api.${Aws.REGION}.amazonaws.com`;
     const csp = [
       "default-src 'none'",

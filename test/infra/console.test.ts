@@ -141,12 +141,13 @@ describe('operations console (context consoleCognitoDomainPrefix)', () => {
     expect(headers.ReferrerPolicy).toEqual({ ReferrerPolicy: 'no-referrer', Override: true });
   });
 
-  test('paths: / and /console redirect to /console/, a directory path serves its index.html, files pass as they are', () => {
+  test('paths: /, /console and /console/index.html redirect to /console/, a directory path serves its index.html, files pass as they are', () => {
     const [[, fn]] = typed('AWS::CloudFront::Function') as [[string, Resource]];
     expect(fn.Properties.FunctionConfig.Runtime).toBe('cloudfront-js-2.0');
     const handler = new Function(`${fn.Properties.FunctionCode as string}\nreturn handler;`)() as (e: unknown) => any;
     const run = (uri: string) => handler({ request: { uri, headers: {} } });
-    for (const uri of ['/', '/console']) expect(run(uri)).toMatchObject({ statusCode: 301, headers: { location: { value: '/console/' } } });
+    for (const uri of ['/', '/console', '/console/index.html'])
+      expect(run(uri)).toMatchObject({ statusCode: 301, headers: { location: { value: '/console/' } } });
     expect(run('/console/').uri).toBe('/console/index.html');
     expect(run('/console/config.json').uri).toBe('/console/config.json');
     expect(run('/console/assets/app.js').uri).toBe('/console/assets/app.js');
@@ -341,7 +342,14 @@ describe('operations console (context consoleCognitoDomainPrefix)', () => {
     const cors = json.Resources[id(stack.api.apis.backoffice)]!.Properties.CorsConfiguration;
     expect(cors.AllowOrigins.map(render)).toEqual([`https://\${${id(c.distribution)}.DomainName}`]);
     expect([...cors.AllowMethods].sort()).toEqual(['GET', 'POST']);
-    expect([...cors.AllowHeaders].sort()).toEqual(['authorization', 'content-type', 'idempotency-key', 'x-amz-date', 'x-amz-security-token']);
+    expect([...cors.AllowHeaders].sort()).toEqual([
+      'authorization',
+      'content-type',
+      'idempotency-key',
+      'x-amz-content-sha256',
+      'x-amz-date',
+      'x-amz-security-token',
+    ]);
     expect(cors.AllowCredentials).toBeUndefined();
     expect(json.Resources[id(stack.api.apis.webhooks)]!.Properties.CorsConfiguration).toBeUndefined();
     const defaults = typed('AWS::ApiGatewayV2::Route').filter(([, r]) => r.Properties.RouteKey === '$default' && r.Properties.ApiId.Ref === apiId());
