@@ -85,6 +85,19 @@ const truststoreUri = z
     return { bucket: bucket!, key: key! };
   });
 
+/**
+ * Prefix of the console's Cognito hosted-UI domain (`<prefix>.auth.<region>.amazoncognito.com`): unique in the
+ * region, lowercase letters, digits and hyphens, and Cognito refuses one containing aws, amazon or cognito.
+ */
+const cognitoDomainPrefix = z
+  .string()
+  .regex(/^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$/, 'must be 1-63 lowercase letters, digits or hyphens, not starting or ending with a hyphen')
+  .refine((p) => !/aws|amazon|cognito/.test(p), 'Cognito refuses a domain prefix containing aws, amazon or cognito');
+
+export interface ConsoleConfig {
+  cognitoDomainPrefix: string;
+}
+
 export interface WebhookDomainConfig {
   domainName: string;
   certificateArn: string;
@@ -135,6 +148,8 @@ const stackConfigShape = z.object({
     .string()
     .regex(/^[\w.+/=-]{1,1024}$/)
     .optional(),
+  /** The operations console (docs/deploy.md#the-operations-console): set to deploy it, its hosted-UI domain prefix. */
+  consoleCognitoDomainPrefix: cognitoDomainPrefix.optional(),
 });
 
 export const stackConfigSchema = stackConfigShape
@@ -165,18 +180,29 @@ export const stackConfigSchema = stackConfigShape
       }
     }
   })
-  .transform(({ webhookDomainName, webhookCertificateArn, webhookOwnershipCertificateArn, webhookTruststoreUri, webhookTruststoreVersion, ...rest }) => {
-    const webhookDomain: WebhookDomainConfig | undefined =
-      webhookDomainName && webhookCertificateArn && webhookTruststoreUri
-        ? {
-            domainName: webhookDomainName,
-            certificateArn: webhookCertificateArn,
-            ownershipCertificateArn: webhookOwnershipCertificateArn,
-            truststore: { ...webhookTruststoreUri, version: webhookTruststoreVersion },
-          }
-        : undefined;
-    return { ...rest, webhookDomain };
-  });
+  .transform(
+    ({
+      webhookDomainName,
+      webhookCertificateArn,
+      webhookOwnershipCertificateArn,
+      webhookTruststoreUri,
+      webhookTruststoreVersion,
+      consoleCognitoDomainPrefix,
+      ...rest
+    }) => {
+      const webhookDomain: WebhookDomainConfig | undefined =
+        webhookDomainName && webhookCertificateArn && webhookTruststoreUri
+          ? {
+              domainName: webhookDomainName,
+              certificateArn: webhookCertificateArn,
+              ownershipCertificateArn: webhookOwnershipCertificateArn,
+              truststore: { ...webhookTruststoreUri, version: webhookTruststoreVersion },
+            }
+          : undefined;
+      const consoleConfig: ConsoleConfig | undefined = consoleCognitoDomainPrefix ? { cognitoDomainPrefix: consoleCognitoDomainPrefix } : undefined;
+      return { ...rest, webhookDomain, console: consoleConfig };
+    },
+  );
 
 export type StackConfig = z.output<typeof stackConfigSchema>;
 

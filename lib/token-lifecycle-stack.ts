@@ -5,6 +5,7 @@ import type { HandlerName } from '../lambdas/topology';
 import type { StackConfig } from './config';
 import { Alarms } from './constructs/alarms';
 import { Api } from './constructs/api';
+import { Console } from './constructs/console';
 import { Dashboard } from './constructs/dashboard';
 import { DlqOperator } from './constructs/dlq-operator';
 import { ServiceEventBus } from './constructs/event-bus';
@@ -21,6 +22,11 @@ export interface TokenLifecycleStackProps extends StackProps {
   config: StackConfig;
   /** Defaults to the service's lambdas/topology.ts; tests pass extended copies. */
   topology?: Topology;
+  /**
+   * The built operations console (a directory with its index.html): required when `config.console` is set
+   * (lib/app.ts builds it), ignored otherwise.
+   */
+  consoleAssetsDir?: string;
 }
 
 /** The whole service: one construct per concern, wired from lambdas/topology.ts. */
@@ -36,6 +42,8 @@ export class TokenLifecycleStack extends Stack {
   readonly alarms: Alarms;
   readonly dashboard: Dashboard;
   readonly dlqOperator: DlqOperator;
+  /** The operations console, when `config.console` is set. */
+  readonly console?: Console;
 
   constructor(scope: Construct, id: string, props: TokenLifecycleStackProps) {
     super(scope, id, props);
@@ -81,6 +89,29 @@ export class TokenLifecycleStack extends Stack {
       queues: Object.values(this.queues.byKey),
       streamFailures: Object.values(this.queues.streamFailures),
     });
+
+    if (config.console) {
+      if (!props.consoleAssetsDir) throw new Error('consoleCognitoDomainPrefix is set: the stack needs consoleAssetsDir (the built console)');
+      this.console = new Console(this, 'Console', {
+        assetsDir: props.consoleAssetsDir,
+        cognitoDomainPrefix: config.console.cognitoDomainPrefix,
+        backofficeApi: this.api.apis.backoffice,
+        backofficeStage: this.api.stages.backoffice,
+        apiUrl: this.api.urls.backoffice,
+        agentRoleCheckedBy: (['lcm-operations', 'lcm-jobs'] as const).map((h) => this.functions.forApi(h, 'backoffice')),
+        logRetentionDays: config.logRetentionDays,
+      });
+      this.api.allowBrowserOrigin(this.console.origin);
+      new CfnOutput(this, 'ConsoleUrl', {
+        value: this.console.url,
+        description: 'Operations console (sign in with a user of the agents or supervisors group)',
+      });
+      new CfnOutput(this, 'ConsoleUserPoolId', {
+        value: this.console.userPool.userPoolId,
+        description: 'Console users: admin-create-user, then admin-add-user-to-group',
+      });
+      new CfnOutput(this, 'ConsoleAgentsRoleName', { value: this.console.roles.agents.roleName, description: 'IAM role of the agents group' });
+    }
 
     new CfnOutput(this, 'BackofficeApiUrl', { value: this.api.urls.backoffice, description: 'Back-office API (IAM/SigV4 routes)' });
     new CfnOutput(this, 'WebhooksApiUrl', {

@@ -2,6 +2,7 @@ import { Aws, CfnRule, Fn, Stack, Token, Validations } from 'aws-cdk-lib';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import {
   ApiMapping,
+  CfnApi,
   DomainName,
   EndpointType,
   HttpApi,
@@ -166,6 +167,26 @@ export class Api extends Construct {
     this.urls = {
       backoffice: stages.backoffice.url,
       webhooks: config.webhookDomain ? `https://${config.webhookDomain.domainName}/` : stages.webhooks.url,
+    };
+  }
+
+  /**
+   * Lets a browser app on `origin` call the back-office API (the operations console): GET and POST with the SigV4
+   * headers (`authorization`, `x-amz-date`, `x-amz-security-token`, `x-amz-content-sha256`), the body's content type
+   * and `idempotency-key`. No credentials mode: SigV4 needs no cookie.
+   *
+   * API Gateway answers CORS preflights (OPTIONS with Origin and Access-Control-Request-Method) itself, before any
+   * route is matched, so they never reach `$default`; every other request — unknown paths and methods included —
+   * is routed as before, and the fallback's 404/405 gets the CORS headers too (any the integration sets are ignored).
+   */
+  allowBrowserOrigin(origin: string): void {
+    const api = this.apis.backoffice.node.defaultChild as CfnApi;
+    api.corsConfiguration = {
+      allowOrigins: [origin],
+      allowMethods: ['GET', 'POST'],
+      // x-amz-content-sha256: the payload hash SigV4 signers (@smithy/signature-v4) add by default.
+      allowHeaders: ['authorization', 'content-type', 'idempotency-key', 'x-amz-content-sha256', 'x-amz-date', 'x-amz-security-token'],
+      maxAge: 600,
     };
   }
 

@@ -1,3 +1,6 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import { App } from 'aws-cdk-lib';
 import { Queue } from 'aws-cdk-lib/aws-sqs';
 import { createApp } from '../../lib/app';
@@ -30,6 +33,20 @@ describe('cdk-nag AwsSolutions', () => {
     const { app } = createApp(appProps({ ...WEBHOOK_DOMAIN, ...CLIENT_IDENTITY, webhookOwnershipCertificateArn: CERTIFICATE_ARN }));
     // On failure the message lists every finding with its construct path and full id.
     expect(nagSynth(app)?.message).toBeUndefined();
+  });
+
+  test('with the operations console: no unacknowledged finding', () => {
+    const assets = fs.mkdtempSync(path.join(os.tmpdir(), 'console-assets-'));
+    try {
+      fs.writeFileSync(path.join(assets, 'index.html'), '<!doctype html><title>console</title>\n');
+      const { app } = createApp(appProps({ consoleCognitoDomainPrefix: 'tl-console-nag', alarmTopicArn: ALARM_TOPIC }), undefined, {
+        consoleAssetsDir: assets,
+      });
+      // On failure the message lists every finding with its construct path and full id.
+      expect(nagSynth(app)?.message).toBeUndefined();
+    } finally {
+      fs.rmSync(assets, { recursive: true, force: true });
+    }
   });
 
   test('an unauthenticated back-office route nobody justified fails the check (AwsSolutions-APIG4)', () => {

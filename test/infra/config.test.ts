@@ -36,6 +36,15 @@ describe('configuration is validated at synth', () => {
     expect(load({ d1TimeoutMs: '2000' })().d1TimeoutMs).toBe(2000); // -c values arrive as strings
   });
 
+  test('console: off by default; on with a valid Cognito domain prefix', () => {
+    expect(loadStackConfig(() => undefined).console).toBeUndefined();
+    expect(load({ consoleCognitoDomainPrefix: 'issuer-ops-1' })().console).toEqual({ cognitoDomainPrefix: 'issuer-ops-1' });
+    expect(load({ consoleCognitoDomainPrefix: 'Issuer-Ops' })).toThrow(/consoleCognitoDomainPrefix: must be 1-63 lowercase/);
+    expect(load({ consoleCognitoDomainPrefix: '-ops' })).toThrow(/consoleCognitoDomainPrefix/);
+    expect(load({ consoleCognitoDomainPrefix: 'my-cognito-ops' })).toThrow(/consoleCognitoDomainPrefix: Cognito refuses/);
+    expect(load({ consoleCognitoDomainPrefix: 'x'.repeat(64) })).toThrow(/consoleCognitoDomainPrefix/);
+  });
+
   test('client certificate and key: both or neither, each a secret ARN or name', () => {
     expect(load({ d1ClientCertSecret: CLIENT_CERT_NAME })).toThrow(/d1ClientCertSecret and d1ClientKeySecret.*or neither/);
     expect(load({ d1ClientKeySecret: CLIENT_KEY_ARN })).toThrow(/d1ClientCertSecret and d1ClientKeySecret.*or neither/);

@@ -184,8 +184,9 @@ export function useInfraStacks(): InfraStacks {
     }
   }
 
-  // WEBHOOK_ALLOW_LOOPBACK is never set in AWS, whatever the configuration.
-  const service = onFirstUse(() => synth(SERVICE_TOPOLOGY, STRAY_CONTEXT, ['HISTORY_RETENTION_DAYS', 'WEBHOOK_ALLOW_LOOPBACK']));
+  // WEBHOOK_ALLOW_LOOPBACK is never set in AWS, whatever the configuration. CONSOLE_AGENT_ROLE_NAME comes from the
+  // Console construct, which these stacks do not deploy (test/infra/console.test.ts deploys it).
+  const service = onFirstUse(() => synth(SERVICE_TOPOLOGY, STRAY_CONTEXT, ['HISTORY_RETENTION_DAYS', 'WEBHOOK_ALLOW_LOOPBACK', 'CONSOLE_AGENT_ROLE_NAME']));
   const extended = onFirstUse(() =>
     synth(
       EXTENDED,
@@ -199,7 +200,7 @@ export function useInfraStacks(): InfraStacks {
         historyRetentionDays: 400,
         eventRetentionDays: 7,
       },
-      ['WEBHOOK_ALLOW_LOOPBACK'],
+      ['WEBHOOK_ALLOW_LOOPBACK', 'CONSOLE_AGENT_ROLE_NAME'],
     ),
   );
   return {
