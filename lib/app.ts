@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { App, Validations, type AppProps } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
+import { buildConsoleSync } from '../console/build';
 import { loadStackConfig } from './config';
 import { TokenLifecycleStack } from './token-lifecycle-stack';
 import type { Topology } from './topology';
@@ -11,19 +12,12 @@ export const STACK_ID = 'TokenLifecycleStack';
 export const STACK_NAME = 'TokenLifecycle';
 
 /**
- * The built operations console for the stack's BucketDeployment: a fresh directory with index.html and its assets.
- *
- * PLACEHOLDER until the UI lands: a one-page index.html. To deploy the real console, replace the writeFileSync
- * below with `buildConsoleSync(dir);` (console/build.ts: it empties `dir` and writes index.html and the hashed
- * bundle into it; esbuild only, so synth stays offline).
+ * The built operations console for the stack's BucketDeployment: a fresh directory with index.html and its assets
+ * (console/build.ts; esbuild only, so synth stays offline).
  */
 export function buildConsoleAssets(): string {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'console-'));
-  fs.writeFileSync(
-    path.join(dir, 'index.html'),
-    '<!doctype html><html lang="en"><head><meta charset="utf-8"><title>token-lifecycle console</title></head>' +
-      '<body><p>The operations console is not built into this deployment yet.</p></body></html>\n',
-  );
+  buildConsoleSync(dir);
   return dir;
 }
 
