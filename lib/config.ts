@@ -107,6 +107,14 @@ const stackConfigShape = z.object({
   reconcileAfterMs: int(1000, 7 * 24 * 3600 * 1000).default(900_000),
   /** Keep token history and dedupe records this many days (DynamoDB TTL); unset = forever (DESIGN §2 rule 15). */
   historyRetentionDays: int(30, 36_500).optional(),
+  /**
+   * The IAM role name of the operations console's `agents` group: its callers may not DELETE (CONSOLE_AGENT_ROLE_NAME,
+   * 403 on POST /v1/lcm-operations and POST /v1/lcm-jobs with action DELETE). Unset = no caller is told apart.
+   */
+  consoleAgentRoleName: z
+    .string()
+    .regex(/^[\w+=,.@-]{1,64}$/)
+    .optional(),
   /** Keep published events this many days in the event log `GET /v1/events` and replays read (DESIGN §8; DynamoDB TTL). */
   eventRetentionDays: int(1, 3650).default(30),
   /** SNS topic every alarm notifies (ALARM and OK); alarms still exist without it. */

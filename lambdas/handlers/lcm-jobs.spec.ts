@@ -53,7 +53,7 @@ const route = { apis: ['backoffice'], auth: 'iam' } as const;
 
 export const spec = defineSpec({
   description: "The back office's bulk LCM jobs (DESIGN §9): create, add cards, start, cancel, read; the job runner starts the cards",
-  env: ['TABLE_NAME', 'LCM_JOBS_QUEUE_URL'],
+  env: ['TABLE_NAME', 'LCM_JOBS_QUEUE_URL', 'CONSOLE_AGENT_ROLE_NAME'],
   table: 'readwrite',
   sendsTo: ['lcmJobs'],
   routes: {
@@ -64,7 +64,8 @@ export const spec = defineSpec({
       summary: 'A bulk job: one action on up to 1000 cards (PENDING: more cards may be added)',
       request: { headers: createOperationHeaders, body: createJobBody },
       responses: { 202: jobSchema, 200: jobSchema },
-      errors: [400, 413, 415, 422],
+      // 403: a console agent asking for DELETE (CONSOLE_AGENT_ROLE_NAME).
+      errors: [400, 403, 413, 415, 422],
     },
     addJobCards: {
       ...route,

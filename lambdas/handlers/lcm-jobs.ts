@@ -2,7 +2,9 @@ import { documentClient } from '../adapters/dynamodb-client';
 import { DynamoDbJobStore } from '../adapters/dynamodb-job-store';
 import { SqsJobTickQueue, sqsClient } from '../adapters/sqs-queue';
 import { jobView } from '../domain/job';
-import { callerIdentity } from '../http/caller';
+import { callerOf } from '../http/caller';
+import { AGENT_MAY_NOT_DELETE, mayRequest, requestedBy } from '../domain/console-access';
+import { forbidden } from '../http/errors';
 import { defineHandler } from '../http/define-routes';
 import { paged } from '../http/paged';
 import { logger, metrics, MetricUnit } from '../observability';
@@ -17,11 +19,14 @@ export const handler = defineHandler(
     jobs: new DynamoDbJobStore(documentClient(traceClient), env.TABLE_NAME),
     ticks: new SqsJobTickQueue(sqsClient(traceClient), env.LCM_JOBS_QUEUE_URL),
     now: () => new Date(),
+    agentRoleName: env.CONSOLE_AGENT_ROLE_NAME,
   }),
   {
     createJob: {
       handle: async ({ headers, body, event }, deps) => {
-        const { created, job } = await createJob(deps, body, headers['idempotency-key'], { requestedBy: callerIdentity(event) });
+        const caller = callerOf(event);
+        if (!mayRequest(body.action, caller, deps.agentRoleName)) throw forbidden(AGENT_MAY_NOT_DELETE);
+        const { created, job } = await createJob(deps, body, headers['idempotency-key'], { requestedBy: requestedBy(caller) });
         if (created) {
           metrics.addMetric('JobsCreated', MetricUnit.Count, 1);
           logger.info('job created', { jobId: job.jobId, action: job.action, cards: job.counts.cards });

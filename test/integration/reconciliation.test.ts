@@ -594,6 +594,7 @@ describe('a correction never undoes a newer change that raced with it (use case,
         },
         history: (id, page) => base.tokens.history(id, page),
         recordChange: (record) => base.tokens.recordChange(record),
+        recordDevice: (update) => base.tokens.recordDevice(update),
       },
     };
 

@@ -15,6 +15,9 @@ const token = (over: Partial<Token> = {}): Token => ({
   virtualCardId: 'vc-1',
   issuerCardRefId: 'card-1',
   walletProviderId: 'APPLE_PAY',
+  tokenStorageId: null,
+  walletCardRefId: null,
+  device: null,
   state: 'ACTIVE',
   lastAction: 'ACTIVATE',
   lastChangeSource: 'WALLET',
@@ -57,7 +60,13 @@ describe('token changes', () => {
   });
 
   it('says where the state came from and who changed it', () => {
-    const [event] = eventsOf(tokenChange(token(), token({ state: 'SUSPENDED', version: 7 }), recorded({ source: 'ISSUER', operationId: 'op-1' })));
+    const [event] = eventsOf(
+      tokenChange(
+        token(),
+        token({ state: 'SUSPENDED', version: 7 }),
+        recorded({ source: 'ISSUER', operationId: 'op-1', requestedBy: 'cognito:eu-west-1:0b8e' }),
+      ),
+    );
     expect(event).toEqual({
       id: eventId('TOKEN', 'vc-1', 7, 'token.state_changed'),
       type: 'token.state_changed',
@@ -70,6 +79,7 @@ describe('token changes', () => {
         action: 'SUSPEND',
         source: 'ISSUER',
         operationId: 'op-1',
+        requestedBy: 'cognito:eu-west-1:0b8e',
         sequence: 7,
       },
     });
