@@ -78,7 +78,12 @@ const cardInfoResponse = z.object({
   virtualCardList: z
     .array(
       z
-        .object({ virtualCardId: z.string().min(1).max(64), status: z.string(), walletProviderId: z.string().optional(), deviceInformation: z.unknown() })
+        .object({
+          virtualCardId: z.string().min(1).max(64),
+          status: z.string(),
+          walletProviderId: z.string().optional(),
+          deviceInformation: z.unknown().optional(),
+        })
         .transform(({ deviceInformation, ...card }) => ({ ...card, device: deviceFrom(deviceInformation) })),
     )
     .default([]),

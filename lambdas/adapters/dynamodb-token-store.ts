@@ -219,7 +219,6 @@ export class DynamoDbTokenStore implements TokenStore {
                   action: record.event.action,
                   source: record.event.source,
                   operationId: record.event.operationId,
-                  ...(record.event.requestedBy !== null ? { requestedBy: record.event.requestedBy } : {}),
                   outcome: record.event.outcome,
                   at: record.event.at,
                 } satisfies RecordedChange,

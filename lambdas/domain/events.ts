@@ -33,8 +33,6 @@ export interface RecordedChange {
   action: string;
   source: ChangeSource;
   operationId: string | null;
-  /** Who asked for that operation; absent (null) when the change was not ours. Older items lack it. */
-  requestedBy?: string | null | undefined;
   outcome: ChangeOutcome;
   at: string;
 }
@@ -80,7 +78,6 @@ function tokenEvents(before: Token | null, after: Token | null, recorded: Record
         state: after.state,
         walletProviderId: after.walletProviderId,
         source: recorded.source,
-        requestedBy: recorded.requestedBy ?? null,
         sequence,
       }),
     ];
@@ -95,7 +92,6 @@ function tokenEvents(before: Token | null, after: Token | null, recorded: Record
         action: recorded.action,
         source: recorded.source,
         operationId: recorded.operationId,
-        requestedBy: recorded.requestedBy ?? null,
         sequence,
       }),
     );
