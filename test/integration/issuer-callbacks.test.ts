@@ -18,6 +18,7 @@ import { eventually, useTestStack, TEST_ENV } from '../support/stack';
 const WEBHOOK = '/issuer/igwapi/v2.0/notifyVirtualCardChange';
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const TOKEN_KEYS = [
+  'device',
   'issuerCardRefId',
   'lastAction',
   'lastChangeSource',
@@ -25,11 +26,13 @@ const TOKEN_KEYS = [
   'lastRenewedAt',
   'renewals',
   'state',
+  'tokenStorageId',
   'updatedAt',
   'virtualCardId',
+  'walletCardRefId',
   'walletProviderId',
 ];
-const EVENT_KEYS = ['action', 'at', 'correlationId', 'errorCode', 'operationId', 'outcome', 'source', 'stateAfter'];
+const EVENT_KEYS = ['action', 'at', 'correlationId', 'errorCode', 'operationId', 'outcome', 'requestedBy', 'source', 'stateAfter'];
 
 /** Every SQS message body the real consumer was handed, in order. */
 const consumed: string[] = [];
