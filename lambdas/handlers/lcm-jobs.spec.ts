@@ -74,7 +74,8 @@ export const spec = defineSpec({
       summary: 'Adds up to 1000 cards to a PENDING job (a card already in it counts once); 409 JOB_NOT_PENDING otherwise',
       request: { path: jobIdPath, body: addJobCardsBody },
       responses: { 200: jobSchema },
-      errors: [400, 404, 409, 413, 415],
+      // 403: a console agent adding cards to a DELETE job.
+      errors: [400, 403, 404, 409, 413, 415],
     },
     startJob: {
       ...route,
@@ -83,7 +84,8 @@ export const spec = defineSpec({
       summary: 'Starts a PENDING job (RUNNING); a RUNNING one answers as it is; 409 JOB_NOT_PENDING once CANCELLED or COMPLETED',
       request: { path: jobIdPath },
       responses: { 202: jobSchema },
-      errors: [404, 409, 415],
+      // 403: a console agent starting a DELETE job.
+      errors: [403, 404, 409, 415],
     },
     cancelJob: {
       ...route,

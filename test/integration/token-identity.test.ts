@@ -56,8 +56,20 @@ const itemCount = async (): Promise<number> => {
 };
 
 /** A POST as API Gateway hands it to the handler module after IAM authorised the signed request. */
-function signed(path: string, body: unknown, iam: { userArn: string; cognitoIdentity?: { identityId: string } | null }): HttpEvent {
-  const event = httpEvent({ method: 'POST', path, routeKey: `POST ${path}`, headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+function signed(
+  path: string,
+  body: unknown,
+  iam: { userArn: string; cognitoIdentity?: { identityId: string } | null },
+  route: { routeKey: string; pathParameters: Record<string, string> } = { routeKey: `POST ${path}`, pathParameters: {} },
+): HttpEvent {
+  const event = httpEvent({
+    method: 'POST',
+    path,
+    routeKey: route.routeKey,
+    pathParameters: route.pathParameters,
+    headers: { 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
   const requestContext = {
     ...event.requestContext,
     authorizer: {
@@ -268,6 +280,22 @@ describe('console agents may not DELETE (CONSOLE_AGENT_ROLE_NAME)', () => {
     expect(await itemCount()).toBe(before);
     expect(await d1.cardRequests('/updateCardState', card)).toEqual([]);
     expect((await getToken(vc)).state).toBe('ACTIVE');
+  });
+
+  it('an agent may neither add cards to nor start a supervisor’s DELETE job, but may cancel it', async () => {
+    const { card } = ids('job');
+    const created = await invoke('lcm-jobs', signed('/v1/lcm-jobs', { action: 'DELETE', issuerCardRefIds: [card] }, { userArn: supervisorArn }));
+    expect(created.status).toBe(202);
+    const { jobId } = created.body as { jobId: string };
+    const onJob = (verb: 'cards' | 'start' | 'cancel') => ({ routeKey: `POST /v1/lcm-jobs/{jobId}/${verb}`, pathParameters: { jobId } });
+    const before = await itemCount();
+    forbidden(await invoke('lcm-jobs', signed(`/v1/lcm-jobs/${jobId}/cards`, { issuerCardRefIds: [`${card}-more`] }, { userArn: agentArn }, onJob('cards'))));
+    forbidden(await invoke('lcm-jobs', signed(`/v1/lcm-jobs/${jobId}/start`, undefined, { userArn: agentArn }, onJob('start'))));
+    expect(await itemCount()).toBe(before);
+    const job = await getJson<{ status: string; counts: { cards: number } }>(`/v1/lcm-jobs/${jobId}`);
+    expect(job.body).toMatchObject({ status: 'PENDING', counts: { cards: 1 } });
+    const cancelled = await invoke('lcm-jobs', signed(`/v1/lcm-jobs/${jobId}/cancel`, undefined, { userArn: agentArn }, onJob('cancel')));
+    expect(cancelled).toMatchObject({ status: 200, body: { status: 'CANCELLED' } });
   });
 
   it('an agent may SUSPEND; a supervisor may DELETE', async () => {
