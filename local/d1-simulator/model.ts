@@ -33,7 +33,9 @@ export interface SimToken {
  * manufacturer, model and device name. Seeded values replace the descriptive ones.
  */
 export function deviceInformation(token: SimToken): Record<string, string> {
-  const digits = BigInt(`0x${createHash('sha256').update(token.virtualCardId).digest('hex').slice(0, 15)}`).toString().padStart(20, '0');
+  const digits = BigInt(`0x${createHash('sha256').update(token.virtualCardId).digest('hex').slice(0, 15)}`)
+    .toString()
+    .padStart(20, '0');
   const apple = token.walletProviderId === 'APPLE_PAY';
   return {
     deviceId: `sim-device-${token.virtualCardId}`,
