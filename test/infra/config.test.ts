@@ -34,6 +34,9 @@ describe('configuration is validated at synth', () => {
     expect(load({ d1CofBaseUrl: 'http://d1.example.com' })).toThrow(/d1CofBaseUrl/);
     expect(load({ trJwePrivateKeySecret: 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:partial' })).toThrow(/trJwePrivateKeySecret/);
     expect(load({ d1TimeoutMs: '2000' })().d1TimeoutMs).toBe(2000); // -c values arrive as strings
+    // The console agents' role: a role name, not an ARN.
+    expect(load({ consoleAgentRoleName: 'arn:aws:iam::123456789012:role/agents' })).toThrow(/consoleAgentRoleName/);
+    expect(load({ consoleAgentRoleName: 'token-console-agents' })().consoleAgentRoleName).toBe('token-console-agents');
   });
 
   test('client certificate and key: both or neither, each a secret ARN or name', () => {

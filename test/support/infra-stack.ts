@@ -184,7 +184,7 @@ export function useInfraStacks(): InfraStacks {
   }
 
   // WEBHOOK_ALLOW_LOOPBACK is never set in AWS, whatever the configuration.
-  const service = onFirstUse(() => synth(SERVICE_TOPOLOGY, STRAY_CONTEXT, ['HISTORY_RETENTION_DAYS', 'WEBHOOK_ALLOW_LOOPBACK']));
+  const service = onFirstUse(() => synth(SERVICE_TOPOLOGY, STRAY_CONTEXT, ['HISTORY_RETENTION_DAYS', 'WEBHOOK_ALLOW_LOOPBACK', 'CONSOLE_AGENT_ROLE_NAME']));
   const extended = onFirstUse(() =>
     synth(
       EXTENDED,
@@ -197,6 +197,7 @@ export function useInfraStacks(): InfraStacks {
         alarmTopicArn: ALARM_TOPIC,
         historyRetentionDays: 400,
         eventRetentionDays: 7,
+        consoleAgentRoleName: 'token-console-agents',
       },
       ['WEBHOOK_ALLOW_LOOPBACK'],
     ),

@@ -10,6 +10,7 @@ import { callerOf, callerIdentity } from '../../lambdas/http/caller';
 import type { HttpEvent } from '../../lambdas/http/route';
 import type { ChangeRecord } from '../../lambdas/ports/token-store';
 import { itemBytes } from '../../bench/counters';
+import { ConfigError, loadEnv } from '../../lambdas/config/env';
 import { deepFreeze } from '../support/freeze';
 
 /**
@@ -145,6 +146,23 @@ describe('console agents may not DELETE', () => {
       expect(mayRequest('DELETE', { userArn }, AGENT_ROLE)).toBe(false);
       expect(mayRequest('SUSPEND', { userArn }, AGENT_ROLE)).toBe(true);
       expect(mayRequest('RESUME', { userArn }, AGENT_ROLE)).toBe(true);
+    }
+  });
+
+  it('CONSOLE_AGENT_ROLE_NAME: optional, an IAM role name (not an ARN); a bad one names the variable, not its value', () => {
+    expect(loadEnv(['CONSOLE_AGENT_ROLE_NAME'], {})).toEqual({});
+    expect(loadEnv(['CONSOLE_AGENT_ROLE_NAME'], { CONSOLE_AGENT_ROLE_NAME: AGENT_ROLE })).toEqual({ CONSOLE_AGENT_ROLE_NAME: AGENT_ROLE });
+    for (const bad of [`arn:aws:iam::1:role/${AGENT_ROLE}`, 'a'.repeat(65), '', 'agents team']) {
+      const error = (() => {
+        try {
+          loadEnv(['CONSOLE_AGENT_ROLE_NAME'], { CONSOLE_AGENT_ROLE_NAME: bad });
+        } catch (err) {
+          return err;
+        }
+        return undefined;
+      })();
+      expect(error).toBeInstanceOf(ConfigError);
+      expect((error as ConfigError).variables).toEqual(['CONSOLE_AGENT_ROLE_NAME']);
     }
   });
 
