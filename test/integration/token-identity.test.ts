@@ -1,4 +1,5 @@
 import { GetCommand, QueryCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDbTokenStore } from '../../lambdas/adapters/dynamodb-token-store';
 import type { HttpEvent, HttpHandler } from '../../lambdas/http/route';
 import { lambdaContext } from '../../local/lambda-context';
 import type { ErrorBody, HistoryEvent, Operation, Token } from '../support/contract-types';
@@ -249,6 +250,12 @@ describe('where a token lives: tokenStorageId, walletCardRefId and the device', 
     const version = (await tokenItem(vc))!.version;
     await fetch(`${stack.url}/v1/cards/${encodeURIComponent(card)}/reconcile`, { method: 'POST' });
     expect((await tokenItem(vc))!.version).toBe(version);
+
+    // A device update decided on an older version loses (a callback landed meanwhile): nothing written.
+    const store = new DynamoDbTokenStore(stack.ddb, { tableName: tableName() });
+    const stale = { virtualCardId: vc, expectedVersion: (version as number) - 1, device: { manufacturer: 'X', model: 'Y', deviceName: 'Z' } };
+    expect(await store.recordDevice(stale)).toBe('CONFLICT');
+    expect((await getToken(vc)).device).toEqual(token.device);
   });
 });
 
@@ -309,6 +316,17 @@ describe('console agents may not DELETE (CONSOLE_AGENT_ROLE_NAME)', () => {
     await operationWhen((suspend.body as Operation).operationId, (o) => o.status === 'SUCCEEDED');
     const job = await invoke('lcm-jobs', signed('/v1/lcm-jobs', { action: 'SUSPEND', issuerCardRefIds: [card] }, { userArn: agentArn }));
     expect(job.status).toBe(202);
+    const { jobId } = job.body as { jobId: string };
+    const more = await invoke(
+      'lcm-jobs',
+      signed(
+        `/v1/lcm-jobs/${jobId}/cards`,
+        { issuerCardRefIds: [`${card}-more`] },
+        { userArn: agentArn },
+        { routeKey: 'POST /v1/lcm-jobs/{jobId}/cards', pathParameters: { jobId } },
+      ),
+    );
+    expect(more).toMatchObject({ status: 200, body: { counts: { cards: 2 } } });
     const remove = await invoke(
       'lcm-operations',
       signed('/v1/lcm-operations', { action: 'DELETE', issuerCardRefId: card, virtualCardId: vc }, { userArn: supervisorArn }),
