@@ -1,5 +1,6 @@
 import type { D1Answer } from '../domain/operation';
 import * as z from 'zod';
+import { deviceFrom } from '../domain/token';
 import type { CardInfoAnswer, D1IssuerGateway, UpdateCardStateRequest } from '../ports/d1-issuer';
 
 export interface D1IssuerClientOptions {
@@ -68,9 +69,24 @@ export class D1IssuerClient implements D1IssuerGateway {
   }
 }
 
-/** Only what reconciliation reads; D1's other fields (deviceInformation…) are ignored. */
+/**
+ * Only what reconciliation reads. `deviceInformation` is taken as unknown and reduced at once to manufacturer, model
+ * and device name (deviceFrom): its identifiers (IMEI, phone number, serial number) and any `tokenInfo` are dropped
+ * here, never stored, never logged, and a shape we do not expect costs the device, not the reconciliation.
+ */
 const cardInfoResponse = z.object({
-  virtualCardList: z.array(z.object({ virtualCardId: z.string().min(1).max(64), status: z.string(), walletProviderId: z.string().optional() })).default([]),
+  virtualCardList: z
+    .array(
+      z
+        .object({
+          virtualCardId: z.string().min(1).max(64),
+          status: z.string(),
+          walletProviderId: z.string().optional(),
+          deviceInformation: z.unknown().optional(),
+        })
+        .transform(({ deviceInformation, ...card }) => ({ ...card, device: deviceFrom(deviceInformation) })),
+    )
+    .default([]),
 });
 
 const withTrailingSlash = (url: string): string => (url.endsWith('/') ? url : `${url}/`);

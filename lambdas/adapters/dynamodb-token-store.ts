@@ -1,10 +1,10 @@
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, QueryCommand, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import type { RecordedChange } from '../domain/events';
 import type { Operation } from '../domain/operation';
 import type { Token } from '../domain/token';
 import type { HistoryEvent } from '../domain/virtual-card-change';
-import type { ChangeRecord, Page, PageRequest, RecordResult, TokenStore } from '../ports/token-store';
+import type { ChangeRecord, DeviceUpdate, Page, PageRequest, RecordResult, TokenStore } from '../ports/token-store';
 import { TABLE } from '../resources';
 import { fromItem as operationFromItem, operationItem, operationKey } from './dynamodb-operation-store';
 import { jobCardSettleItems } from './dynamodb-job-store';
@@ -30,6 +30,9 @@ const TOKEN_FIELDS = [
   'virtualCardId',
   'issuerCardRefId',
   'walletProviderId',
+  'tokenStorageId',
+  'walletCardRefId',
+  'device',
   'state',
   'lastAction',
   'lastChangeSource',
@@ -48,10 +51,24 @@ const EVENT_FIELDS = [
   'source',
   'correlationId',
   'operationId',
+  'requestedBy',
   'errorCode',
   'outcome',
   'stateAfter',
 ] as const satisfies readonly (keyof HistoryEvent)[];
+
+/**
+ * Attributes written only when they have a value (read back as null when absent, as on items written before them):
+ * an item over 1 KB doubles the write units of its transaction, and most callbacks carry none of them.
+ */
+const TOKEN_OPTIONAL: readonly (keyof Token)[] = ['tokenStorageId', 'walletCardRefId', 'device'];
+const EVENT_OPTIONAL: readonly (keyof HistoryEvent)[] = ['requestedBy'];
+
+function withoutNulls<T extends object>(value: T, fields: readonly (keyof T)[]): Partial<T> {
+  const copy: Partial<T> = { ...value };
+  for (const field of fields) if (copy[field] === null || copy[field] === undefined) delete copy[field];
+  return copy;
+}
 
 function pick<T>(item: Record<string, unknown>, fields: readonly (keyof T)[]): T {
   return Object.fromEntries(fields.map((f) => [f, item[f as string] ?? null])) as T;
@@ -138,6 +155,25 @@ export class DynamoDbTokenStore implements TokenStore {
     return items;
   }
 
+  async recordDevice(update: DeviceUpdate): Promise<'RECORDED' | 'CONFLICT'> {
+    try {
+      await this.client.send(
+        new UpdateCommand({
+          TableName: this.options.tableName,
+          Key: tokenKey(update.virtualCardId),
+          UpdateExpression: 'SET #device = :device, #version = :next',
+          ConditionExpression: '#version = :expected',
+          ExpressionAttributeNames: { '#device': 'device', '#version': 'version' },
+          ExpressionAttributeValues: { ':device': update.device, ':expected': update.expectedVersion, ':next': update.expectedVersion + 1 },
+        }),
+      );
+      return 'RECORDED';
+    } catch (err) {
+      if (err instanceof ConditionalCheckFailedException) return 'CONFLICT';
+      throw err;
+    }
+  }
+
   async recordChange(record: ChangeRecord): Promise<RecordResult> {
     const { tableName } = this.options;
     const { pk } = tokenKey(record.virtualCardId);
@@ -160,7 +196,7 @@ export class DynamoDbTokenStore implements TokenStore {
             [HISTORY_ORDER]: record.token ? sequence(newVersion) : `${sequence(0)}#${record.event.at}`,
             entity: 'EVENT',
             virtualCardId: record.virtualCardId,
-            ...record.event,
+            ...withoutNulls(record.event, EVENT_OPTIONAL),
             ...(expiresAt ? { [TABLE.ttlAttribute]: expiresAt } : {}),
           },
           ConditionExpression: 'attribute_not_exists(pk)',
@@ -175,7 +211,7 @@ export class DynamoDbTokenStore implements TokenStore {
                 [GSI.partitionKey]: `CARD#${record.token.issuerCardRefId}`,
                 [GSI.sortKey]: `TOKEN#${record.virtualCardId}`,
                 entity: 'TOKEN',
-                ...record.token,
+                ...withoutNulls(record.token, TOKEN_OPTIONAL),
                 version: newVersion,
                 // What this version's write recorded, for the stream publisher (DESIGN §8): the token keeps only its
                 // last *applied* change, and a failed or ignored callback still bumps the version.

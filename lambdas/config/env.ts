@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { ROLE_NAME } from '../domain/console-access';
 
 /**
  * Every environment variable of DESIGN §5 (plus the resource wiring CDK injects), in one zod schema.
@@ -81,6 +82,12 @@ export const envSchema = z.object({
   D1_CLIENT_KEY: z.optional(z.string().check(z.minLength(1))),
   /** Keep token history and dedupe records this long; unset = forever (DESIGN §2 rule 15: off by default). */
   HISTORY_RETENTION_DAYS: z.optional(z.coerce.number().check(z.int(), z.minimum(30))),
+  /**
+   * The IAM role of the operations console's `agents` group (a role name, not an ARN). A caller whose ARN names it
+   * (`arn:aws:sts::<account>:assumed-role/<name>/<session>`, or the role ARN) may not DELETE: `POST /v1/lcm-operations`
+   * and `POST /v1/lcm-jobs` with action DELETE answer 403. Unset = nobody is told apart (every caller IAM lets in).
+   */
+  CONSOLE_AGENT_ROLE_NAME: z.optional(z.string().check(z.regex(ROLE_NAME, 'must be an IAM role name: 1-64 of A-Z a-z 0-9 + = , . @ _ -'))),
   /** Which API a `$default` handler serves; unset under the local gateway, which serves both. */
   API_NAME: z.optional(z.enum(['backoffice', 'webhooks'])),
 });

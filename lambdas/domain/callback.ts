@@ -18,7 +18,7 @@ export interface CallbackDecision {
  * outcome is IGNORED in the history and touches neither the token nor the operation (rule 3).
  */
 export function decideCallback(token: Token | null, operation: Operation | null, change: VirtualCardChange): CallbackDecision {
-  const ref = operation ? { operationId: operation.operationId, order: operation.order } : null;
+  const ref = operation ? { operationId: operation.operationId, order: operation.order, requestedBy: operation.requestedBy } : null;
   const decision = applyVirtualCardChange(token, change, ref);
   if (!operation || !isKnownAction(change.action)) return { change: decision, operation: null };
 

@@ -17,6 +17,9 @@ export const virtualCardChangeMessage = z.object({
   errorCode: z.nullable(z.number().check(z.int())),
   source: z.nullable(z.string()),
   walletProviderId: z.nullable(z.string()),
+  // Optional: messages queued before these fields existed still parse.
+  tokenStorageId: z.nullish(z.string().check(z.maxLength(128))),
+  walletCardRefId: z.nullish(z.string().check(z.maxLength(128))),
   receivedAt: z.iso.datetime({ offset: true }),
 });
 

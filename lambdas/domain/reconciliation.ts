@@ -1,5 +1,5 @@
 import { recordCallbackOutcome, type Operation } from './operation';
-import { latestInstant, type Token, type TokenState } from './token';
+import { latestInstant, sameDevice, type Token, type TokenDevice, type TokenState } from './token';
 import type { HistoryEvent } from './virtual-card-change';
 
 /**
@@ -11,6 +11,8 @@ export interface D1VirtualCard {
   virtualCardId: string;
   status: string;
   walletProviderId?: string | undefined;
+  /** What we keep of its `deviceInformation` (manufacturer, model, name: token.ts deviceFrom); null when none. */
+  device?: TokenDevice | null | undefined;
 }
 
 /** DESIGN §3 mapping of D1 token statuses; an unknown status is left alone (null). */
@@ -37,7 +39,12 @@ export interface Correction {
   from: TokenState | null;
   to: TokenState;
   walletProviderId: string | null;
+  /** D1's device for the token, when it names one. */
+  device?: TokenDevice | null | undefined;
 }
+
+/** D1's device for a correction, when it names one. */
+const deviceOf = (card: D1VirtualCard | undefined): { device?: TokenDevice } => (card?.device ? { device: card.device } : {});
 
 /**
  * Drift between our tokens of a card and D1's list: a state that differs is corrected; a token only D1 lists is
@@ -51,16 +58,37 @@ export function planCorrections(ours: readonly Token[], d1: readonly D1VirtualCa
     const card = listed.get(token.virtualCardId);
     const to = card ? stateFromD1(card.status) : 'DELETED';
     if (to !== null && to !== token.state)
-      corrections.push({ virtualCardId: token.virtualCardId, from: token.state, to, walletProviderId: token.walletProviderId });
+      corrections.push({ virtualCardId: token.virtualCardId, from: token.state, to, walletProviderId: token.walletProviderId, ...deviceOf(card) });
   }
   const known = new Set(ours.map((t) => t.virtualCardId));
   for (const card of d1) {
     const to = stateFromD1(card.status);
     if (!known.has(card.virtualCardId) && to !== null) {
-      corrections.push({ virtualCardId: card.virtualCardId, from: null, to, walletProviderId: card.walletProviderId ?? null });
+      corrections.push({ virtualCardId: card.virtualCardId, from: null, to, walletProviderId: card.walletProviderId ?? null, ...deviceOf(card) });
     }
   }
   return corrections;
+}
+
+/**
+ * Tokens whose state needs no correction but whose device D1 describes otherwise than we store: their device is
+ * refreshed (no history event: the token's state and last change stay). A DELETED token, or one D1 lists without a
+ * device, keeps what it has.
+ */
+export function planDeviceUpdates(
+  ours: readonly Token[],
+  d1: readonly D1VirtualCard[],
+  corrections: readonly Correction[],
+): { token: Token; device: TokenDevice }[] {
+  const corrected = new Set(corrections.map((c) => c.virtualCardId));
+  const listed = new Map(d1.map((card) => [card.virtualCardId, card]));
+  const updates: { token: Token; device: TokenDevice }[] = [];
+  for (const token of ours) {
+    const device = listed.get(token.virtualCardId)?.device ?? null;
+    if (token.state === 'DELETED' || corrected.has(token.virtualCardId) || device === null || sameDevice(token.device, device)) continue;
+    updates.push({ token, device });
+  }
+  return updates;
 }
 
 /**
@@ -81,6 +109,9 @@ export function applyCorrection(
     virtualCardId: correction.virtualCardId,
     issuerCardRefId: current?.issuerCardRefId ?? issuerCardRefId,
     walletProviderId: current?.walletProviderId ?? correction.walletProviderId,
+    tokenStorageId: current?.tokenStorageId ?? null,
+    walletCardRefId: current?.walletCardRefId ?? null,
+    device: correction.device ?? current?.device ?? null,
     state: correction.to,
     lastAction: 'RECONCILE',
     lastChangeSource: 'RECONCILIATION',
@@ -99,6 +130,7 @@ export function applyCorrection(
     source: 'RECONCILIATION',
     correlationId: reconciliationId,
     operationId: null,
+    requestedBy: null,
     errorCode: null,
     outcome: 'APPLIED',
     stateAfter: correction.to,

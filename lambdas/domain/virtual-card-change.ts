@@ -17,6 +17,9 @@ export interface VirtualCardChange {
   /** As D1 sent it (WALLET, TSP, ISSUER, anything else, or absent). */
   source: string | null;
   walletProviderId: string | null;
+  /** Which wallet and secure element hold the token, when D1 says (absent from messages queued before they existed). */
+  tokenStorageId?: string | null | undefined;
+  walletCardRefId?: string | null | undefined;
   /** When the webhook accepted it: callbacks carry no timestamp of their own. */
   receivedAt: string;
 }
@@ -26,6 +29,8 @@ export interface OperationRef {
   operationId: string;
   /** Sortable creation order: a larger value was created later. */
   order: string;
+  /** Who asked for the operation (its requestedBy); the history events it causes carry it. */
+  requestedBy?: string | null | undefined;
 }
 
 export type ChangeOutcome = 'APPLIED' | 'SUPERSEDED' | 'FAILED' | 'IGNORED';
@@ -37,6 +42,8 @@ export interface HistoryEvent {
   source: ChangeSource;
   correlationId: string;
   operationId: string | null;
+  /** Who asked for the operation of ours that caused it; null for changes we did not start (and locally). */
+  requestedBy: string | null;
   errorCode: number | null;
   outcome: ChangeOutcome;
   /** The token's state once this event was recorded; null while the token is unknown to us. */
@@ -109,6 +116,7 @@ export function applyVirtualCardChange(current: Token | null, change: VirtualCar
     source,
     correlationId: change.correlationId,
     operationId: operation?.operationId ?? null,
+    requestedBy: operation?.requestedBy ?? null,
     errorCode: change.errorCode,
     outcome,
     stateAfter,
@@ -136,6 +144,11 @@ export function applyVirtualCardChange(current: Token | null, change: VirtualCar
     virtualCardId: change.virtualCardId,
     issuerCardRefId: change.issuerCardRefId,
     walletProviderId: last ? (last.walletProviderId ?? change.walletProviderId) : (change.walletProviderId ?? current?.walletProviderId ?? null),
+    // Where the token lives, from the last applied change that says so (the standing one first when it stays last).
+    tokenStorageId: last ? (last.tokenStorageId ?? change.tokenStorageId ?? null) : (change.tokenStorageId ?? current?.tokenStorageId ?? null),
+    walletCardRefId: last ? (last.walletCardRefId ?? change.walletCardRefId ?? null) : (change.walletCardRefId ?? current?.walletCardRefId ?? null),
+    // Only reconciliation (D1 getCardInfo) knows the device; callbacks keep it.
+    device: current?.device ?? null,
     state: nextState(current?.state ?? null),
     lastAction: last ? last.lastAction : change.action,
     lastChangeSource: last ? last.lastChangeSource : source,

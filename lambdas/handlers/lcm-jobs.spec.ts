@@ -53,7 +53,7 @@ const route = { apis: ['backoffice'], auth: 'iam' } as const;
 
 export const spec = defineSpec({
   description: "The back office's bulk LCM jobs (DESIGN §9): create, add cards, start, cancel, read; the job runner starts the cards",
-  env: ['TABLE_NAME', 'LCM_JOBS_QUEUE_URL'],
+  env: ['TABLE_NAME', 'LCM_JOBS_QUEUE_URL', 'CONSOLE_AGENT_ROLE_NAME'],
   table: 'readwrite',
   sendsTo: ['lcmJobs'],
   routes: {
@@ -64,7 +64,8 @@ export const spec = defineSpec({
       summary: 'A bulk job: one action on up to 1000 cards (PENDING: more cards may be added)',
       request: { headers: createOperationHeaders, body: createJobBody },
       responses: { 202: jobSchema, 200: jobSchema },
-      errors: [400, 413, 415, 422],
+      // 403: a console agent asking for DELETE (CONSOLE_AGENT_ROLE_NAME).
+      errors: [400, 403, 413, 415, 422],
     },
     addJobCards: {
       ...route,
@@ -73,7 +74,8 @@ export const spec = defineSpec({
       summary: 'Adds up to 1000 cards to a PENDING job (a card already in it counts once); 409 JOB_NOT_PENDING otherwise',
       request: { path: jobIdPath, body: addJobCardsBody },
       responses: { 200: jobSchema },
-      errors: [400, 404, 409, 413, 415],
+      // 403: a console agent adding cards to a DELETE job.
+      errors: [400, 403, 404, 409, 413, 415],
     },
     startJob: {
       ...route,
@@ -82,7 +84,8 @@ export const spec = defineSpec({
       summary: 'Starts a PENDING job (RUNNING); a RUNNING one answers as it is; 409 JOB_NOT_PENDING once CANCELLED or COMPLETED',
       request: { path: jobIdPath },
       responses: { 202: jobSchema },
-      errors: [404, 409, 415],
+      // 403: a console agent starting a DELETE job.
+      errors: [403, 404, 409, 415],
     },
     cancelJob: {
       ...route,

@@ -51,7 +51,7 @@ export const operationSchema = z
 
 export const spec = defineSpec({
   description: "The issuer back office's LCM API: request an operation (queued for D1), read it",
-  env: ['TABLE_NAME', 'D1_REQUESTS_QUEUE_URL'],
+  env: ['TABLE_NAME', 'D1_REQUESTS_QUEUE_URL', 'CONSOLE_AGENT_ROLE_NAME'],
   table: 'readwrite',
   sendsTo: ['d1Requests'],
   routes: {
@@ -63,7 +63,8 @@ export const spec = defineSpec({
       summary: 'Suspend, resume or delete one token (virtualCardId) or every token of a card',
       request: { headers: createOperationHeaders, body: createOperationBody },
       responses: { 202: operationSchema, 200: operationSchema },
-      errors: [400, 409, 413, 415, 422, 503],
+      // 403: a console agent asking for DELETE (CONSOLE_AGENT_ROLE_NAME).
+      errors: [400, 403, 409, 413, 415, 422, 503],
     },
     getOperation: {
       apis: ['backoffice'],

@@ -2,7 +2,9 @@ import { documentClient } from '../adapters/dynamodb-client';
 import { DynamoDbOperationStore } from '../adapters/dynamodb-operation-store';
 import { DynamoDbTokenStore } from '../adapters/dynamodb-token-store';
 import { SqsSubmissionQueue, sqsClient } from '../adapters/sqs-queue';
-import { callerIdentity } from '../http/caller';
+import { callerOf } from '../http/caller';
+import { AGENT_MAY_NOT_DELETE, mayRequest, requestedBy } from '../domain/console-access';
+import { forbidden } from '../http/errors';
 import { defineHandler } from '../http/define-routes';
 import { notFound } from '../domain/errors';
 import { operationView } from '../domain/operation';
@@ -23,12 +25,16 @@ export const handler = defineHandler(
       operations: new DynamoDbOperationStore(client, env.TABLE_NAME),
       queue: new SqsSubmissionQueue(sqsClient(traceClient), env.D1_REQUESTS_QUEUE_URL),
       now: () => new Date(),
+      agentRoleName: env.CONSOLE_AGENT_ROLE_NAME,
     };
   },
   {
     createOperation: {
       handle: async ({ headers, body, event }, deps) => {
-        const result = await requestOperation(deps, body, headers['idempotency-key'], { requestedBy: callerIdentity(event) });
+        const caller = callerOf(event);
+        // Before anything is read or written: IAM lets agents call the route, the body's action is ours to refuse.
+        if (!mayRequest(body.action, caller, deps.agentRoleName)) throw forbidden(AGENT_MAY_NOT_DELETE);
+        const result = await requestOperation(deps, body, headers['idempotency-key'], { requestedBy: requestedBy(caller) });
         const op = result.operation;
         if (result.created) {
           metrics.addMetric('OperationsRequested', MetricUnit.Count, 1);

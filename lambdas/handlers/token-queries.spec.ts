@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { CHANGE_SOURCES, TOKEN_STATES } from '../domain/token';
+import { CHANGE_SOURCES, DEVICE_FIELD_MAX, TOKEN_STATES } from '../domain/token';
 import { issuerCardRefIdPath, pageQuery, virtualCardIdPath } from '../http/params';
 import { defineSpec } from '../spec';
 
@@ -8,6 +8,16 @@ export const tokenSchema = z
     virtualCardId: z.string(),
     issuerCardRefId: z.string(),
     walletProviderId: z.string().nullable(),
+    tokenStorageId: z.string().nullable().describe('The secure element or wallet instance holding the token, from the last applied callback that carried it'),
+    walletCardRefId: z.string().nullable().describe("The wallet's card id (Apple Pay: FPANID), from the last applied callback that carried it"),
+    device: z
+      .object({
+        manufacturer: z.string().max(DEVICE_FIELD_MAX).nullable(),
+        model: z.string().max(DEVICE_FIELD_MAX).nullable(),
+        deviceName: z.string().max(DEVICE_FIELD_MAX).nullable(),
+      })
+      .nullable()
+      .describe("The device, from D1 getCardInfo's deviceInformation at the last reconciliation; never its identifiers (IMEI, phone number, serial)"),
     state: z.enum(TOKEN_STATES),
     lastAction: z.string().nullable(),
     lastChangeSource: z.enum(CHANGE_SOURCES).nullable(),
@@ -32,6 +42,10 @@ export const historySchema = z
         source: z.enum(CHANGE_SOURCES),
         correlationId: z.string(),
         operationId: z.string().nullable(),
+        requestedBy: z
+          .string()
+          .nullable()
+          .describe('Who asked for the operation of ours behind the event (its requestedBy); null for changes we did not start'),
         errorCode: z.number().int().nullable(),
         outcome: z.enum(['APPLIED', 'SUPERSEDED', 'FAILED', 'IGNORED']),
         stateAfter: z.enum(TOKEN_STATES).nullable(),

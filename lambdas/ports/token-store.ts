@@ -1,5 +1,5 @@
 import type { Operation, OperationStatus } from '../domain/operation';
-import type { Token } from '../domain/token';
+import type { Token, TokenDevice } from '../domain/token';
 import type { HistoryEvent } from '../domain/virtual-card-change';
 
 export interface Page<T> {
@@ -31,6 +31,13 @@ export interface ChangeRecord {
 
 export type RecordResult = 'RECORDED' | 'DUPLICATE' | 'CONFLICT';
 
+/** A device refresh from reconciliation: the token's device only, on its version (which it bumps). */
+export interface DeviceUpdate {
+  virtualCardId: string;
+  expectedVersion: number;
+  device: TokenDevice;
+}
+
 /** Thrown for a `nextToken` we did not issue (answered as a 400 on `query.nextToken`). */
 export class InvalidPageToken extends Error {
   constructor() {
@@ -56,4 +63,9 @@ export interface TokenStore {
    * if its version is still `expectedVersion` (else CONFLICT: re-read and decide again). One write request.
    */
   recordChange(record: ChangeRecord): Promise<RecordResult>;
+  /**
+   * Sets the token's device if its version is still `expectedVersion` (and bumps it, so a decision taken on the
+   * older read fails and is retaken), else CONFLICT. No history event: neither state nor last change moves.
+   */
+  recordDevice(update: DeviceUpdate): Promise<'RECORDED' | 'CONFLICT'>;
 }

@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { DomainError } from '../domain/errors';
-import { applyCorrection, planCorrections, settleOperation, type Correction } from '../domain/reconciliation';
+import { applyCorrection, planCorrections, planDeviceUpdates, settleOperation, type Correction } from '../domain/reconciliation';
 import type { D1IssuerGateway } from '../ports/d1-issuer';
 import type { OperationStore } from '../ports/operation-store';
 import type { TokenStore } from '../ports/token-store';
@@ -23,7 +23,7 @@ export interface ReconcileResult {
 
 /**
  * Compares our tokens of a card with D1 `getCardInfo` and repairs drift (source RECONCILIATION, history action
- * RECONCILE), then settles the card's operations still SUBMITTED against the same view.
+ * RECONCILE) and refreshes each token's device, then settles the card's operations still SUBMITTED against the same view.
  *
  * D1 unreachable → UNAVAILABLE before anything is written. Each correction is written on the token version read
  * before D1 was asked: a callback that lands meanwhile wins and the correction is skipped — D1's list may predate
@@ -46,7 +46,8 @@ export async function reconcileCard(deps: ReconcileDeps, issuerCardRefId: string
   const now = deps.now();
 
   const corrected: ReconcileResult['corrected'] = [];
-  for (const correction of planCorrections(ours, answer.virtualCards)) {
+  const corrections = planCorrections(ours, answer.virtualCards);
+  for (const correction of corrections) {
     const current = versions.get(correction.virtualCardId) ?? null;
     const { token, event } = applyCorrection(current, issuerCardRefId, correction, reconciliationId, now, askedAt);
     const result = await deps.tokens.recordChange({
@@ -57,6 +58,11 @@ export async function reconcileCard(deps: ReconcileDeps, issuerCardRefId: string
       event,
     });
     if (result === 'RECORDED') corrected.push({ virtualCardId: correction.virtualCardId, from: correction.from, to: correction.to });
+  }
+  // The device D1 describes (manufacturer, model, name only), on tokens whose state needed no correction. On the
+  // version read before D1 was asked, as the corrections: a callback meanwhile wins, the next reconciliation retries.
+  for (const { token, device } of planDeviceUpdates(ours, answer.virtualCards, corrections)) {
+    await deps.tokens.recordDevice({ virtualCardId: token.virtualCardId, expectedVersion: token.version, device });
   }
 
   const settledOperations: string[] = [];

@@ -9,6 +9,8 @@ export interface VirtualCardChangeNotice {
   errorCode?: number | null | undefined;
   source?: string | null | undefined;
   walletProviderId?: string | null | undefined;
+  tokenStorageId?: string | null | undefined;
+  walletCardRefId?: string | null | undefined;
 }
 
 /**
@@ -31,6 +33,8 @@ export async function recordVirtualCardChange(
     errorCode: body.errorCode ?? null,
     source: body.source ?? null,
     walletProviderId: body.walletProviderId ?? null,
+    tokenStorageId: body.tokenStorageId ?? null,
+    walletCardRefId: body.walletCardRefId ?? null,
     receivedAt: deps.now().toISOString(),
   };
   await deps.queue.send(change);

@@ -86,6 +86,8 @@ export function controlApi({ model, faults, deliveries, requests, reset }: Contr
         ...(spec.source === null ? {} : { source: spec.source }),
         ...(typeof spec.errorCode === 'number' ? { errorCode: spec.errorCode } : {}),
         ...(spec.tokenInfo !== undefined ? { tokenInfo: spec.tokenInfo } : {}),
+        ...(spec.tokenStorageId !== undefined ? { tokenStorageId: spec.tokenStorageId } : {}),
+        ...(spec.walletCardRefId !== undefined ? { walletCardRefId: spec.walletCardRefId } : {}),
       },
       copies: 1 + spec.delivery.duplicate,
       delayMs: spec.delivery.delayMs,

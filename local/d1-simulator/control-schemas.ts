@@ -36,6 +36,8 @@ export const cardSchema = z.object({
             .enum(STATUSES, { error: `tokens[].status must be one of ${STATUSES.join(', ')}` })
             .nullish()
             .transform((s) => s ?? 'RESUMED'),
+          /** The descriptive fields getCardInfo answers in deviceInformation (any length: our service truncates). */
+          device: z.object({ manufacturer: lenientText, model: lenientText, deviceName: lenientText }).optional().catch(undefined),
         },
         { error: 'tokens[].virtualCardId is required' },
       ),
@@ -67,6 +69,8 @@ export const callbackSchema = z.object(
     source: z.string().min(1).nullable().catch('WALLET'),
     tokenInfo: z.unknown().optional(),
     correlationId: lenientText,
+    tokenStorageId: lenientText,
+    walletCardRefId: lenientText,
   },
   { error: 'each callback must be an object' },
 );

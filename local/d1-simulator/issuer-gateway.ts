@@ -6,7 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Deliveries } from './delivery';
 import { faultyCallbacks, type Faults } from './faults';
 import { header, isObject, isText, methodNotAllowed, serveRecorded, type Answer, type Json, type Log, type RequestRecord } from './http';
-import { isTerminal, STATUS_AFTER, type SimModel, type SimToken } from './model';
+import { deviceInformation, isTerminal, STATUS_AFTER, type SimModel, type SimToken } from './model';
 
 const LCM_ACTIONS: readonly string[] = ['SUSPEND', 'RESUME', 'DELETE'];
 // With or without D1's /gtep/igwapi/v2.0 prefix in the configured base URL.
@@ -109,7 +109,7 @@ export function issuerGateway({ issuerId, model, faults, deliveries, requests, l
       virtualCardId: t.virtualCardId,
       issuerCardRefId: cardId,
       walletProviderId: t.walletProviderId,
-      deviceInformation: { deviceId: `sim-device-${t.virtualCardId}`, deviceType: 'MOBILE_PHONE', deviceName: 'Simulated phone' },
+      deviceInformation: deviceInformation(t),
       status: t.status,
     }));
     return [200, { issuerCardRefId: cardId, virtualCardList }];

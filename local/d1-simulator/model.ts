@@ -23,6 +23,30 @@ export interface SimToken {
   virtualCardId: string;
   walletProviderId: string;
   status: D1TokenStatus;
+  /** Seeded descriptive fields of its device; getCardInfo adds identifiers of its own (deviceInformation). */
+  device?: { manufacturer?: string | undefined; model?: string | undefined; deviceName?: string | undefined } | undefined;
+}
+
+/**
+ * The `deviceInformation` getCardInfo answers for a token: what a phone tells D1, identifiers included — an IMEI, a
+ * phone number, a serial number —, all derived from the token id, so that a test can prove our service keeps only
+ * manufacturer, model and device name. Seeded values replace the descriptive ones.
+ */
+export function deviceInformation(token: SimToken): Record<string, string> {
+  const digits = BigInt(`0x${createHash('sha256').update(token.virtualCardId).digest('hex').slice(0, 15)}`)
+    .toString()
+    .padStart(20, '0');
+  const apple = token.walletProviderId === 'APPLE_PAY';
+  return {
+    deviceId: `sim-device-${token.virtualCardId}`,
+    deviceType: 'MOBILE_PHONE',
+    manufacturer: token.device?.manufacturer ?? (apple ? 'Apple' : 'Google'),
+    model: token.device?.model ?? (apple ? 'iPhone 15' : 'Pixel 8'),
+    deviceName: token.device?.deviceName ?? 'Simulated phone',
+    imei: `35${digits.slice(0, 13)}`,
+    msisdn: `+4915${digits.slice(5, 14)}`,
+    serialNumber: `SIM${digits.slice(8, 18)}`,
+  };
 }
 
 /** Merchant-side network token as D1 knows it (the token PAN is derived, never kept). */

@@ -316,6 +316,10 @@ describe('accepted input', () => {
       virtualCardId: vc,
       issuerCardRefId: body.issuerCardRefId,
       walletProviderId: 'APPLE_PAY',
+      // Kept: where the token lives (the wallet and secure element ids), never the device from a callback.
+      tokenStorageId: 'ts-1',
+      walletCardRefId: 'wcr-1',
+      device: null,
       state: 'ACTIVE',
       lastAction: 'ACTIVATE',
       lastChangeSource: 'WALLET',

@@ -18,6 +18,7 @@ import { eventually, useTestStack, TEST_ENV } from '../support/stack';
 const WEBHOOK = '/issuer/igwapi/v2.0/notifyVirtualCardChange';
 const ISO_INSTANT = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
 const TOKEN_KEYS = [
+  'device',
   'issuerCardRefId',
   'lastAction',
   'lastChangeSource',
@@ -25,11 +26,13 @@ const TOKEN_KEYS = [
   'lastRenewedAt',
   'renewals',
   'state',
+  'tokenStorageId',
   'updatedAt',
   'virtualCardId',
+  'walletCardRefId',
   'walletProviderId',
 ];
-const EVENT_KEYS = ['action', 'at', 'correlationId', 'errorCode', 'operationId', 'outcome', 'source', 'stateAfter'];
+const EVENT_KEYS = ['action', 'at', 'correlationId', 'errorCode', 'operationId', 'outcome', 'requestedBy', 'source', 'stateAfter'];
 
 /** Every SQS message body the real consumer was handed, in order. */
 const consumed: string[] = [];
@@ -119,6 +122,9 @@ describe('ACTIVATE and learning tokens (rules 6, 7)', () => {
       virtualCardId: vc,
       issuerCardRefId: card,
       walletProviderId: 'APPLE_PAY',
+      tokenStorageId: null,
+      walletCardRefId: null,
+      device: null,
       state: 'ACTIVE',
       lastAction: 'ACTIVATE',
       lastChangeSource: 'WALLET',
@@ -135,6 +141,7 @@ describe('ACTIVATE and learning tokens (rules 6, 7)', () => {
         source: 'WALLET',
         correlationId: cid,
         operationId: null,
+        requestedBy: null,
         errorCode: null,
         outcome: 'APPLIED',
         stateAfter: 'ACTIVE',
@@ -200,6 +207,7 @@ describe('external wallet / TSP changes (rules 4, 6)', () => {
         source: 'TSP',
         correlationId: deleteCid,
         operationId: null,
+        requestedBy: null,
         errorCode: null,
         outcome: 'APPLIED',
         stateAfter: 'DELETED',
@@ -210,6 +218,7 @@ describe('external wallet / TSP changes (rules 4, 6)', () => {
         source: 'WALLET',
         correlationId: resumeCid,
         operationId: null,
+        requestedBy: null,
         errorCode: null,
         outcome: 'IGNORED',
         stateAfter: 'DELETED',
@@ -246,6 +255,7 @@ describe('RENEW (rule 7) and duplicates (rule 2)', () => {
         source: 'TSP',
         correlationId: cid,
         operationId: null,
+        requestedBy: null,
         errorCode: null,
         outcome: 'APPLIED',
         stateAfter: 'SUSPENDED',
@@ -277,6 +287,7 @@ describe('RENEW (rule 7) and duplicates (rule 2)', () => {
       source: 'TSP',
       correlationId: failedCid,
       operationId: null,
+      requestedBy: null,
       errorCode: 301,
       outcome: 'FAILED',
       stateAfter: 'ACTIVE',
@@ -334,6 +345,7 @@ describe('unknown actions and failed callbacks (rules 3, 7)', () => {
       source: 'TSP',
       correlationId: cid,
       operationId: null,
+      requestedBy: null,
       errorCode: null,
       outcome: 'IGNORED',
       stateAfter: 'ACTIVE',
@@ -361,6 +373,7 @@ describe('unknown actions and failed callbacks (rules 3, 7)', () => {
       source: 'WALLET',
       correlationId: cid,
       operationId: null,
+      requestedBy: null,
       errorCode: 221,
       outcome: 'FAILED',
       stateAfter: 'ACTIVE',

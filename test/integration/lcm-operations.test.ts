@@ -169,6 +169,7 @@ describe('TOKEN scope', () => {
       source: 'ISSUER',
       correlationId: op.correlationId,
       operationId: op.operationId,
+      requestedBy: null,
       errorCode: null,
       outcome: 'APPLIED',
       stateAfter: 'SUSPENDED',

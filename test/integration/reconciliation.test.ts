@@ -140,6 +140,7 @@ async function expectCorrected(vc: string, card: string, state: string): Promise
     source: 'RECONCILIATION',
     correlationId: expect.any(String),
     operationId: null,
+    requestedBy: null,
     errorCode: null,
     outcome: 'APPLIED',
     stateAfter: state,
@@ -244,6 +245,9 @@ describe('POST /v1/cards/{issuerCardRefId}/reconcile: drift repaired', () => {
       virtualCardId: vc('new'),
       issuerCardRefId: card,
       walletProviderId: 'GOOGLE_PAY',
+      tokenStorageId: null,
+      walletCardRefId: null,
+      device: { manufacturer: 'Google', model: 'Pixel 8', deviceName: 'Simulated phone' },
       state: 'INACTIVE',
       lastAction: 'RECONCILE',
       lastChangeSource: 'RECONCILIATION',
@@ -301,6 +305,11 @@ describe('POST /v1/cards/{issuerCardRefId}/reconcile: drift repaired', () => {
       { virtualCardId: vc('dead'), status: 'RESUMED' },
       { virtualCardId: vc('dead-2'), status: 'SUSPENDED' },
     ]);
+    // The first look only learns the in-sync token's device (no history event, DELETED tokens untouched); from then
+    // on a card in sync is left alone: not one attribute, not one version.
+    expect(await reconciled(card)).toEqual({ issuerCardRefId: card, corrected: [], settledOperations: [] });
+    expect((await getToken(vc('fine'))).device).toEqual({ manufacturer: 'Apple', model: 'iPhone 15', deviceName: 'Simulated phone' });
+    expect((await getToken(vc('dead'))).device).toBeNull();
     const before = await storedItems([vc('dead'), vc('dead-2'), vc('fine')], []);
 
     expect(await reconciled(card)).toEqual({ issuerCardRefId: card, corrected: [], settledOperations: [] });
@@ -594,6 +603,7 @@ describe('a correction never undoes a newer change that raced with it (use case,
         },
         history: (id, page) => base.tokens.history(id, page),
         recordChange: (record) => base.tokens.recordChange(record),
+        recordDevice: (update) => base.tokens.recordDevice(update),
       },
     };
 

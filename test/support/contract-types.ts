@@ -9,6 +9,9 @@ export interface Token {
   virtualCardId: string;
   issuerCardRefId: string;
   walletProviderId: string | null;
+  tokenStorageId: string | null;
+  walletCardRefId: string | null;
+  device: { manufacturer: string | null; model: string | null; deviceName: string | null } | null;
   state: string;
   lastAction: string | null;
   lastChangeSource: string | null;
@@ -25,6 +28,7 @@ export interface HistoryEvent {
   source: string;
   correlationId: string;
   operationId: string | null;
+  requestedBy: string | null;
   errorCode: number | null;
   outcome: string;
   stateAfter: string | null;

@@ -28,6 +28,9 @@ function world() {
         virtualCardId: vc(card),
         issuerCardRefId: card,
         walletProviderId: 'APPLE_PAY',
+        tokenStorageId: null,
+        walletCardRefId: null,
+        device: null,
         state: 'ACTIVE',
         lastAction: 'ACTIVATE',
         lastChangeSource: 'WALLET',
@@ -64,6 +67,7 @@ function world() {
       getToken: notUsed,
       getTokenAndOperation: notUsed,
       history: notUsed,
+      recordDevice: notUsed,
       async listCardTokens(issuerCardRefId): Promise<Page<Token>> {
         return { items: [...tokens.values()].filter((t) => t.issuerCardRefId === issuerCardRefId), nextToken: null };
       },

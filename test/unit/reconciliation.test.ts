@@ -23,6 +23,9 @@ function token(virtualCardId: string, state: TokenState, overrides: Partial<Toke
     virtualCardId,
     issuerCardRefId: CARD,
     walletProviderId: 'APPLE_PAY',
+    tokenStorageId: null,
+    walletCardRefId: null,
+    device: null,
     state,
     lastAction: 'ACTIVATE',
     lastChangeSource: 'WALLET',
@@ -252,6 +255,9 @@ describe('applyCorrection: the corrected token and its history event', () => {
       lastOperationOrder: null,
       lastStateChangeAt: LATE.toISOString(),
       version: 7, // the store writes version + 1 on the condition that it is still 7
+      tokenStorageId: null,
+      walletCardRefId: null,
+      device: null,
     });
     expect(event).toEqual({
       at: LATE.toISOString(),
@@ -259,6 +265,7 @@ describe('applyCorrection: the corrected token and its history event', () => {
       source: 'RECONCILIATION',
       correlationId: 'rec-1',
       operationId: null,
+      requestedBy: null,
       errorCode: null,
       outcome: 'APPLIED',
       stateAfter: 'SUSPENDED',
@@ -282,6 +289,9 @@ describe('applyCorrection: the corrected token and its history event', () => {
       lastOperationOrder: null,
       lastStateChangeAt: LATE.toISOString(),
       version: 0,
+      tokenStorageId: null,
+      walletCardRefId: null,
+      device: null,
     });
     expect(event).toMatchObject({
       action: 'RECONCILE',

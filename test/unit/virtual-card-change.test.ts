@@ -22,6 +22,9 @@ function token(state: TokenState, overrides: Partial<Token> = {}): Token {
     virtualCardId: 'vc-1',
     issuerCardRefId: 'card-1',
     walletProviderId: 'APPLE_PAY',
+    tokenStorageId: null,
+    walletCardRefId: null,
+    device: null,
     state,
     lastAction: 'ACTIVATE',
     lastChangeSource: 'WALLET',
@@ -114,6 +117,9 @@ describe('applyVirtualCardChange: every known action from every state (success, 
         virtualCardId: 'vc-1',
         issuerCardRefId: 'card-1',
         walletProviderId: from === null ? null : 'APPLE_PAY',
+        tokenStorageId: null,
+        walletCardRefId: null,
+        device: null,
         state,
         lastAction: action,
         lastChangeSource: 'WALLET',
@@ -300,6 +306,7 @@ describe('history event fields', () => {
       source: 'TSP',
       correlationId: 'corr-9',
       operationId: null,
+      requestedBy: null,
       errorCode: null,
       outcome: 'APPLIED',
       stateAfter: 'SUSPENDED',
@@ -307,17 +314,17 @@ describe('history event fields', () => {
   });
 
   it('a failed change of our operation records its code and the unchanged state', () => {
-    const decision = applyVirtualCardChange(
-      token('SUSPENDED'),
-      change({ correlationId: 'corr-op', action: 'RESUME', errorCode: 221, source: null }),
-      op('c', 'op-c'),
-    );
+    const decision = applyVirtualCardChange(token('SUSPENDED'), change({ correlationId: 'corr-op', action: 'RESUME', errorCode: 221, source: null }), {
+      ...op('c', 'op-c'),
+      requestedBy: 'cognito:eu-west-1:0b8e',
+    });
     expect(decision.event).toEqual({
       at: RECEIVED,
       action: 'RESUME',
       source: 'ISSUER',
       correlationId: 'corr-op',
       operationId: 'op-c',
+      requestedBy: 'cognito:eu-west-1:0b8e',
       errorCode: 221,
       outcome: 'FAILED',
       stateAfter: 'SUSPENDED',
