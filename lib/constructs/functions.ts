@@ -141,6 +141,8 @@ function configEnv(config: StackConfig): Partial<Record<EnvKey, string | undefin
     RECONCILE_AFTER_MS: String(config.reconcileAfterMs),
     HISTORY_RETENTION_DAYS: config.historyRetentionDays === undefined ? undefined : String(config.historyRetentionDays),
     EVENT_RETENTION_DAYS: String(config.eventRetentionDays),
+    // Set by the Console construct (the agents group's role name) when the console is deployed; else unset.
+    CONSOLE_AGENT_ROLE_NAME: undefined,
     // Never set in AWS: it lets webhook URLs be http:// to loopback for npm start's event sink; left out, the code
     // keeps its default (false) and refuses loopback, private, link-local and metadata addresses.
     WEBHOOK_ALLOW_LOOPBACK: undefined,

@@ -100,6 +100,35 @@ describe('the console under npm start', () => {
     expect(JSON.stringify(operations).match(/\/updateCardState/g)?.length ?? 0).toBe(1);
   });
 
+  it('where a token lives: wallet ids from its callback, the device from reconciliation, never IMEI or phone number', async () => {
+    const post = (url: string, body?: unknown) =>
+      fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+    await post(`${service.simulatorUrl}/_sim/cards`, { issuerCardRefId: 'card-dev', tokens: [{ virtualCardId: 'vc-dev', walletProviderId: 'GOOGLE_PAY' }] });
+    const activated = await post(`${service.simulatorUrl}/_sim/callbacks?wait=true`, {
+      issuerCardRefId: 'card-dev',
+      virtualCardId: 'vc-dev',
+      action: 'ACTIVATE',
+      source: 'TSP',
+      tokenStorageId: 'storage-7',
+      walletCardRefId: 'wallet-card-7',
+    });
+    expect(activated.status).toBe(200);
+    for (let i = 0; (await fetch(`${service.url}/v1/tokens/vc-dev`)).status !== 200; i++) {
+      if (i > 100) throw new Error('vc-dev never applied');
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    expect((await post(`${service.url}/v1/cards/card-dev/reconcile`)).status).toBe(200);
+
+    await open('#/tokens/vc-dev');
+    await page.getByRole('heading', { name: 'Token vc-dev' }).waitFor();
+    await page.getByText('storage-7').waitFor();
+    await page.getByText('wallet-card-7').waitFor();
+    await page.getByText(/Google Pixel 8/).waitFor();
+    const shown = await page.locator('body').innerText();
+    // The simulator's deviceInformation also carries an IMEI (35…), a phone number (+4915…) and ids: none is shown.
+    expect(shown).not.toMatch(/\b35\d{13}\b|\+4915|sim-device-|SIM\d{10}/);
+  });
+
   it('a failing operation: D1 rejects updateCardState for good → FAILED with the failure reason', async () => {
     const fault = await postJson(`${service.simulatorUrl}/_sim/faults`, { updateCardState: { mode: 'reject400', responseCode: 911 } });
     expect(fault.status).toBe(200);
