@@ -169,7 +169,7 @@ async function measure(service: ServiceProcess, receiver: WebhookReceiver, p: Pr
     await seedSimulatorCards(service.info.simulatorUrl, 'job', p.jobCards);
     const jobLearnt = await runPipeline(service, { ...productOptions, deliveries: learnDeliveries(cards), timeoutMs: 600_000 });
     progress(`7. bulk job: one SUSPEND job over the ${p.jobCards} cards at D1_MAX_TPS ${BENCH_D1_MAX_TPS} (floor ${p.jobCards / BENCH_D1_MAX_TPS} s)`);
-    const job = await jobPhase(service, { cards, maxTps: BENCH_D1_MAX_TPS, timeoutMs: 600_000 });
+    const job = await jobPhase(service, { cards, maxTps: BENCH_D1_MAX_TPS, timeoutMs: 1_500_000 });
     return { product, bare, duplicates, tokenUpdates, learnt, steadyState, lcm, jobLearnt, job };
   });
 
