@@ -16,8 +16,11 @@ export const EVENTS_OUT_HANDLERS: readonly string[] = [EVENT_PUBLISHER, EVENT_DE
 /** The consumers whose messages are callbacks (the bench matches each to the delivery that sent it). */
 export const CALLBACK_CONSUMERS: ReadonlySet<string> = new Set(['apply-virtual-card-change', 'apply-token-update']);
 
-/** D1_MAX_TPS of the bench service: the pace of the bulk job (section 7), which interactive operations share. */
-export const BENCH_D1_MAX_TPS = 200;
+/**
+ * D1_MAX_TPS of the bench service: the pace of the bulk job (section 7), which interactive operations share. 200
+ * unless `npm run bench -- --job-tps=<n>` (passed to the service process as BENCH_D1_MAX_TPS).
+ */
+export const benchD1MaxTps = (): number => Number(process.env.BENCH_D1_MAX_TPS ?? 200);
 
 export const BENCH_ISSUER_ID = 'ISSUER0001';
 export const BENCH_TR_API_KEY = 'bench-tr-key';

@@ -13,7 +13,7 @@
  *   6. every Lambda's bundle (built as CDK builds it) and its init time vs a bundle that only constructs the
  *      clients (bench/bundles.ts), measured first, before the service starts.
  *
- * Options: --quick, --callbacks=<n>, --seed=<n>; --bundles-only prints section 6 alone (latest.json untouched). Progress goes to stderr; the table to stdout; the same figures to
+ * Options: --quick, --callbacks=<n>, --seed=<n>, --job-cards=<n>, --job-tps=<n>; --bundles-only prints section 6 alone (latest.json untouched). Progress goes to stderr; the table to stdout; the same figures to
  * bench/results/latest.json. Timings are never asserted: a missed target prints MISS, it does not fail the run.
  */
 import { rmSync } from 'node:fs';
@@ -47,7 +47,7 @@ import {
   type PipelineRun,
 } from './phases';
 import { PRICES, PRICES_RECORDED } from './prices';
-import { BENCH_D1_MAX_TPS, BENCH_TR_API_KEY } from './protocol';
+import { BENCH_TR_API_KEY } from './protocol';
 import { formatTable, machine, writeJson } from './report';
 import { startWebhookReceiver, type WebhookReceiver } from './receiver';
 import { startServiceProcess, type ServiceProcess } from './service-process';
@@ -67,8 +67,9 @@ interface Profile {
   chunks: number;
   tokenUpdates: number;
   lcmOperations: number;
-  /** Cards of the bulk job (section 7), one token each. */
+  /** Cards of the bulk job (section 7), one token each, and D1_MAX_TPS of the service it runs on. */
   jobCards: number;
+  jobTps: number;
   /** Fresh node processes per bundle for its init time. */
   initRounds: number;
   seed: number;
@@ -96,6 +97,7 @@ function profile(argv: readonly string[]): Profile {
     tokenUpdates: Math.round(callbacks / 5),
     lcmOperations: quick ? 20 : 200,
     jobCards: option('job-cards') ?? (quick ? 1000 : 10_000),
+    jobTps: option('job-tps') ?? 200,
     initRounds: quick ? 10 : 20,
     seed: option('seed') ?? 7,
   };
@@ -168,8 +170,8 @@ async function measure(service: ServiceProcess, receiver: WebhookReceiver, p: Pr
     const cards = jobCards('job', p.jobCards);
     await seedSimulatorCards(service.info.simulatorUrl, 'job', p.jobCards);
     const jobLearnt = await runPipeline(service, { ...productOptions, deliveries: learnDeliveries(cards), timeoutMs: 600_000 });
-    progress(`7. bulk job: one SUSPEND job over the ${p.jobCards} cards at D1_MAX_TPS ${BENCH_D1_MAX_TPS} (floor ${p.jobCards / BENCH_D1_MAX_TPS} s)`);
-    const job = await jobPhase(service, { cards, maxTps: BENCH_D1_MAX_TPS, timeoutMs: 1_500_000 });
+    progress(`7. bulk job: one SUSPEND job over the ${p.jobCards} cards at D1_MAX_TPS ${p.jobTps} (floor ${p.jobCards / p.jobTps} s)`);
+    const job = await jobPhase(service, { cards, maxTps: p.jobTps, timeoutMs: 1_500_000 });
     return { product, bare, duplicates, tokenUpdates, learnt, steadyState, lcm, jobLearnt, job };
   });
 
@@ -227,6 +229,7 @@ async function main(): Promise<void> {
 
   const logFile = path.join(os.tmpdir(), `token-lifecycle-bench-${process.pid}.log`);
   const receiver = await startWebhookReceiver();
+  process.env.BENCH_D1_MAX_TPS = String(p.jobTps); // the service process inherits it
   const service = await startServiceProcess(logFile);
   progress(`service up at ${service.info.gatewayUrl} (handler logs: ${logFile}); webhook receiver at ${receiver.url}`);
   let results: Awaited<ReturnType<typeof measure>>;

@@ -33,8 +33,8 @@ import { attributeTo, countDynamoDbRequests, countSqsRequests, resetSdkCounts, s
 import {
   BARE_APPLY_CONSUMER,
   BARE_ROUTE_PATH,
-  BENCH_D1_MAX_TPS,
   BENCH_ISSUER_ID,
+  benchD1MaxTps,
   BENCH_TR_API_KEY,
   CALLBACK_CONSUMERS,
   callbackKey,
@@ -322,7 +322,7 @@ async function startStack(): Promise<Stack> {
       TR_JWE_PRIVATE_KEY: 'unused-by-the-benched-handlers',
       DATA_KEY: randomBytes(32).toString('base64'),
       LOG_LEVEL: 'INFO', // what runs in AWS: the log volume is part of the cost
-      D1_MAX_TPS: String(BENCH_D1_MAX_TPS), // the bulk job's pace (section 7); interactive operations share it
+      D1_MAX_TPS: String(benchD1MaxTps()), // the bulk job's pace (section 7); interactive operations share it
       // The bench's webhook receiver listens on 127.0.0.1 (as npm start's event sink does).
       WEBHOOK_ALLOW_LOOPBACK: 'true',
       ...engines.env,
