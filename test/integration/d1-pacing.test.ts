@@ -187,7 +187,8 @@ it('an interactive operation is not stuck behind a bulk backlog: it reaches D1 w
   );
   if (keptUp()) {
     for (const wait of waits) expect(wait).toBeLessThanOrEqual(2000);
-    expect(rate).toBeGreaterThanOrEqual(TPS * 0.8); // 18.8 of the 19 usable calls/s measured on an idle box
+    // 18.8 of the 19 usable calls/s on an idle box, 16.9 beside a second Jest worker: the backlog keeps the lane busy.
+    expect(rate).toBeGreaterThanOrEqual(TPS * 0.75);
   }
   expect(maxInAnyWindow(times(sent))).toBeLessThanOrEqual(TPS);
 });
