@@ -8,6 +8,7 @@ import type { ChangeRecord, DeviceUpdate, Page, PageRequest, RecordResult, Token
 import { TABLE } from '../resources';
 import { fromItem as operationFromItem, operationItem, operationKey } from './dynamodb-operation-store';
 import { jobCardSettleItems } from './dynamodb-job-store';
+import { sendRetryingConflicts } from './dynamodb-operation-store';
 import { cardSettlement } from '../domain/job';
 import { batchGetInOrder } from './dynamodb-batch-get';
 import { indexPage } from './dynamodb-index-page';
@@ -246,7 +247,7 @@ export class DynamoDbTokenStore implements TokenStore {
     }
 
     try {
-      await this.client.send(new TransactWriteCommand({ TransactItems: items }));
+      await sendRetryingConflicts(this.client, new TransactWriteCommand({ TransactItems: items }));
       return 'RECORDED';
     } catch (err) {
       if (err instanceof TransactionCanceledException) {

@@ -20,6 +20,7 @@ import { newOperation, type Operation, type OperationStatus } from '../../lambda
 import { callerIdentity } from '../../lambdas/http/caller';
 import { nextTickDelaySeconds } from '../../lambdas/use-cases/run-job-tick';
 import { consumerConcurrency } from '../../lambdas/topology';
+import { lostARaceOnly } from '../../lambdas/adapters/dynamodb-operation-store';
 import type { HttpEvent } from '../../lambdas/http/route';
 
 /** The bulk job domain (DESIGN §9): transitions, the tick's budget and decision, the counts invariant. */
@@ -163,5 +164,16 @@ describe('the bulk lane concurrency', () => {
     expect(consumerConcurrency(bulk, 500)).toBe(75);
     expect(consumerConcurrency({ ...bulk, batchSize: 1 }, 1000)).toBe(1000);
     expect(consumerConcurrency({ batchSize: 5, maxConcurrency: 5 }, 500)).toBe(5);
+  });
+});
+
+describe('a start or settlement transaction that only lost a race', () => {
+  it('is sent again; one whose condition failed is not', () => {
+    expect(lostARaceOnly(['None', 'TransactionConflict'])).toBe(true);
+    expect(lostARaceOnly(['TransactionConflict', 'TransactionConflict', 'None'])).toBe(true);
+    expect(lostARaceOnly(['ConditionalCheckFailed', 'TransactionConflict'])).toBe(false);
+    expect(lostARaceOnly(['None', 'ConditionalCheckFailed'])).toBe(false);
+    expect(lostARaceOnly(['ThrottlingError'])).toBe(false);
+    expect(lostARaceOnly([])).toBe(false);
   });
 });
