@@ -342,7 +342,11 @@ export class DynamoDbJobStore implements JobStore {
   }
 
   async queuedCards(jobId: string, limit: number): Promise<string[]> {
-    return (await this.indexEntries(byStatus(jobId, 'QUEUED'), limit)).map((item) => String(item.issuerCardRefId));
+    // The index lags its table: a card the previous tick started a moment ago may still be listed as QUEUED. The
+    // cards themselves, read consistently, say which are (one BatchGetItem per 100 saves preparing a start that fails).
+    const keys = (await this.indexEntries(byStatus(jobId, 'QUEUED'), limit)).map(tableKeyOf);
+    const cards = (await batchGetInOrder(this.client, this.tableName, keys)).map(cardFromItem);
+    return cards.flatMap((card) => (card.status === 'QUEUED' ? [card.issuerCardRefId] : []));
   }
 
   async inFlightOperations(jobId: string): Promise<string[]> {

@@ -30,7 +30,7 @@ export interface JobStore {
   listCards(jobId: string, filter: { status?: JobCardStatus | undefined }, page: PageRequest): Promise<Page<JobCard>>;
   /** Claims the tick of `generation` (the job moves to generation + 1, lastTickAt = now) while the job is ticking. */
   claimTick(jobId: string, generation: number, now: Date): Promise<ClaimResult>;
-  /** Up to `limit` cards still QUEUED (an index: a card started a moment ago may still be listed). */
+  /** Up to `limit` cards QUEUED now: the index's candidates, each checked on the card itself (the index lags). */
   queuedCards(jobId: string, limit: number): Promise<string[]>;
   /** The operations of the job's IN_FLIGHT cards. */
   inFlightOperations(jobId: string): Promise<string[]>;
