@@ -3,6 +3,7 @@ import { newOperation, recordSubmission, type LcmAction, type Operation } from '
 import type { Token, TokenState } from '../../lambdas/domain/token';
 import { applyVirtualCardChange, type VirtualCardChange } from '../../lambdas/domain/virtual-card-change';
 import { deepFreeze } from '../support/freeze';
+import { storedToken } from '../support/tokens';
 
 /**
  * decideCallback (DESIGN §2 rules 3, 5, 6, 7, 8): the token side (applyVirtualCardChange) composed with the
@@ -16,25 +17,7 @@ const R2 = '2026-03-01T09:02:00.000Z';
 const R3 = '2026-03-01T09:03:00.000Z';
 
 function token(state: TokenState, overrides: Partial<Token> = {}): Token {
-  return deepFreeze({
-    virtualCardId: 'vc-1',
-    issuerCardRefId: 'card-1',
-    walletProviderId: 'APPLE_PAY',
-    tokenStorageId: null,
-    walletCardRefId: null,
-    device: null,
-    state,
-    lastAction: 'ACTIVATE',
-    lastChangeSource: 'WALLET',
-    lastOperationId: null,
-    renewals: 0,
-    lastRenewedAt: null,
-    updatedAt: '2026-02-01T00:00:00.000Z',
-    lastOperationOrder: null,
-    lastStateChangeAt: '2026-02-01T00:00:00.000Z',
-    version: 3,
-    ...overrides,
-  });
+  return storedToken({ state, version: 3, ...overrides });
 }
 
 /** A submitted (D1 accepted) TOKEN-scope operation. */

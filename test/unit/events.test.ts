@@ -7,29 +7,12 @@ import { publishChange, SubscriptionSnapshots, type PublishDeps } from '../../la
 import type { WebhookDelivery } from '../../lambdas/domain/messages';
 import { tableStreamConsumer } from '../../lambdas/streams/table-stream-consumer';
 import type { DynamoDBRecord } from 'aws-lambda';
+import { storedToken } from '../support/tokens';
 
 /** Events out (DESIGN §8) as pure rules: which committed change publishes what, with which id. */
 
 const AT = '2026-12-03T10:00:00.000Z';
-const token = (over: Partial<Token> = {}): Token => ({
-  virtualCardId: 'vc-1',
-  issuerCardRefId: 'card-1',
-  walletProviderId: 'APPLE_PAY',
-  tokenStorageId: null,
-  walletCardRefId: null,
-  device: null,
-  state: 'ACTIVE',
-  lastAction: 'ACTIVATE',
-  lastChangeSource: 'WALLET',
-  lastOperationId: null,
-  renewals: 0,
-  lastRenewedAt: null,
-  updatedAt: AT,
-  lastOperationOrder: null,
-  lastStateChangeAt: AT,
-  version: 1,
-  ...over,
-});
+const token = (over: Partial<Token> = {}): Token => storedToken({ updatedAt: AT, ...over });
 const recorded = (over: Partial<RecordedChange> = {}): RecordedChange => ({
   action: 'SUSPEND',
   source: 'WALLET',

@@ -3,6 +3,7 @@ import { applyCorrection, planCorrections, settleOperation, stateFromD1, type Co
 import type { Token, TokenState } from '../../lambdas/domain/token';
 import { applyVirtualCardChange } from '../../lambdas/domain/virtual-card-change';
 import { deepFreeze } from '../support/freeze';
+import { storedToken } from '../support/tokens';
 
 /**
  * Reconciliation with D1's own view (DESIGN §3 reconcile route, §5 RECONCILE_AFTER_MS): the pure half.
@@ -19,22 +20,15 @@ const JUST_OVERDUE = new Date(CREATED.getTime() + AFTER_MS);
 const LATE = new Date(CREATED.getTime() + 10 * AFTER_MS);
 
 function token(virtualCardId: string, state: TokenState, overrides: Partial<Token> = {}): Token {
-  return deepFreeze({
+  return storedToken({
     virtualCardId,
     issuerCardRefId: CARD,
-    walletProviderId: 'APPLE_PAY',
-    tokenStorageId: null,
-    walletCardRefId: null,
-    device: null,
     state,
-    lastAction: 'ACTIVATE',
-    lastChangeSource: 'WALLET',
     lastOperationId: 'op-earlier',
     renewals: 2,
     lastRenewedAt: T0,
     updatedAt: T1,
     lastOperationOrder: '#000000000000007',
-    lastStateChangeAt: T1,
     version: 7,
     ...overrides,
   });

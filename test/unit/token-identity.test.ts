@@ -12,6 +12,7 @@ import type { ChangeRecord } from '../../lambdas/ports/token-store';
 import { itemBytes } from '../../bench/counters';
 import { ConfigError, loadEnv } from '../../lambdas/config/env';
 import { deepFreeze } from '../support/freeze';
+import { storedToken } from '../support/tokens';
 
 /**
  * Who asked (requestedBy on history and token events), where a token lives (tokenStorageId, walletCardRefId, device)
@@ -24,25 +25,7 @@ const AGENT_ROLE = 'token-console-agents';
 const AGENT_SESSION = `arn:aws:sts::123456789012:assumed-role/${AGENT_ROLE}/CognitoIdentityCredentials`;
 
 function token(state: TokenState, overrides: Partial<Token> = {}): Token {
-  return deepFreeze({
-    virtualCardId: 'vc-1',
-    issuerCardRefId: 'card-1',
-    walletProviderId: 'APPLE_PAY',
-    tokenStorageId: null,
-    walletCardRefId: null,
-    device: null,
-    state,
-    lastAction: 'ACTIVATE',
-    lastChangeSource: 'WALLET',
-    lastOperationId: null,
-    renewals: 0,
-    lastRenewedAt: null,
-    updatedAt: RECEIVED,
-    lastOperationOrder: null,
-    lastStateChangeAt: RECEIVED,
-    version: 3,
-    ...overrides,
-  });
+  return storedToken({ state, updatedAt: RECEIVED, version: 3, ...overrides });
 }
 
 const change = (overrides: Partial<VirtualCardChange> = {}): VirtualCardChange =>

@@ -10,6 +10,7 @@ import {
 } from '../../lambdas/domain/virtual-card-change';
 import { ORACLE_KNOWN_ACTIONS } from '../support/callback-oracle';
 import { deepFreeze } from '../support/freeze';
+import { storedToken } from '../support/tokens';
 
 /** Pure domain: no I/O. Every input is deep-frozen, so an in-place mutation by the product throws. */
 
@@ -18,25 +19,7 @@ const T1 = '2026-01-02T00:00:00.000Z';
 const RECEIVED = '2026-03-04T05:06:07.890Z';
 
 function token(state: TokenState, overrides: Partial<Token> = {}): Token {
-  return deepFreeze({
-    virtualCardId: 'vc-1',
-    issuerCardRefId: 'card-1',
-    walletProviderId: 'APPLE_PAY',
-    tokenStorageId: null,
-    walletCardRefId: null,
-    device: null,
-    state,
-    lastAction: 'ACTIVATE',
-    lastChangeSource: 'WALLET',
-    lastOperationId: null,
-    renewals: 2,
-    lastRenewedAt: T0,
-    updatedAt: T1,
-    lastOperationOrder: null,
-    lastStateChangeAt: T1,
-    version: 7,
-    ...overrides,
-  });
+  return storedToken({ state, renewals: 2, lastRenewedAt: T0, updatedAt: T1, version: 7, ...overrides });
 }
 
 function change(overrides: Partial<VirtualCardChange> = {}): VirtualCardChange {
