@@ -6,6 +6,7 @@ import type { CardInfoAnswer } from '../../lambdas/ports/d1-issuer';
 import type { ChangeRecord, Page, RecordResult } from '../../lambdas/ports/token-store';
 import type { ReconcileDeps } from '../../lambdas/use-cases/reconcile-card';
 import { captureOutput } from '../support/capture';
+import { storedToken } from '../support/tokens';
 
 /**
  * The scheduled sweep on fakes of its ports: one card failing is counted, logged with what identifies it (card,
@@ -22,27 +23,7 @@ const opId = (card: string) => `op-${card}`;
 /** Our side: each card has one ACTIVE token and one overdue SUSPEND still SUBMITTED. D1 already shows it SUSPENDED. */
 function world() {
   const tokens = new Map<string, Token>(
-    CARDS.map((card) => [
-      vc(card),
-      {
-        virtualCardId: vc(card),
-        issuerCardRefId: card,
-        walletProviderId: 'APPLE_PAY',
-        tokenStorageId: null,
-        walletCardRefId: null,
-        device: null,
-        state: 'ACTIVE',
-        lastAction: 'ACTIVATE',
-        lastChangeSource: 'WALLET',
-        lastOperationId: null,
-        renewals: 0,
-        lastRenewedAt: null,
-        updatedAt: CREATED.toISOString(),
-        lastOperationOrder: null,
-        lastStateChangeAt: CREATED.toISOString(),
-        version: 1,
-      },
-    ]),
+    CARDS.map((card) => [vc(card), storedToken({ virtualCardId: vc(card), issuerCardRefId: card, updatedAt: CREATED.toISOString() })]),
   );
   const operations = new Map<string, Operation>(
     CARDS.map((card, i) => {
