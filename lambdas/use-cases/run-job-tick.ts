@@ -37,6 +37,12 @@ export type TickResult =
 
 export const TICK_DELAY_SECONDS = 1;
 /**
+ * A tick stops starting cards after this long, so it ends well within its message's visibility timeout (a tick
+ * still running when its message reappears would be resumed by a second tick, both preparing the same cards); the
+ * budget of the next tick counts the time since this one, so the pace is kept.
+ */
+export const TICK_WORK_MS = 2000;
+/**
  * Parallel starts: enough for a tick's budget (up to MAX_TICK_SECONDS of D1's allowance) in about a second, few
  * enough that the start transactions, which all update the job's counts item, seldom collide (at 32 the bench's
  * 10 000-card job sent 14 000 start transactions).
@@ -81,7 +87,7 @@ export async function runJobTick(deps: TickDeps, tick: JobTick, redelivered: boo
     const budget = Math.min(tickBudget(deps.maxTps, claim.previousTickAt, now), notStarted(job.counts));
     const cards = await deps.jobs.queuedCards(job.jobId, budget);
     found = cards.length;
-    started = await startCards(deps, job, cards);
+    started = await startCards(deps, job, cards, now.getTime() + TICK_WORK_MS);
   }
 
   const fresh = (await deps.jobs.get(job.jobId)) ?? job;
@@ -95,13 +101,16 @@ export async function runJobTick(deps: TickDeps, tick: JobTick, redelivered: boo
   return { kind: 'ticked', started, settled: claim.settledSinceLastTick, next, stalled, requeued };
 }
 
-/** Starts the cards, a few at a time; a failure fails the tick (redelivered, it resumes) once the others are done. */
-async function startCards(deps: TickDeps, job: Job, cards: readonly string[]): Promise<number> {
+/**
+ * Starts the cards, a few at a time, until `deadline`: the cards left stay QUEUED for the next tick. A failure
+ * fails the tick (redelivered, it resumes) once the others are done.
+ */
+async function startCards(deps: TickDeps, job: Job, cards: readonly string[], deadline: number): Promise<number> {
   let started = 0;
   let next = 0;
   const failures: unknown[] = [];
   const worker = async (): Promise<void> => {
-    while (next < cards.length) {
+    while (next < cards.length && deps.now().getTime() < deadline) {
       const card = cards[next++]!;
       try {
         if ((await startJobCard(deps.request, job, card)) === 'STARTED') started++;

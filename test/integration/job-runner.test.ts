@@ -10,7 +10,7 @@ import { newOperation, type Operation } from '../../lambdas/domain/operation';
 import type { JobStore } from '../../lambdas/ports/job-store';
 import type { OperationStore } from '../../lambdas/ports/operation-store';
 import { createJob, startJob } from '../../lambdas/use-cases/lcm-jobs';
-import { runJobTick, type TickDeps } from '../../lambdas/use-cases/run-job-tick';
+import { runJobTick, TICK_WORK_MS, type TickDeps } from '../../lambdas/use-cases/run-job-tick';
 import { LOCAL_CREDENTIALS, LOCAL_REGION, provisionResources } from '../../local/local-aws';
 
 /**
@@ -113,6 +113,20 @@ describe('a tick', () => {
       { jobId: job.jobId, generation: 1 },
       { jobId: job.jobId, generation: 2 },
     ]);
+  });
+
+  it('stops starting cards after TICK_WORK_MS, well within its message visibility; the rest stay QUEUED for the next tick', async () => {
+    const job = await runningJob(6);
+    clock += 2000; // a budget of 2 s × 5 per second = 10 cards: all 6 would fit
+    let tickClock = clock;
+    // Each look at the tick's clock is 900 ms later: two cards fit in the tick's 2 s of work.
+    const slow: TickDeps = { ...tickDeps(), startConcurrency: 1, now: () => new Date((tickClock += 900)) };
+    expect(TICK_WORK_MS).toBe(2000);
+    expect(await runJobTick(slow, { jobId: job.jobId, generation: 0 }, false)).toMatchObject({ kind: 'ticked', started: 2, next: 'CONTINUE' });
+    expect((await jobs.get(job.jobId))!.counts).toMatchObject({ cards: 6, started: 2, inFlight: 2 });
+    expect((await jobs.listCards(job.jobId, { status: 'QUEUED' }, { limit: 10 })).items).toHaveLength(4);
+    clock = tickClock + 1000;
+    expect(await runJobTick(tickDeps(), { jobId: job.jobId, generation: 1 }, false)).toMatchObject({ started: 4 });
   });
 
   it('duplicates are dropped by their claim; a redelivery whose claim was made queues the next tick again', async () => {
