@@ -8,7 +8,7 @@ import type { ChangeRecord, DeviceUpdate, Page, PageRequest, RecordResult, Token
 import { TABLE } from '../resources';
 import { fromItem as operationFromItem, operationItem, operationKey } from './dynamodb-operation-store';
 import { jobCardSettleItems } from './dynamodb-job-store';
-import { sendRetryingConflicts } from './dynamodb-operation-store';
+import { sendRetryingConflicts } from './dynamodb-transactions';
 import { cardSettlement } from '../domain/job';
 import { batchGetInOrder } from './dynamodb-batch-get';
 import { indexPage } from './dynamodb-index-page';

@@ -20,7 +20,7 @@ import { newOperation, type Operation, type OperationStatus } from '../../lambda
 import { callerIdentity } from '../../lambdas/http/caller';
 import { nextTickDelaySeconds } from '../../lambdas/use-cases/run-job-tick';
 import { consumerConcurrency } from '../../lambdas/topology';
-import { lostARaceOnly } from '../../lambdas/adapters/dynamodb-operation-store';
+import { lostARaceOnly } from '../../lambdas/adapters/dynamodb-transactions';
 import type { HttpEvent } from '../../lambdas/http/route';
 
 /** The bulk job domain (DESIGN §9): transitions, the tick's budget and decision, the counts invariant. */
